@@ -1,0 +1,1 @@
+pub mod nspath; pub mod words; pub mod store;
