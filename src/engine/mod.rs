@@ -1,1 +1,15 @@
-pub mod nspath; pub mod words; pub mod store;
+//! The command engine: session state, the command language, its execution and output.
+//! It knows nothing of rustyline, ratatui or crossterm.
+
+pub mod command;
+pub mod complete;
+pub mod nspath;
+pub mod output;
+pub mod session;
+pub mod store;
+pub mod tree;
+pub mod words;
+
+pub use command::Command;
+pub use output::{Output, View};
+pub use session::{EngineError, Format, Options, Session};

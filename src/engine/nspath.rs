@@ -1,0 +1,696 @@
+//! The namespace path algebra: canonical paths, `cd` resolution, name rules and request routing.
+//!
+//! Pure code with no I/O, so every rule here is covered by table and property tests.
+
+use std::fmt;
+
+/// Names Vault reserves for its own mounts; a namespace with one of them would shadow the mount.
+pub const RESERVED_NAMES: [&str; 5] = ["sys", "audit", "auth", "cubbyhole", "identity"];
+
+/// API paths that only the root namespace serves (the reference's list plus `sys/license`).
+pub const ROOT_ONLY_PATHS: [&str; 13] = [
+    "sys/init",
+    "sys/license",
+    "sys/leader",
+    "sys/health",
+    "sys/metrics",
+    "sys/config/group-policy-application",
+    "sys/config/state",
+    "sys/host-info",
+    "sys/key-status",
+    "sys/storage",
+    "sys/storage/raft",
+    "sys/quotas",
+    "sys/plugins",
+];
+
+/// A canonical namespace path: its segments, root = no segments.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NsPath(Vec<String>);
+
+/// Why a namespace path could not be parsed or resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// A `..` walked above the root namespace.
+    #[error("`..` goes above the root namespace")]
+    AboveRoot,
+    /// `cd -` was used before any other `cd`.
+    #[error("no previous namespace: `cd -` needs one")]
+    NoPrevious,
+    /// A segment broke a naming rule.
+    #[error(transparent)]
+    Invalid(#[from] NameError),
+}
+
+/// A naming rule a namespace name breaks; each message names the rule and the name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The name is empty.
+    #[error("a namespace name cannot be empty")]
+    Empty,
+    /// The name contains whitespace.
+    #[error("namespace name {0:?} contains a space")]
+    ContainsSpace(String),
+    /// The name ends with `/`.
+    #[error("namespace name {0:?} ends with `/`")]
+    TrailingSlash(String),
+    /// The name starts with `/`, but names are relative to the namespace the request is sent in.
+    #[error("namespace name {0:?} starts with `/`: names are relative to the current namespace")]
+    LeadingSlash(String),
+    /// The name has an empty segment, as in `a//b`.
+    #[error("namespace name {0:?} has an empty segment")]
+    EmptySegment(String),
+    /// A segment is `.` or `..`.
+    #[error("`{0}` cannot be a namespace name")]
+    Dot(String),
+    /// A segment is `root`.
+    #[error("`root` is reserved for the root namespace")]
+    Root,
+    /// A segment is one of the names Vault reserves.
+    #[error("`{0}` is reserved by Vault: sys, audit, auth, cubbyhole, identity cannot be namespace names")]
+    Reserved(String),
+}
+
+impl NsPath {
+    /// The root namespace.
+    pub fn root() -> Self {
+        NsPath(Vec::new())
+    }
+
+    /// Whether this is the root namespace.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The segments, outermost first.
+    pub fn segments(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Build a path from trusted segments (empty ones are dropped to keep the path canonical).
+    pub fn from_segments<I: IntoIterator<Item = S>, S: Into<String>>(segs: I) -> Self {
+        NsPath(
+            segs.into_iter()
+                .map(Into::into)
+                .filter(|s: &String| !s.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Parse a canonical path as a server returns it: empty segments are dropped, `.`/`..` refused.
+    pub fn parse(s: &str) -> Result<NsPath, PathError> {
+        let mut segs = Vec::new();
+        for seg in s.split('/') {
+            match seg {
+                "" => {}
+                "." | ".." => return Err(NameError::Dot(seg.to_string()).into()),
+                _ => segs.push(seg.to_string()),
+            }
+        }
+        Ok(NsPath(segs))
+    }
+
+    /// The X-Vault-Namespace header value: "ns1/ns2/" or "" for root.
+    pub fn header(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.0 {
+            out.push_str(seg);
+            out.push('/');
+        }
+        out
+    }
+
+    /// For people: "/" for root, else "ns1/ns2".
+    pub fn display(&self) -> String {
+        if self.is_root() {
+            "/".to_string()
+        } else {
+            self.0.join("/")
+        }
+    }
+
+    /// The enclosing namespace, or None for root.
+    pub fn parent(&self) -> Option<NsPath> {
+        let (_, init) = self.0.split_last()?;
+        Some(NsPath(init.to_vec()))
+    }
+
+    /// The last segment, or None for root.
+    pub fn name(&self) -> Option<&str> {
+        self.0.last().map(String::as_str)
+    }
+
+    /// This path followed by `child`'s segments.
+    pub fn join(&self, child: &NsPath) -> NsPath {
+        let mut segs = self.0.clone();
+        segs.extend(child.0.iter().cloned());
+        NsPath(segs)
+    }
+
+    /// This path with one more segment (an empty name leaves it unchanged).
+    pub fn child(&self, name: &str) -> NsPath {
+        let mut segs = self.0.clone();
+        if !name.is_empty() {
+            segs.push(name.to_string());
+        }
+        NsPath(segs)
+    }
+
+    /// Whether `ancestor` is this path or one of its ancestors (segment-wise, so `ab` is not under `a`).
+    pub fn starts_with(&self, ancestor: &NsPath) -> bool {
+        self.0.starts_with(&ancestor.0)
+    }
+
+    /// This path relative to `ancestor`, or None when it is not below it.
+    pub fn strip_prefix(&self, ancestor: &NsPath) -> Option<NsPath> {
+        self.0
+            .strip_prefix(ancestor.0.as_slice())
+            .map(|rest| NsPath(rest.to_vec()))
+    }
+
+    /// The number of segments (root is 0).
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Ancestors from root down to and including self (root first).
+    pub fn ancestors(&self) -> Vec<NsPath> {
+        (0..=self.0.len())
+            .map(|n| NsPath(self.0[..n].to_vec()))
+            .collect()
+    }
+}
+
+impl fmt::Display for NsPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+impl std::str::FromStr for NsPath {
+    type Err = PathError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NsPath::parse(s)
+    }
+}
+
+/// Resolve a `cd` argument (relative, absolute, `..`, `.`, `-`, `~`, `~/x` or nothing) against the context.
+pub fn resolve(
+    current: &NsPath,
+    previous: Option<&NsPath>,
+    home: &NsPath,
+    arg: Option<&str>,
+) -> Result<NsPath, PathError> {
+    let arg = match arg {
+        None | Some("~") => return Ok(home.clone()),
+        Some("-") => return previous.cloned().ok_or(PathError::NoPrevious),
+        Some(a) => a,
+    };
+    let (base, rest) = if let Some(rest) = arg.strip_prefix("~/") {
+        (home.clone(), rest)
+    } else if arg.starts_with('/') {
+        (NsPath::root(), arg)
+    } else {
+        (current.clone(), arg)
+    };
+    walk(base, rest)
+}
+
+/// Apply the segments of `rest` to `base`, interpreting `.` and `..`.
+fn walk(mut base: NsPath, rest: &str) -> Result<NsPath, PathError> {
+    for seg in rest.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if base.0.pop().is_none() {
+                    return Err(PathError::AboveRoot);
+                }
+            }
+            _ => base.0.push(seg.to_string()),
+        }
+    }
+    Ok(base)
+}
+
+/// Validate a (possibly multi-segment) relative name for create/delete/lock/unlock; returns it canonical.
+pub fn validate_name(name: &str) -> Result<NsPath, NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.chars().any(char::is_whitespace) {
+        return Err(NameError::ContainsSpace(name.to_string()));
+    }
+    if name.ends_with('/') {
+        return Err(NameError::TrailingSlash(name.to_string()));
+    }
+    if name.starts_with('/') {
+        return Err(NameError::LeadingSlash(name.to_string()));
+    }
+    let mut segs = Vec::new();
+    for seg in name.split('/') {
+        match seg {
+            "" => return Err(NameError::EmptySegment(name.to_string())),
+            "." | ".." => return Err(NameError::Dot(seg.to_string())),
+            // Refused at any depth: OpenBao once read `root` as the parent and locked it.
+            "root" => return Err(NameError::Root),
+            _ if RESERVED_NAMES.contains(&seg) => return Err(NameError::Reserved(seg.to_string())),
+            _ => segs.push(seg.to_string()),
+        }
+    }
+    Ok(NsPath(segs))
+}
+
+/// Where an API request goes: `namespace` for X-Vault-Namespace, `path` without leading slash, and a note when redirected to root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The namespace the request is sent in.
+    pub namespace: NsPath,
+    /// The API path below `/v1/`, without a leading slash.
+    pub path: String,
+    /// A one-line note for the user when the request was redirected to the root namespace.
+    pub note: Option<String>,
+}
+
+/// Route a user-typed API path from the current namespace (leading `/` = from root; root-only paths go to root).
+pub fn route(current: &NsPath, typed: &str) -> Route {
+    let path = normalise_api_path(typed);
+    if typed.starts_with('/') {
+        return Route {
+            namespace: NsPath::root(),
+            path,
+            note: None,
+        };
+    }
+    if let Some(prefix) = root_only_prefix(&path) {
+        let note = (!current.is_root())
+            .then(|| format!("note: {prefix} is root-only; sent to the root namespace"));
+        return Route {
+            namespace: NsPath::root(),
+            path,
+            note,
+        };
+    }
+    Route {
+        namespace: current.clone(),
+        path,
+        note: None,
+    }
+}
+
+/// The longest root-only path that `path` is, or is below, matched segment by segment.
+pub fn root_only_prefix(path: &str) -> Option<&'static str> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    ROOT_ONLY_PATHS
+        .iter()
+        .filter(|p| {
+            let want: Vec<&str> = p.split('/').collect();
+            segs.starts_with(&want)
+        })
+        .max_by_key(|p| p.len())
+        .copied()
+}
+
+/// Collapse repeated slashes and drop the leading one; keep a trailing one (LIST uses `foo/`).
+fn normalise_api_path(typed: &str) -> String {
+    let mut out = typed
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/");
+    if !out.is_empty() && typed.ends_with('/') {
+        out.push('/');
+    }
+    out
+}
+
+/// The fully qualified path Vault builds from a namespace header and a request path.
+pub fn fully_qualified(namespace: &NsPath, path: &str) -> String {
+    format!("{}{}", namespace.header(), normalise_api_path(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn p(s: &str) -> NsPath {
+        NsPath::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parse_header_display() {
+        let cases: &[(&str, &[&str], &str, &str)] = &[
+            ("", &[], "", "/"),
+            ("/", &[], "", "/"),
+            ("//", &[], "", "/"),
+            ("ns1", &["ns1"], "ns1/", "ns1"),
+            ("ns1/", &["ns1"], "ns1/", "ns1"),
+            ("ns1/ns2/", &["ns1", "ns2"], "ns1/ns2/", "ns1/ns2"),
+            ("/ns1//ns2/", &["ns1", "ns2"], "ns1/ns2/", "ns1/ns2"),
+            ("a b/c", &["a b", "c"], "a b/c/", "a b/c"),
+        ];
+        for (input, segs, header, display) in cases {
+            let path = NsPath::parse(input).unwrap();
+            assert_eq!(path.segments(), *segs, "segments of {input:?}");
+            assert_eq!(path.header(), *header, "header of {input:?}");
+            assert_eq!(path.display(), *display, "display of {input:?}");
+            assert_eq!(path.to_string(), *display, "Display of {input:?}");
+        }
+    }
+
+    #[test]
+    fn parse_refuses_dots() {
+        for input in [".", "..", "a/./b", "a/..", "/../"] {
+            assert!(
+                matches!(
+                    NsPath::parse(input),
+                    Err(PathError::Invalid(NameError::Dot(_)))
+                ),
+                "{input:?}"
+            );
+        }
+        assert_eq!("ns1/ns2".parse::<NsPath>(), Ok(p("ns1/ns2")));
+    }
+
+    #[test]
+    fn tree_helpers() {
+        let path = p("a/b/c");
+        assert_eq!(path.parent(), Some(p("a/b")));
+        assert_eq!(NsPath::root().parent(), None);
+        assert_eq!(path.name(), Some("c"));
+        assert_eq!(NsPath::root().name(), None);
+        assert_eq!(p("a").join(&p("b/c")), path);
+        assert_eq!(p("a/b").child("c"), path);
+        assert_eq!(p("a/b").child(""), p("a/b"));
+        assert!(path.starts_with(&p("a/b")));
+        assert!(path.starts_with(&NsPath::root()));
+        assert!(path.starts_with(&path));
+        assert!(!p("ab/c").starts_with(&p("a")));
+        assert_eq!(path.strip_prefix(&p("a")), Some(p("b/c")));
+        assert_eq!(path.strip_prefix(&p("x")), None);
+        assert_eq!(path.depth(), 3);
+        assert_eq!(NsPath::root().depth(), 0);
+        assert_eq!(
+            path.ancestors(),
+            vec![NsPath::root(), p("a"), p("a/b"), p("a/b/c")]
+        );
+        assert_eq!(NsPath::root().ancestors(), vec![NsPath::root()]);
+        assert!(NsPath::root().is_root());
+        assert_eq!(NsPath::default(), NsPath::root());
+        assert_eq!(NsPath::from_segments(["a", "", "b"]), p("a/b"));
+    }
+
+    #[test]
+    fn resolve_table() {
+        let cur = p("ns1/ns2");
+        let prev = p("other");
+        let home = p("tenant");
+        let cases: &[(Option<&str>, Result<&str, PathError>)] = &[
+            (None, Ok("tenant")),
+            (Some("~"), Ok("tenant")),
+            (Some("~/"), Ok("tenant")),
+            (Some("~/x/y"), Ok("tenant/x/y")),
+            (Some("~/.."), Ok("")),
+            (Some("-"), Ok("other")),
+            (Some("ns3"), Ok("ns1/ns2/ns3")),
+            (Some("ns3/ns4"), Ok("ns1/ns2/ns3/ns4")),
+            (Some("ns3/"), Ok("ns1/ns2/ns3")),
+            (Some("ns3//ns4//"), Ok("ns1/ns2/ns3/ns4")),
+            (Some("/"), Ok("")),
+            (Some("//"), Ok("")),
+            (Some("/a/b"), Ok("a/b")),
+            (Some("/a/b/"), Ok("a/b")),
+            (Some(".."), Ok("ns1")),
+            (Some("../"), Ok("ns1")),
+            (Some("../.."), Ok("")),
+            (Some("../sib"), Ok("ns1/sib")),
+            (Some("."), Ok("ns1/ns2")),
+            (Some("./"), Ok("ns1/ns2")),
+            (Some(""), Ok("ns1/ns2")),
+            (Some("a/./b/../c"), Ok("ns1/ns2/a/c")),
+            (Some("/a/../b"), Ok("b")),
+            (Some("~x"), Ok("ns1/ns2/~x")),
+            (Some("./-"), Ok("ns1/ns2/-")),
+            (Some("../../.."), Err(PathError::AboveRoot)),
+            (Some("/.."), Err(PathError::AboveRoot)),
+        ];
+        for (arg, want) in cases {
+            let got = resolve(&cur, Some(&prev), &home, *arg);
+            let want = want.clone().map(p);
+            assert_eq!(got, want, "cd {arg:?}");
+        }
+        assert_eq!(
+            resolve(&cur, None, &home, Some("-")),
+            Err(PathError::NoPrevious)
+        );
+        assert_eq!(
+            resolve(&NsPath::root(), None, &home, Some("..")),
+            Err(PathError::AboveRoot)
+        );
+    }
+
+    #[test]
+    fn validate_name_table() {
+        let ok: &[(&str, &[&str])] = &[
+            ("a", &["a"]),
+            ("a/b", &["a", "b"]),
+            ("tenant-1", &["tenant-1"]),
+            ("a.b", &["a.b"]),
+            ("rooted", &["rooted"]),
+            ("system", &["system"]),
+            ("...", &["..."]),
+        ];
+        for (name, segs) in ok {
+            assert_eq!(validate_name(name).unwrap().segments(), *segs, "{name:?}");
+        }
+        let bad: &[(&str, NameError)] = &[
+            ("", NameError::Empty),
+            ("a b", NameError::ContainsSpace("a b".into())),
+            ("a\tb", NameError::ContainsSpace("a\tb".into())),
+            (" a", NameError::ContainsSpace(" a".into())),
+            ("a/", NameError::TrailingSlash("a/".into())),
+            ("/", NameError::TrailingSlash("/".into())),
+            ("/a", NameError::LeadingSlash("/a".into())),
+            ("a//b", NameError::EmptySegment("a//b".into())),
+            (".", NameError::Dot(".".into())),
+            ("..", NameError::Dot("..".into())),
+            ("a/../b", NameError::Dot("..".into())),
+            ("a/.", NameError::Dot(".".into())),
+            ("root", NameError::Root),
+            ("a/root", NameError::Root),
+            ("root/a", NameError::Root),
+            ("sys", NameError::Reserved("sys".into())),
+            ("audit", NameError::Reserved("audit".into())),
+            ("auth", NameError::Reserved("auth".into())),
+            ("cubbyhole", NameError::Reserved("cubbyhole".into())),
+            ("identity", NameError::Reserved("identity".into())),
+            ("a/identity", NameError::Reserved("identity".into())),
+        ];
+        for (name, want) in bad {
+            assert_eq!(validate_name(name), Err(want.clone()), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn name_errors_say_the_rule() {
+        assert_eq!(
+            NameError::ContainsSpace("a b".into()).to_string(),
+            "namespace name \"a b\" contains a space"
+        );
+        assert_eq!(
+            NameError::Root.to_string(),
+            "`root` is reserved for the root namespace"
+        );
+        assert_eq!(
+            NameError::Reserved("sys".into()).to_string(),
+            "`sys` is reserved by Vault: sys, audit, auth, cubbyhole, identity cannot be namespace names"
+        );
+        assert_eq!(
+            NameError::Dot("..".into()).to_string(),
+            "`..` cannot be a namespace name"
+        );
+        assert_eq!(
+            PathError::from(NameError::Root).to_string(),
+            NameError::Root.to_string()
+        );
+        assert_eq!(
+            PathError::AboveRoot.to_string(),
+            "`..` goes above the root namespace"
+        );
+    }
+
+    fn r(ns: &str, path: &str, note: Option<&str>) -> Route {
+        Route {
+            namespace: p(ns),
+            path: path.to_string(),
+            note: note.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn route_table() {
+        let ns = p("ns1/ns2");
+        let cases: &[(&NsPath, &str, Route)] = &[
+            (
+                &ns,
+                "secret/data/foo",
+                r("ns1/ns2", "secret/data/foo", None),
+            ),
+            (
+                &ns,
+                "secret//data///foo",
+                r("ns1/ns2", "secret/data/foo", None),
+            ),
+            (
+                &ns,
+                "secret/metadata/",
+                r("ns1/ns2", "secret/metadata/", None),
+            ),
+            (&ns, "secret//", r("ns1/ns2", "secret/", None)),
+            (&ns, "", r("ns1/ns2", "", None)),
+            (&ns, "/", r("", "", None)),
+            (&ns, "/secret/data/foo", r("", "secret/data/foo", None)),
+            (&ns, "//ns1/secret/", r("", "ns1/secret/", None)),
+            (&ns, "/sys/health", r("", "sys/health", None)),
+            (&ns, "sys/healthy", r("ns1/ns2", "sys/healthy", None)),
+            (&ns, "sys/mounts", r("ns1/ns2", "sys/mounts", None)),
+            (&ns, "sys/storagex", r("ns1/ns2", "sys/storagex", None)),
+            (&ns, "ns3/sys/health", r("ns1/ns2", "ns3/sys/health", None)),
+            (
+                &ns,
+                "sys/storage/raft/snapshot",
+                r(
+                    "",
+                    "sys/storage/raft/snapshot",
+                    Some("note: sys/storage/raft is root-only; sent to the root namespace"),
+                ),
+            ),
+            (
+                &ns,
+                "sys//health/",
+                r(
+                    "",
+                    "sys/health/",
+                    Some("note: sys/health is root-only; sent to the root namespace"),
+                ),
+            ),
+        ];
+        for (cur, typed, want) in cases {
+            assert_eq!(route(cur, typed), *want, "route {typed:?} from {cur}");
+        }
+    }
+
+    #[test]
+    fn every_root_only_path_goes_to_root() {
+        for path in ROOT_ONLY_PATHS {
+            let note = format!("note: {path} is root-only; sent to the root namespace");
+            assert_eq!(route(&p("ns1"), path), r("", path, Some(&note)), "{path}");
+            // Already in root: nothing to say.
+            assert_eq!(route(&NsPath::root(), path), r("", path, None), "{path}");
+            let below = format!("{path}/x");
+            assert_eq!(
+                route(&p("ns1"), &below).namespace,
+                NsPath::root(),
+                "{below}"
+            );
+            let abs = format!("/{path}");
+            assert_eq!(route(&p("ns1"), &abs), r("", path, None), "{abs}");
+        }
+    }
+
+    #[test]
+    fn three_equivalent_forms() {
+        let want = "ns1/ns2/secret/foo";
+        assert_eq!(fully_qualified(&NsPath::root(), "ns1/ns2/secret/foo"), want);
+        assert_eq!(fully_qualified(&p("ns1/ns2/"), "secret/foo"), want);
+        assert_eq!(fully_qualified(&p("ns1/"), "ns2/secret/foo"), want);
+        assert_eq!(fully_qualified(&p("ns1"), "/ns2//secret/foo"), want);
+    }
+
+    fn seg() -> impl Strategy<Value = String> {
+        // First char excludes `.`, `~` and `-` so a segment is never `.`, `..`, `~` or `-`.
+        "[a-zA-Z0-9_][a-zA-Z0-9_.~ -]{0,6}"
+    }
+
+    fn path() -> impl Strategy<Value = NsPath> {
+        prop::collection::vec(seg(), 0..5).prop_map(NsPath::from_segments)
+    }
+
+    /// A `cd` argument naming `rel` relative to where it is typed.
+    fn relative_arg(rel: &NsPath) -> String {
+        if rel.is_root() {
+            ".".to_string()
+        } else {
+            rel.display()
+        }
+    }
+
+    fn messy_arg() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            seg(),
+            Just(".".to_string()),
+            Just("..".to_string()),
+            Just(String::new()),
+            Just("~".to_string()),
+        ];
+        (any::<bool>(), prop::collection::vec(part, 0..8))
+            .prop_map(|(abs, parts)| format!("{}{}", if abs { "/" } else { "" }, parts.join("/")))
+    }
+
+    proptest! {
+        #[test]
+        fn absolute_display_round_trips(cur in path(), target in path()) {
+            let arg = if target.is_root() { "/".to_string() } else { format!("/{}", target.display()) };
+            prop_assert_eq!(resolve(&cur, None, &NsPath::root(), Some(&arg)), Ok(target));
+        }
+
+        #[test]
+        fn dotdot_is_parent(cur in path()) {
+            let got = resolve(&cur, None, &NsPath::root(), Some(".."));
+            match cur.parent() {
+                Some(parent) => prop_assert_eq!(got, Ok(parent)),
+                None => prop_assert_eq!(got, Err(PathError::AboveRoot)),
+            }
+        }
+
+        #[test]
+        fn header_parse_round_trips(path in path()) {
+            prop_assert_eq!(NsPath::parse(&path.header()), Ok(path.clone()));
+            prop_assert_eq!(NsPath::parse(&path.display()), Ok(path));
+        }
+
+        #[test]
+        fn resolve_is_canonical(cur in path(), home in path(), arg in messy_arg()) {
+            if let Ok(got) = resolve(&cur, None, &home, Some(&arg)) {
+                for s in got.segments() {
+                    prop_assert!(!s.is_empty() && s != "." && s != "..", "{:?} from {:?}", got, arg);
+                }
+            }
+        }
+
+        #[test]
+        fn relative_round_trips(cur in path(), rel in path()) {
+            let got = resolve(&cur, None, &NsPath::root(), Some(&relative_arg(&rel)));
+            prop_assert_eq!(got.clone(), Ok(cur.join(&rel)));
+            let got = got.unwrap_or_default();
+            prop_assert_eq!(got.strip_prefix(&cur), Some(rel.clone()));
+            // And back again with one `..` per segment.
+            let up = vec![".."; rel.depth()].join("/");
+            let arg = if up.is_empty() { ".".to_string() } else { up };
+            prop_assert_eq!(resolve(&got, None, &NsPath::root(), Some(&arg)), Ok(cur));
+        }
+
+        #[test]
+        fn three_forms_agree(segs in prop::collection::vec("[a-z0-9]{1,6}", 1..6), rest in "[a-z0-9/]{0,12}") {
+            let full = NsPath::from_segments(segs.clone());
+            let want = fully_qualified(&NsPath::root(), &format!("{}{}", full.header(), rest));
+            for split in 0..=segs.len() {
+                let ns = NsPath::from_segments(segs[..split].to_vec());
+                let below = NsPath::from_segments(segs[split..].to_vec());
+                let path = format!("{}{}", below.header(), rest);
+                prop_assert_eq!(fully_qualified(&ns, &path), want.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The line front end: rustyline for people, plain lines for `-c` and scripts.
+//! It reads lines, asks the engine, and prints [`Output`]; it knows nothing of HTTP.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::{FileHistory, History};
+use rustyline::validate::Validator;
+use rustyline::{Config, Editor, Helper};
+
+use crate::engine::store::secure_file;
+use crate::engine::{complete, words, Command, EngineError, Format, Output, Session};
+
+/// How a batch of commands ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every command succeeded.
+    Ok,
+    /// At least one command failed.
+    Failed,
+    /// `exit` was given.
+    Exit,
+}
+
+/// Prints outputs and errors the way the session's format asks.
+pub struct Printer {
+    format: Format,
+    pretty: bool,
+}
+
+impl Printer {
+    /// A printer for `format`; JSON is pretty only when stdout is a terminal.
+    pub fn new(format: Format) -> Printer {
+        Printer {
+            format,
+            pretty: std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// Print a command's output: the document on stdout, notes on stderr.
+    pub fn output(&self, out: &Output) {
+        let mut stderr = std::io::stderr().lock();
+        for note in &out.notes {
+            let _ = writeln!(stderr, "{note}");
+        }
+        let mut stdout = std::io::stdout().lock();
+        let text = match self.format {
+            Format::Json => match &out.json {
+                Some(v) if self.pretty => crate::engine::output::pretty(v),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            },
+            Format::Table => out.view.render_text(),
+        };
+        if !text.is_empty() {
+            let _ = writeln!(stdout, "{text}");
+        }
+        let _ = stdout.flush();
+    }
+
+    /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode.
+    pub fn error(&self, e: &EngineError) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = match self.format {
+            Format::Json => writeln!(
+                stderr,
+                "{}",
+                serde_json::json!({ "errors": [e.to_string()] })
+            ),
+            Format::Table => writeln!(stderr, "error: {e}"),
+        };
+    }
+}
+
+/// Run one command, raced against Ctrl-C: an interrupt cancels the request, not the shell.
+async fn run_one(session: &mut Session, cmd: &Command, text: &str) -> Result<Output, EngineError> {
+    tokio::select! {
+        r = session.execute(cmd, text) => r,
+        _ = tokio::signal::ctrl_c() => Err(EngineError::Other("cancelled (Ctrl-C)".into())),
+    }
+}
+
+/// Run every command of one line. `ask` is called for a destructive command when the
+/// session is interactive; it returns whether to go on.
+pub async fn run_line(
+    session: &mut Session,
+    printer: &Printer,
+    line: &str,
+    keep_going: bool,
+    mut ask: Option<&mut dyn FnMut(&str) -> bool>,
+) -> Outcome {
+    let commands = match words::split_line(line) {
+        Ok(c) => c,
+        Err(e) => {
+            printer.error(&e.into());
+            return Outcome::Failed;
+        }
+    };
+    let mut outcome = Outcome::Ok;
+    for words in commands {
+        let text = words
+            .iter()
+            .map(|w| words::quote_word(w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let cmd = match Command::parse(&words) {
+            Ok(c) => c,
+            Err(e) => {
+                printer.error(&e.into());
+                outcome = Outcome::Failed;
+                if keep_going {
+                    continue;
+                }
+                return outcome;
+            }
+        };
+        if cmd == Command::Exit {
+            return Outcome::Exit;
+        }
+        if let (Some(question), Some(ask)) = (session.confirmation(&cmd), ask.as_deref_mut()) {
+            if !ask(&question) {
+                eprintln!("not done.");
+                continue;
+            }
+        }
+        match run_one(session, &cmd, &text).await {
+            Ok(out) => printer.output(&out),
+            Err(e) => {
+                printer.error(&e);
+                outcome = Outcome::Failed;
+                if !keep_going {
+                    return outcome;
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// Run a batch (`-c` or a script on stdin): exit status 0 when all succeeded, 1 otherwise.
+pub async fn run_batch<I: IntoIterator<Item = String>>(
+    session: &mut Session,
+    lines: I,
+    keep_going: bool,
+) -> i32 {
+    let printer = Printer::new(session.options().format);
+    let mut failed = false;
+    for line in lines {
+        match run_line(session, &printer, &line, keep_going, None).await {
+            Outcome::Ok => {}
+            Outcome::Failed => {
+                failed = true;
+                if !keep_going {
+                    return 1;
+                }
+            }
+            Outcome::Exit => break,
+        }
+    }
+    i32::from(failed)
+}
+
+/// The lines of a script on stdin (read lazily, one command line each).
+pub fn stdin_lines() -> impl Iterator<Item = String> {
+    std::io::stdin().lock().lines().map_while(Result::ok)
+}
+
+/// rustyline's helper: Tab asks the engine's completer. It holds a copy of the
+/// session's completion context, refreshed before each prompt.
+pub struct LineHelper {
+    context: std::sync::Mutex<complete::Context>,
+}
+
+impl Helper for LineHelper {}
+impl Highlighter for LineHelper {}
+impl Validator for LineHelper {}
+impl Hinter for LineHelper {
+    type Hint = String;
+}
+
+impl Completer for LineHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let line = &line[..pos];
+        let start = words::last_word_start(line);
+        let ctx = match self.context.lock() {
+            Ok(c) => c.clone(),
+            Err(_) => return Ok((start, Vec::new())),
+        };
+        let handle = tokio::runtime::Handle::current();
+        let found = tokio::task::block_in_place(|| {
+            handle.block_on(async {
+                tokio::time::timeout(
+                    std::time::Duration::from_millis(1500),
+                    complete::complete(&ctx, line),
+                )
+                .await
+                .unwrap_or_default()
+            })
+        });
+        let pairs = found
+            .into_iter()
+            .map(|w| Pair {
+                display: w.clone(),
+                replacement: words::quote_word(&w),
+            })
+            .collect();
+        Ok((start, pairs))
+    }
+}
+
+/// The interactive line-mode REPL. Returns the exit status.
+pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
+    let printer = Printer::new(session.options().format);
+    let config = Config::builder()
+        .auto_add_history(false)
+        .history_ignore_dups(true)
+        .and_then(|b| b.history_ignore_space(true).max_history_size(5000))
+        .map(|b| b.completion_type(rustyline::CompletionType::List).build());
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot configure the line editor: {e}");
+            return 2;
+        }
+    };
+    let mut rl: Editor<LineHelper, FileHistory> = match Editor::with_config(config) {
+        Ok(rl) => rl,
+        Err(e) => {
+            eprintln!("error: cannot start the line editor: {e}");
+            return 2;
+        }
+    };
+    rl.set_helper(Some(LineHelper {
+        context: std::sync::Mutex::new(session.completion_context()),
+    }));
+    let history = session.state().history_file();
+    let history_ok = session
+        .state()
+        .ensure()
+        .and_then(|_| secure_file(&history))
+        .map_err(|e| eprintln!("warning: history is off: {e}"))
+        .is_ok();
+    if history_ok {
+        let _ = rl.load_history(&history);
+    }
+    if let Err(e) = session.refresh_lock_state().await {
+        printer.error(&e);
+    }
+    let mut failed = false;
+    loop {
+        let prompt = session.prompt();
+        if let Some(helper) = rl.helper_mut() {
+            helper.context = std::sync::Mutex::new(session.completion_context());
+        }
+        let line = match rl.readline(&prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+                break;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        // History never holds a secret: values of password=, token=, --key … are redacted.
+        let redacted = words::redact_line(&line);
+        if rl.history_mut().add(&redacted).unwrap_or(false) && history_ok {
+            let _ = rl.append_history(&history);
+        }
+        let mut ask = |question: &str| -> bool {
+            eprint!("{question} [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            if std::io::stdin().read_line(&mut answer).is_err() {
+                return false;
+            }
+            matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
+        };
+        match run_line(session, &printer, &line, keep_going, Some(&mut ask)).await {
+            Outcome::Exit => break,
+            Outcome::Failed => failed = true,
+            Outcome::Ok => {}
+        }
+    }
+    i32::from(failed)
+}

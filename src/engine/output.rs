@@ -1,0 +1,170 @@
+//! What a command produced, in a form either front end can draw.
+
+use serde_json::Value;
+
+/// The result of one command: the JSON document for `--format json`, a view for people,
+/// and notes (routing notes, server warnings) that go to stderr.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Output {
+    /// The value `bao … -format=json` prints for the same request; `None` prints nothing.
+    pub json: Option<Value>,
+    /// What people see.
+    pub view: View,
+    /// One-line notes shown beside the result (never part of the JSON document).
+    pub notes: Vec<String>,
+}
+
+/// A human view of a result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum View {
+    /// Nothing to show.
+    #[default]
+    Empty,
+    /// Plain lines.
+    Text(String),
+    /// Rows under a header.
+    Table {
+        /// Column titles.
+        header: Vec<String>,
+        /// Cells, one Vec per row.
+        rows: Vec<Vec<String>>,
+    },
+    /// Several views one after another, each with a title.
+    Sections(Vec<(String, View)>),
+}
+
+impl Output {
+    /// An output with only a JSON value, shown to people as pretty JSON.
+    pub fn json(value: Value) -> Output {
+        Output {
+            view: View::Text(pretty(&value)),
+            json: Some(value),
+            notes: Vec::new(),
+        }
+    }
+
+    /// An output with no JSON document.
+    pub fn text(text: impl Into<String>) -> Output {
+        Output {
+            json: None,
+            view: View::Text(text.into()),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Add a note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Output {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Add notes.
+    pub fn with_notes(mut self, notes: impl IntoIterator<Item = String>) -> Output {
+        self.notes.extend(notes);
+        self
+    }
+}
+
+/// Pretty JSON, as `bao -format=json` prints it (two-space indent).
+pub fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// A cell for a JSON value: strings bare, everything else compact JSON.
+pub fn cell(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+impl View {
+    /// Plain text for a terminal without colours, aligned columns, no trailing newline.
+    pub fn render_text(&self) -> String {
+        match self {
+            View::Empty => String::new(),
+            View::Text(t) => t.trim_end_matches('\n').to_string(),
+            View::Table { header, rows } => render_table(header, rows),
+            View::Sections(sections) => sections
+                .iter()
+                .map(|(title, view)| {
+                    let body = view.render_text();
+                    if body.is_empty() {
+                        format!("{title}\n  (none)")
+                    } else {
+                        let indented: Vec<String> =
+                            body.lines().map(|l| format!("  {l}")).collect();
+                        format!("{title}\n{}", indented.join("\n"))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        }
+    }
+}
+
+fn render_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let columns = header
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    let mut widths = vec![0usize; columns];
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        for (i, c) in row.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |row: &[String]| {
+        let mut s = String::new();
+        for (i, c) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 3));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut out = Vec::with_capacity(rows.len() + 2);
+    if !header.is_empty() {
+        out.push(line(header));
+        let rule: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(i, _)| "-".repeat(widths[i].max(1)))
+            .collect();
+        out.push(line(&rule));
+    }
+    out.extend(rows.iter().map(|r| line(r)));
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns() {
+        let v = View::Table {
+            header: vec!["NAME".into(), "LOCKED".into()],
+            rows: vec![
+                vec!["payments/".into(), "yes".into()],
+                vec!["a/".into(), "".into()],
+            ],
+        };
+        assert_eq!(
+            v.render_text(),
+            "NAME        LOCKED\n---------   ------\npayments/   yes\na/"
+        );
+    }
+
+    #[test]
+    fn sections_show_none_for_empty() {
+        let v = View::Sections(vec![
+            ("Namespaces".into(), View::Empty),
+            ("Mounts".into(), View::Text("secret/".into())),
+        ]);
+        assert_eq!(v.render_text(), "Namespaces\n  (none)\n\nMounts\n  secret/");
+    }
+}

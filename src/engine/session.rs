@@ -1,0 +1,990 @@
+//! The session: the current namespace and everything a command needs to run.
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::command::{ApiOp, Command, UsageError, COMMANDS};
+use crate::engine::complete;
+use crate::engine::nspath::{self, NameError, NsPath, PathError};
+use crate::engine::output::{cell, Output, View};
+use crate::engine::store::{ActionLog, KeyStore, StateDir, StoreError};
+use crate::engine::tree;
+use crate::engine::words::{self, KvError, WordsError};
+use crate::vault::{Client, Method, VaultError};
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Readable tables.
+    #[default]
+    Table,
+    /// One JSON document per command, as `bao … -format=json` prints it.
+    Json,
+}
+
+/// Session-wide switches from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Output format.
+    pub format: Format,
+    /// Never ask before destructive commands.
+    pub yes: bool,
+    /// Refuse every mutating command.
+    pub read_only: bool,
+    /// Never send `SCAN`; list level by level (what Vault Enterprise needs).
+    pub no_scan: bool,
+    /// Standard input carries the script, so `k=-` cannot read a value from it.
+    pub stdin_is_script: bool,
+}
+
+/// Why a command failed. The session is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The command line does not parse.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// The line could not be split into words.
+    #[error("{0}")]
+    Words(#[from] WordsError),
+    /// A namespace path that cannot be resolved.
+    #[error("{0}")]
+    Path(#[from] PathError),
+    /// A namespace name that breaks a rule; nothing was sent.
+    #[error("{0} (nothing was sent)")]
+    Name(#[from] NameError),
+    /// Bad `k=v` arguments.
+    #[error("{0}")]
+    Kv(#[from] KvError),
+    /// The server said no, or could not be reached.
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+    /// The key store or the action log failed.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// A mutating command in a read-only session.
+    #[error("`{0}` changes the server and this session is read-only (--read-only)")]
+    ReadOnly(String),
+    /// `cd` to a namespace that does not exist or cannot be reached.
+    #[error("cd: {0}")]
+    Cd(String),
+    /// Anything else, in words.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The state of one shell: where it is, where it was, and how it talks to the server.
+pub struct Session {
+    client: Client,
+    cwd: NsPath,
+    previous: Option<NsPath>,
+    home: NsPath,
+    /// The locked namespace (here or an ancestor) as last seen, for the prompt.
+    locked: Option<NsPath>,
+    options: Options,
+    keys: KeyStore,
+    log: ActionLog,
+    state: StateDir,
+}
+
+impl Session {
+    /// A session on `client`, starting (and at home) in `start`.
+    pub fn new(client: Client, start: NsPath, options: Options, state: StateDir) -> Session {
+        Session {
+            client,
+            previous: None,
+            home: start.clone(),
+            cwd: start,
+            locked: None,
+            options,
+            keys: state.key_store(),
+            log: state.action_log(),
+            state,
+        }
+    }
+
+    /// The current namespace.
+    pub fn cwd(&self) -> &NsPath {
+        &self.cwd
+    }
+
+    /// The locked namespace that covers the current one, if the last look saw one.
+    pub fn locked(&self) -> Option<&NsPath> {
+        self.locked.as_ref()
+    }
+
+    /// The session's switches.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A copy of what the completer needs.
+    pub fn completion_context(&self) -> complete::Context {
+        complete::Context {
+            client: self.client.clone(),
+            cwd: self.cwd.clone(),
+        }
+    }
+
+    /// The state directory (history, keys, log).
+    pub fn state(&self) -> &StateDir {
+        &self.state
+    }
+
+    /// The prompt for line mode: the namespace, and a mark when it is locked.
+    pub fn prompt(&self) -> String {
+        match &self.locked {
+            Some(l) if l == &self.cwd => format!("vnsh {} [locked]> ", self.cwd),
+            Some(l) => format!("vnsh {} [locked: {}]> ", self.cwd, l),
+            None => format!("vnsh {}> ", self.cwd),
+        }
+    }
+
+    /// Look at the current namespace once (lock state for the prompt). Errors are returned
+    /// for the front end to show; the context stays.
+    pub async fn refresh_lock_state(&mut self) -> Result<(), EngineError> {
+        let cwd = self.cwd.clone();
+        self.locked = self.probe(&cwd).await?;
+        Ok(())
+    }
+
+    /// The question to ask before running `cmd` in an interactive session, if it needs one.
+    pub fn confirmation(&self, cmd: &Command) -> Option<String> {
+        if self.options.yes || !cmd.is_destructive() {
+            return None;
+        }
+        match cmd {
+            Command::NsDelete(name) => Some(format!(
+                "Delete namespace {} and everything in it?",
+                self.target_display(name)
+            )),
+            Command::Lock(sub) => Some(format!(
+                "Lock the API of {} and of every namespace below it?",
+                self.target_display(sub.as_deref().unwrap_or(""))
+            )),
+            Command::Api { path, .. } => {
+                let route = nspath::route(&self.cwd, path);
+                Some(format!(
+                    "Delete {} in namespace {}?",
+                    route.path, route.namespace
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    fn target_display(&self, sub: &str) -> String {
+        match NsPath::parse(sub) {
+            Ok(p) => self.cwd.join(&p).display(),
+            Err(_) => format!("{}/{}", self.cwd.display().trim_end_matches('/'), sub),
+        }
+    }
+
+    /// Run one command. `text` is the command as typed, for the action log (it is
+    /// redacted before it is written). On error the session is as it was.
+    pub async fn execute(&mut self, cmd: &Command, text: &str) -> Result<Output, EngineError> {
+        if cmd.is_mutating() && self.options.read_only {
+            return Err(EngineError::ReadOnly(text.trim().to_string()));
+        }
+        let result = self.dispatch(cmd).await;
+        if cmd.is_mutating() {
+            let outcome = match &result {
+                Ok(_) => "ok".to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            let logged = self.log.append(
+                self.client.addr(),
+                &self.cwd.header(),
+                &words::redact_line(text.trim()),
+                &outcome,
+            );
+            if let Err(e) = logged {
+                let note = format!("warning: the action log could not be written: {e}");
+                return result.map(|o| o.with_note(note));
+            }
+        }
+        if let Err(EngineError::Vault(VaultError::NamespaceLocked { locked, .. })) = &result {
+            if let Ok(l) = NsPath::parse(locked) {
+                if self.cwd.starts_with(&l) {
+                    self.locked = Some(l);
+                }
+            }
+        }
+        result
+    }
+
+    async fn dispatch(&mut self, cmd: &Command) -> Result<Output, EngineError> {
+        match cmd {
+            Command::Pwd => Ok(Output {
+                json: Some(json!({ "namespace": self.cwd.header() })),
+                view: View::Text(self.cwd.display()),
+                notes: vec![],
+            }),
+            Command::Cd(arg) => self.cd(arg.as_deref()).await,
+            Command::Ls(arg) => self.ls(arg.as_deref()).await,
+            Command::Tree { path, depth } => self.tree(path.as_deref(), *depth).await,
+            Command::NsList { detailed } => self.ns_list(*detailed).await,
+            Command::NsScan { detailed } => self.ns_scan(*detailed).await,
+            Command::NsLookup(name) => {
+                let name = NsPath::parse(name)?;
+                let body = self
+                    .send(
+                        Method::Get,
+                        &format!("sys/namespaces/{}", name.display()),
+                        None,
+                    )
+                    .await?;
+                Ok(namespace_output(data_of(body)))
+            }
+            Command::NsCreate { name, args } => {
+                let name = nspath::validate_name(name)?;
+                let meta = self.kv(args)?;
+                let body = json!({ "custom_metadata": meta });
+                let resp = self
+                    .send(
+                        Method::Post,
+                        &format!("sys/namespaces/{}", name.display()),
+                        Some(&body),
+                    )
+                    .await?;
+                Ok(namespace_output(data_of(resp)))
+            }
+            Command::NsPatch { name, args } => {
+                let name = NsPath::parse(name)?;
+                let meta = self.kv(args)?;
+                let body = json!({ "custom_metadata": meta });
+                let resp = self
+                    .send(
+                        Method::Patch,
+                        &format!("sys/namespaces/{}", name.display()),
+                        Some(&body),
+                    )
+                    .await?;
+                Ok(namespace_output(data_of(resp)))
+            }
+            Command::NsDelete(name) => {
+                let name = nspath::validate_name(name)?;
+                let resp = self
+                    .send(
+                        Method::Delete,
+                        &format!("sys/namespaces/{}", name.display()),
+                        None,
+                    )
+                    .await?;
+                Ok(warnings_output(resp.as_ref(), "deleted"))
+            }
+            Command::Lock(sub) => self.lock(sub.as_deref()).await,
+            Command::Unlock { subpath, key } => {
+                self.unlock(subpath.as_deref(), key.as_deref()).await
+            }
+            Command::Api { op, path, args } => self.api(*op, path, args).await,
+            Command::Complete(line) => {
+                let words = complete::complete(&self.completion_context(), line).await;
+                Ok(Output {
+                    view: View::Text(words.join("\n")),
+                    json: Some(Value::from(words)),
+                    notes: vec![],
+                })
+            }
+            Command::Help(topic) => help(topic.as_deref()),
+            Command::Exit => Ok(Output::default()),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, VaultError> {
+        self.client
+            .request(method, &self.cwd.header(), path, body)
+            .await
+    }
+
+    fn kv(&self, args: &[String]) -> Result<Map<String, Value>, EngineError> {
+        if self.options.stdin_is_script && args.iter().any(|a| a == "-" || a.ends_with("=-")) {
+            return Err(EngineError::Other(
+                "standard input carries the script, so `-` cannot read a value from it; use k=@FILE".into(),
+            ));
+        }
+        let stdin = std::io::stdin();
+        let mut lock = stdin.lock();
+        Ok(words::parse_kv(args, &mut lock)?)
+    }
+
+    /// Check that `target` exists and can be reached; return the locked namespace that
+    /// covers it, if any.
+    async fn probe(&self, target: &NsPath) -> Result<Option<NsPath>, EngineError> {
+        let locked_ns = |l: &str| NsPath::parse(l).ok();
+        if let (Some(parent), Some(name)) = (target.parent(), target.name()) {
+            match self
+                .client
+                .request(
+                    Method::Get,
+                    &parent.header(),
+                    &format!("sys/namespaces/{name}"),
+                    None,
+                )
+                .await
+            {
+                Ok(body) => {
+                    let locked = data_of(body)
+                        .get("locked")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    return Ok(locked.then(|| target.clone()));
+                }
+                Err(VaultError::NotFound { .. }) | Err(VaultError::NamespaceNotFound { .. }) => {
+                    return Err(EngineError::Cd(format!(
+                        "namespace {} does not exist",
+                        target.display()
+                    )))
+                }
+                Err(VaultError::NamespaceLocked { locked, .. }) => return Ok(locked_ns(&locked)),
+                // Not allowed to look from the parent (a delegated admin): ask the namespace itself.
+                Err(VaultError::PermissionDenied { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match self
+            .client
+            .request(
+                Method::Get,
+                &target.header(),
+                "auth/token/lookup-self",
+                None,
+            )
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(VaultError::NamespaceNotFound { .. }) => Err(EngineError::Cd(format!(
+                "namespace {} does not exist",
+                target.display()
+            ))),
+            Err(VaultError::NamespaceLocked { locked, .. }) => Ok(locked_ns(&locked)),
+            Err(VaultError::PermissionDenied { .. }) => Err(EngineError::Cd(format!(
+                "namespace {} cannot be reached with this token (permission denied)",
+                target.display()
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn cd(&mut self, arg: Option<&str>) -> Result<Output, EngineError> {
+        let target = nspath::resolve(&self.cwd, self.previous.as_ref(), &self.home, arg)?;
+        let locked = self.probe(&target).await?;
+        self.previous = Some(std::mem::replace(&mut self.cwd, target));
+        self.locked = locked;
+        let mut out = Output::default();
+        if let Some(l) = &self.locked {
+            out.notes.push(format!(
+                "note: namespace {l} is locked; requests here are refused until it is unlocked"
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn ls(&self, arg: Option<&str>) -> Result<Output, EngineError> {
+        if let Some(arg) =
+            arg.filter(|a| !a.starts_with('/') && !a.starts_with('.') && !a.starts_with('~'))
+        {
+            let mounts = self.mounts(&self.cwd).await.ok();
+            if let Some(found) = mounts.as_ref().and_then(|m| mount_for(m, arg)) {
+                return self.ls_mount(found, arg).await;
+            }
+        }
+        let ns = match arg {
+            None => self.cwd.clone(),
+            Some(a) => nspath::resolve(&self.cwd, self.previous.as_ref(), &self.home, Some(a))?,
+        };
+        let (children, mounts, auths) = tokio::join!(
+            tree::list_children(&self.client, &ns),
+            self.mounts(&ns),
+            self.auth_mounts(&ns)
+        );
+        let children = children?;
+        let mut rows = Vec::new();
+        let mut notes = Vec::new();
+        let mut names: Vec<(&String, &Value)> = children.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, info) in names {
+            let locked = info.get("locked").and_then(Value::as_bool).unwrap_or(false);
+            rows.push(vec![
+                name.clone(),
+                "namespace".into(),
+                if locked {
+                    "locked".into()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+        let mut json_mounts = Map::new();
+        for (prefix, result) in [("", &mounts), ("auth/", &auths)] {
+            match result {
+                Ok(m) => {
+                    for (path, info) in m {
+                        let kind = mount_kind(info);
+                        let desc = info
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        rows.push(vec![format!("{prefix}{path}"), kind, desc.to_string()]);
+                        json_mounts.insert(format!("{prefix}{path}"), info.clone());
+                    }
+                }
+                Err(e) => notes.push(format!("note: {prefix}mounts not shown: {e}")),
+            }
+        }
+        Ok(Output {
+            json: Some(json!({ "namespaces": children, "mounts": json_mounts })),
+            view: View::Table {
+                header: vec!["NAME".into(), "TYPE".into(), "INFO".into()],
+                rows,
+            },
+            notes,
+        })
+    }
+
+    async fn ls_mount(
+        &self,
+        (mount, info): (String, Value),
+        arg: &str,
+    ) -> Result<Output, EngineError> {
+        let rest = arg.trim_start_matches('/')[mount.len()..].trim_start_matches('/');
+        let v2 = info
+            .get("options")
+            .and_then(|o| o.get("version"))
+            .and_then(Value::as_str)
+            == Some("2");
+        let path = if v2 {
+            format!("{mount}metadata/{rest}")
+        } else {
+            format!("{mount}{rest}")
+        };
+        let body = self.send(Method::List, &path, None).await?;
+        let keys = data_of(body).get("keys").cloned().unwrap_or(json!([]));
+        let text = keys
+            .as_array()
+            .map(|a| a.iter().map(cell).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default();
+        Ok(Output {
+            json: Some(keys),
+            view: View::Text(text),
+            notes: vec![],
+        })
+    }
+
+    async fn mounts(&self, ns: &NsPath) -> Result<Map<String, Value>, VaultError> {
+        let body = self
+            .client
+            .request(Method::Get, &ns.header(), "sys/mounts", None)
+            .await?;
+        Ok(mount_map(body))
+    }
+
+    async fn auth_mounts(&self, ns: &NsPath) -> Result<Map<String, Value>, VaultError> {
+        let body = self
+            .client
+            .request(Method::Get, &ns.header(), "sys/auth", None)
+            .await?;
+        Ok(mount_map(body))
+    }
+
+    async fn tree(&self, path: Option<&str>, depth: Option<usize>) -> Result<Output, EngineError> {
+        let root = match path {
+            None => self.cwd.clone(),
+            Some(p) => nspath::resolve(&self.cwd, self.previous.as_ref(), &self.home, Some(p))?,
+        };
+        let walk = tree::walk(&self.client, &root, depth, !self.options.no_scan).await?;
+        let mut info = Map::new();
+        for e in &walk.entries {
+            info.insert(e.path.header(), e.info.clone());
+        }
+        let mut out = Output {
+            json: Some(Value::Object(info)),
+            view: View::Text(tree::render(&root.display(), &walk)),
+            notes: vec![],
+        };
+        if !walk.scanned {
+            let locked_skipped = walk.entries.iter().any(|e| e.locked);
+            if locked_skipped {
+                out.notes.push(
+                    "note: listed level by level; namespaces below a locked one cannot be listed"
+                        .into(),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ns_list(&self, detailed: bool) -> Result<Output, EngineError> {
+        let children = tree::list_children(&self.client, &self.cwd).await?;
+        Ok(ns_keys_output(children, detailed))
+    }
+
+    async fn ns_scan(&self, detailed: bool) -> Result<Output, EngineError> {
+        let walk = tree::walk(&self.client, &self.cwd, None, !self.options.no_scan).await?;
+        let mut info = Map::new();
+        for e in walk.entries {
+            info.insert(e.path.header(), e.info);
+        }
+        let mut out = ns_keys_output(info, detailed);
+        if !walk.unlisted.is_empty() {
+            out.notes.extend(
+                walk.unlisted
+                    .iter()
+                    .map(|(ns, why)| format!("note: children of {ns} not listed: {why}")),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn lock(&mut self, sub: Option<&str>) -> Result<Output, EngineError> {
+        let sub = match sub {
+            Some(s) if !s.trim_matches('/').is_empty() => nspath::validate_name(s)?,
+            _ => NsPath::root(),
+        };
+        let target = self.cwd.join(&sub);
+        let path = if sub.is_root() {
+            "sys/namespaces/api-lock/lock".to_string()
+        } else {
+            format!("sys/namespaces/api-lock/lock/{}", sub.display())
+        };
+        // The request and the saving of its key run as one task that a Ctrl-C cannot
+        // stop half way: once the server has answered, the key reaches the store.
+        let client = self.client.clone();
+        let keys = self.keys.clone();
+        let ns = self.cwd.header();
+        let target_header = target.header();
+        let task = tokio::spawn(async move {
+            let body = client.request(Method::Post, &ns, &path, None).await?;
+            let key = data_of(body.clone())
+                .get("unlock_key")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let saved = key
+                .as_ref()
+                .map(|k| keys.save(client.addr(), &target_header, k));
+            Ok::<_, VaultError>((body, key, saved))
+        });
+        let (body, key, saved) = task
+            .await
+            .map_err(|e| EngineError::Other(format!("the lock task failed: {e}")))??;
+        let Some(key) = key else {
+            return Err(EngineError::Other(format!(
+                "the server locked {target} but sent no unlock key: {}",
+                body.map(|b| b.to_string()).unwrap_or_default()
+            )));
+        };
+        if self.cwd.starts_with(&target) {
+            self.locked = Some(target.clone());
+        }
+        let mut text = format!("Locked {target} and every namespace below it.\nUnlock key: {key}");
+        let mut notes = Vec::new();
+        match saved {
+            Some(Ok(_)) => text.push_str(&format!(
+                "\nThe key is saved in {}; `unlock` uses it.",
+                self.keys.path().display()
+            )),
+            Some(Err(e)) => notes.push(format!(
+                "WARNING: the unlock key could NOT be saved ({e}). Copy it now: {key}"
+            )),
+            None => {}
+        }
+        Ok(Output {
+            json: Some(json!({ "unlock_key": key })),
+            view: View::Text(text),
+            notes,
+        })
+    }
+
+    async fn unlock(
+        &mut self,
+        sub: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Output, EngineError> {
+        let sub = match sub {
+            Some(s) if !s.trim_matches('/').is_empty() => nspath::validate_name(s)?,
+            _ => NsPath::root(),
+        };
+        let target = self.cwd.join(&sub);
+        let path = if sub.is_root() {
+            "sys/namespaces/api-lock/unlock".to_string()
+        } else {
+            format!("sys/namespaces/api-lock/unlock/{}", sub.display())
+        };
+        let mut candidates: Vec<(String, String)> = Vec::new();
+        match key {
+            Some(k) => candidates.push((k.to_string(), "the given key".into())),
+            None => {
+                for saved in self.keys.find(self.client.addr(), &target.header())? {
+                    candidates.push((saved.key, format!("the key saved at {}", saved.saved_at)));
+                }
+            }
+        }
+        let mut failures = Vec::new();
+        for (k, how) in &candidates {
+            let body = json!({ "unlock_key": k });
+            match self.send(Method::Post, &path, Some(&body)).await {
+                Ok(resp) => {
+                    if key.is_none() {
+                        let _ = self.keys.mark_used(self.client.addr(), &target.header(), k);
+                    }
+                    return Ok(self.unlocked(&target, resp.as_ref(), how));
+                }
+                Err(VaultError::Status {
+                    status: 400,
+                    messages,
+                    ..
+                }) if messages.iter().any(|m| m.contains("incorrect unlock key")) => {
+                    failures.push(format!("{how} was not accepted"));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if key.is_some() {
+            return Err(EngineError::Other(format!(
+                "unlock {target}: the given key was not accepted (incorrect unlock key)"
+            )));
+        }
+        // No saved key worked: a token with sudo may unlock without one.
+        match self.send(Method::Post, &path, None).await {
+            Ok(resp) => {
+                let how = if failures.is_empty() {
+                    "sudo (no key was saved for it)".to_string()
+                } else {
+                    format!("sudo ({})", failures.join("; "))
+                };
+                Ok(self.unlocked(&target, resp.as_ref(), &how))
+            }
+            Err(e) => {
+                let tried = if failures.is_empty() {
+                    "no key is saved for it".to_string()
+                } else {
+                    failures.join("; ")
+                };
+                Err(EngineError::Other(format!(
+                    "unlock {target}: {tried}, and without a key the server said: {e}. Give the key with --key KEY"
+                )))
+            }
+        }
+    }
+
+    fn unlocked(&mut self, target: &NsPath, resp: Option<&Value>, how: &str) -> Output {
+        if self.locked.as_ref() == Some(target) {
+            self.locked = None;
+        }
+        let mut out = warnings_output(resp, "");
+        out.view = View::Text(format!("Unlocked {target} with {how}."));
+        out
+    }
+
+    async fn api(&mut self, op: ApiOp, path: &str, args: &[String]) -> Result<Output, EngineError> {
+        let route = nspath::route(&self.cwd, path);
+        let (method, body) = match op {
+            ApiOp::Read => (Method::Get, None),
+            ApiOp::List => (Method::List, None),
+            ApiOp::Delete => (Method::Delete, None),
+            ApiOp::Write => (Method::Put, Some(Value::Object(self.kv(args)?))),
+            ApiOp::Patch => (Method::Patch, Some(Value::Object(self.kv(args)?))),
+        };
+        let resp = self
+            .client
+            .request(
+                method,
+                &route.namespace.header(),
+                &route.path,
+                body.as_ref(),
+            )
+            .await?;
+        let mut out = match op {
+            ApiOp::List => {
+                let keys = data_of(resp).get("keys").cloned().unwrap_or(json!([]));
+                let text = keys
+                    .as_array()
+                    .map(|a| a.iter().map(cell).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_default();
+                Output {
+                    json: Some(keys),
+                    view: View::Text(text),
+                    notes: vec![],
+                }
+            }
+            _ => match resp {
+                Some(body) if has_content(&body) => secret_output(&body),
+                other => warnings_output(
+                    other.as_ref(),
+                    match op {
+                        ApiOp::Delete => "deleted",
+                        _ => "written",
+                    },
+                ),
+            },
+        };
+        if let Some(note) = route.note {
+            out.notes.insert(0, note);
+        }
+        Ok(out)
+    }
+}
+
+fn help(topic: Option<&str>) -> Result<Output, EngineError> {
+    match topic {
+        None => {
+            let rows = COMMANDS
+                .iter()
+                .map(|c| vec![c.name.to_string(), c.help.to_string()])
+                .collect();
+            Ok(Output {
+                json: None,
+                view: View::Table {
+                    header: vec!["COMMAND".into(), "WHAT IT DOES".into()],
+                    rows,
+                },
+                notes: vec![],
+            })
+        }
+        Some(t) => COMMANDS
+            .iter()
+            .find(|c| c.name == t)
+            .map(|c| Output::text(format!("usage: {}\n{}", c.usage, c.help)))
+            .ok_or_else(|| {
+                EngineError::Other(format!("help: no command `{t}`; `help` lists them"))
+            }),
+    }
+}
+
+/// The `data` of a response (Null when absent).
+fn data_of(body: Option<Value>) -> Value {
+    body.and_then(|mut b| b.get_mut("data").map(Value::take))
+        .unwrap_or(Value::Null)
+}
+
+fn has_content(body: &Value) -> bool {
+    ["data", "auth", "wrap_info"]
+        .iter()
+        .any(|k| body.get(*k).is_some_and(|v| !v.is_null()))
+}
+
+/// `bao namespace …` prints the `data` of the answer.
+fn namespace_output(data: Value) -> Output {
+    let rows = match &data {
+        Value::Object(m) => m.iter().map(|(k, v)| vec![k.clone(), cell(v)]).collect(),
+        _ => vec![],
+    };
+    Output {
+        json: Some(data),
+        view: View::Table {
+            header: vec!["KEY".into(), "VALUE".into()],
+            rows,
+        },
+        notes: vec![],
+    }
+}
+
+/// `bao namespace list` prints the keys, or with `-detailed` the key_info.
+fn ns_keys_output(info: Map<String, Value>, detailed: bool) -> Output {
+    let rows: Vec<Vec<String>> = info
+        .iter()
+        .map(|(k, v)| {
+            let locked = v.get("locked").and_then(Value::as_bool).unwrap_or(false);
+            let mut row = vec![
+                k.clone(),
+                if locked {
+                    "locked".into()
+                } else {
+                    String::new()
+                },
+            ];
+            if detailed {
+                row.push(v.get("id").map(cell).unwrap_or_default());
+                row.push(
+                    v.get("custom_metadata")
+                        .filter(|m| m.as_object().is_some_and(|o| !o.is_empty()))
+                        .map(cell)
+                        .unwrap_or_default(),
+                );
+            }
+            row
+        })
+        .collect();
+    let mut header = vec!["NAMESPACE".to_string(), "LOCKED".to_string()];
+    if detailed {
+        header.extend(["ID".to_string(), "CUSTOM METADATA".to_string()]);
+    }
+    let json = if detailed {
+        Value::Object(info)
+    } else {
+        Value::from(info.keys().cloned().collect::<Vec<_>>())
+    };
+    Output {
+        json: Some(json),
+        view: View::Table { header, rows },
+        notes: vec![],
+    }
+}
+
+/// What `bao read -format=json` prints: the Go client's Secret, fields in its order.
+fn secret_output(body: &Value) -> Output {
+    let get = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
+    let mut secret = Map::new();
+    secret.insert("request_id".into(), get("request_id"));
+    secret.insert(
+        "lease_id".into(),
+        body.get("lease_id").cloned().unwrap_or(json!("")),
+    );
+    secret.insert(
+        "lease_duration".into(),
+        body.get("lease_duration").cloned().unwrap_or(json!(0)),
+    );
+    secret.insert(
+        "renewable".into(),
+        body.get("renewable").cloned().unwrap_or(json!(false)),
+    );
+    secret.insert("data".into(), get("data"));
+    secret.insert("warnings".into(), get("warnings"));
+    for optional in ["auth", "wrap_info"] {
+        if body.get(optional).is_some_and(|v| !v.is_null()) {
+            secret.insert(optional.into(), get(optional));
+        }
+    }
+    if let Some(m) = body
+        .get("mount_type")
+        .filter(|m| m.as_str().is_some_and(|s| !s.is_empty()))
+    {
+        secret.insert("mount_type".into(), m.clone());
+    }
+    let mut rows = Vec::new();
+    if let Some(d) = body.get("data").and_then(Value::as_object) {
+        rows.extend(d.iter().map(|(k, v)| vec![k.clone(), cell(v)]));
+    }
+    if let Some(a) = body.get("auth").and_then(Value::as_object) {
+        for (k, v) in a {
+            // Never print a client token in a table; JSON mode is explicit.
+            let shown = if k == "client_token" {
+                "(hidden; use --format json)".to_string()
+            } else {
+                cell(v)
+            };
+            rows.push(vec![format!("auth.{k}"), shown]);
+        }
+    }
+    let notes = warnings(body);
+    Output {
+        json: Some(Value::Object(secret)),
+        view: View::Table {
+            header: vec!["KEY".into(), "VALUE".into()],
+            rows,
+        },
+        notes,
+    }
+}
+
+fn warnings(body: &Value) -> Vec<String> {
+    body.get("warnings")
+        .and_then(Value::as_array)
+        .map(|w| w.iter().map(|m| format!("warning: {}", cell(m))).collect())
+        .unwrap_or_default()
+}
+
+/// No data: print the server's warnings (as a JSON list in JSON mode), else nothing.
+fn warnings_output(body: Option<&Value>, verb: &str) -> Output {
+    let list = body
+        .and_then(|b| b.get("warnings"))
+        .filter(|w| w.as_array().is_some_and(|a| !a.is_empty()))
+        .cloned();
+    let notes = body.map(warnings).unwrap_or_default();
+    Output {
+        json: list.map(|w| json!({ "warnings": w })),
+        view: if verb.is_empty() {
+            View::Empty
+        } else {
+            View::Text(format!("Success! Data {verb}."))
+        },
+        notes,
+    }
+}
+
+fn mount_map(body: Option<Value>) -> Map<String, Value> {
+    let body = body.unwrap_or(Value::Null);
+    // Newer servers nest mounts under `data`; older ones also repeat them at the top.
+    let source = body.get("data").filter(|d| d.is_object()).unwrap_or(&body);
+    source
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| k.ends_with('/') && v.is_object())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn mount_kind(info: &Value) -> String {
+    let kind = info.get("type").and_then(Value::as_str).unwrap_or("?");
+    match info
+        .get("options")
+        .and_then(|o| o.get("version"))
+        .and_then(Value::as_str)
+    {
+        Some(v) if kind == "kv" => format!("kv v{v}"),
+        _ => kind.to_string(),
+    }
+}
+
+/// The mount that `path` falls in (longest prefix), with its description.
+fn mount_for(mounts: &Map<String, Value>, path: &str) -> Option<(String, Value)> {
+    let path = path.trim_start_matches('/');
+    let with_slash = if path.ends_with('/') {
+        path.to_string()
+    } else {
+        format!("{path}/")
+    };
+    mounts
+        .iter()
+        .filter(|(m, _)| with_slash.starts_with(m.as_str()))
+        .max_by_key(|(m, _)| m.len())
+        .map(|(m, v)| (m.clone(), v.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_output_keeps_go_field_order_and_drops_nulls() {
+        let body = json!({"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,
+            "data":{"a":"1"},"wrap_info":null,"warnings":null,"auth":null,"mount_type":"kv"});
+        let out = secret_output(&body);
+        assert_eq!(
+            serde_json::to_string(&out.json.unwrap()).unwrap(),
+            r#"{"request_id":"r","lease_id":"","lease_duration":0,"renewable":false,"data":{"a":"1"},"warnings":null,"mount_type":"kv"}"#
+        );
+    }
+
+    #[test]
+    fn mount_for_takes_the_longest_prefix() {
+        let mounts: Map<String, Value> =
+            serde_json::from_value(json!({"secret/":{"type":"kv"},"secret/deep/":{"type":"kv"}}))
+                .unwrap();
+        assert_eq!(
+            mount_for(&mounts, "secret/deep/x").unwrap().0,
+            "secret/deep/"
+        );
+        assert_eq!(mount_for(&mounts, "secret").unwrap().0, "secret/");
+        assert!(mount_for(&mounts, "secrets/x").is_none());
+    }
+
+    #[test]
+    fn help_knows_each_command() {
+        for c in COMMANDS {
+            assert!(help(Some(c.name)).is_ok());
+        }
+        assert!(help(Some("nope")).is_err());
+    }
+}
