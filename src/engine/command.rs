@@ -79,6 +79,8 @@ pub enum Command {
     },
     /// The completions for a line.
     Complete(String),
+    /// Reload what completion knows of the server.
+    Refresh,
     /// Help on all commands or one.
     Help(Option<String>),
     /// Leave the shell.
@@ -110,6 +112,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { name: "patch", usage: "patch PATH k=v…", help: "JSON merge-patch an API path" },
     CommandInfo { name: "delete", usage: "delete PATH", help: "delete an API path (asks first)" },
     CommandInfo { name: "complete", usage: "complete LINE", help: "the completions the shell offers for LINE, best first" },
+    CommandInfo { name: "refresh", usage: "refresh", help: "reload the namespaces, mounts and keys that completion offers" },
     CommandInfo { name: "help", usage: "help [CMD]", help: "this list, or one command's usage" },
     CommandInfo { name: "exit", usage: "exit", help: "leave the shell (also Ctrl-D)" },
 ];
@@ -189,6 +192,8 @@ impl Command {
             "complete" => Ok(Command::Complete(rest.join(" "))),
             "help" | "?" => at_most_one(rest).map(Command::Help),
             "exit" | "quit" => Ok(Command::Exit),
+            "refresh" if rest.is_empty() => Ok(Command::Refresh),
+            "refresh" => Err(bad(name, "`refresh` takes no argument")),
             other => Err(UsageError {
                 message: format!("unknown command `{other}`"),
                 usage: "help lists the commands".to_string(),

@@ -1,36 +1,73 @@
-//! Completion: the words the shell offers for the last word of a line, best first.
+//! Completion: the words the shell offers for the last word of a line, best first. One
+//! completer for every front end: `complete LINE`, Tab in line mode, the TUI's popup.
+//! Candidates come from the [`Cache`]; ranking from [`fuzzy`].
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::cache::{Cache, Mount};
 use crate::engine::command::COMMANDS;
-use crate::engine::nspath;
+use crate::engine::fuzzy;
 use crate::engine::nspath::NsPath;
-use crate::engine::tree;
 use crate::engine::words;
-use crate::vault::{Client, Method};
 
-/// What completion needs to know of a session: cheap to clone, so a front end can keep
-/// a copy for its completer.
+/// What completion needs of a session: cheap to clone, so a front end can keep a copy.
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// The client (shares the session's connection pool).
-    pub client: Client,
+    /// What is known of the server.
+    pub cache: Arc<Cache>,
     /// The current namespace.
     pub cwd: NsPath,
 }
 
+/// At most this many completions are offered.
+pub const LIMIT: usize = 200;
+
 const NS_SUBCOMMANDS: &[&str] = &["list", "scan", "lookup", "create", "patch", "delete"];
+
+/// The usual API paths that are not mounts of their own.
+const SYS_PATHS: &[&str] = &[
+    "sys/mounts",
+    "sys/auth",
+    "sys/policies/acl/",
+    "sys/policies/password/",
+    "sys/namespaces/",
+    "sys/health",
+    "sys/leader",
+    "sys/seal-status",
+    "sys/capabilities-self",
+    "sys/internal/ui/mounts",
+    "auth/token/lookup-self",
+    "identity/entity/name/",
+    "identity/group/name/",
+];
 
 /// What kind of word is expected at a position.
 #[derive(Debug, PartialEq, Eq)]
 enum Slot {
     Command,
+    Flags(&'static [&'static str]),
     NsSubcommand,
     Namespace,
     ApiPath,
     Nothing,
 }
 
-fn slot(words: &[String]) -> Slot {
-    match words {
+fn slot(words: &[String], partial: &str) -> Slot {
+    let flags: &'static [&'static str] = match words {
+        [c, ..] if c == "tree" => &["-d"],
+        [c, ..] if c == "unlock" => &["--key"],
+        [ns, sub, ..] if (ns == "ns" || ns == "namespace") && (sub == "list" || sub == "scan") => {
+            &["-detailed"]
+        }
+        _ => &[],
+    };
+    if partial.starts_with('-') && !words.is_empty() {
+        return Slot::Flags(flags);
+    }
+    // Words already given, less flags and their values, decide the position.
+    let positional: Vec<&String> = words.iter().filter(|w| !w.starts_with('-')).collect();
+    match positional.as_slice() {
         [] => Slot::Command,
         [cmd] => match cmd.as_str() {
             "ns" | "namespace" => Slot::NsSubcommand,
@@ -38,7 +75,7 @@ fn slot(words: &[String]) -> Slot {
             "ls" | "read" | "list" | "write" | "patch" | "delete" => Slot::ApiPath,
             _ => Slot::Nothing,
         },
-        [ns, sub] if ns == "ns" || ns == "namespace" => match sub.as_str() {
+        [ns, sub] if *ns == "ns" || *ns == "namespace" => match sub.as_str() {
             "lookup" | "patch" | "delete" => Slot::Namespace,
             _ => Slot::Nothing,
         },
@@ -46,92 +83,184 @@ fn slot(words: &[String]) -> Slot {
     }
 }
 
-/// The completions for `line` with the cursor at its end: each a word that would
-/// replace the last word, best first. Never fails: what cannot be listed is not offered.
-pub async fn complete(ctx: &Context, line: &str) -> Vec<String> {
+/// The candidates for `line` from what is known now, and whether something was still
+/// being fetched.
+pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
     let (mut words, new_word) = words::split_for_completion(line);
     let partial = if new_word {
         String::new()
     } else {
         words.pop().unwrap_or_default()
     };
-    let mut out: Vec<String> = match slot(&words) {
+    let mut pending = false;
+    let mut recent = Vec::new();
+    let found: Vec<String> = match slot(&words, &partial) {
         Slot::Command => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
+        Slot::Flags(f) => f.iter().map(|s| s.to_string()).collect(),
         Slot::NsSubcommand => NS_SUBCOMMANDS.iter().map(|s| s.to_string()).collect(),
-        Slot::Namespace => namespaces(ctx, &partial).await,
-        Slot::ApiPath => api_paths(ctx, &partial).await,
+        Slot::Namespace => {
+            let (c, r) = namespaces(ctx, &partial, &mut pending);
+            recent = r;
+            c
+        }
+        Slot::ApiPath => api_paths(ctx, &partial, &mut pending),
         Slot::Nothing => Vec::new(),
     };
-    out.retain(|c| c.starts_with(&partial));
-    out.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-    out.dedup();
-    out
+    (fuzzy::rank(found, &recent, &partial, LIMIT), pending)
 }
 
-/// Split a partial path at its last `/`: the directory typed so far and the rest.
-fn split_dir(partial: &str) -> (&str, &str) {
-    match partial.rfind('/') {
-        Some(i) => (&partial[..=i], &partial[i + 1..]),
-        None => ("", partial),
+/// The completions for `line` with the cursor at its end, best first. Waits at most
+/// `wait` for what is being fetched (zero: offer what is known now).
+pub async fn complete(ctx: &Context, line: &str, wait: Duration) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let (found, pending) = candidates(ctx, line);
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !pending || left.is_zero() {
+            return found;
+        }
+        ctx.cache.settle(left).await;
     }
 }
 
-async fn namespaces(ctx: &Context, partial: &str) -> Vec<String> {
-    let (dir, _) = split_dir(partial);
-    let base = if dir.is_empty() {
-        Some(ctx.cwd.clone())
+/// Namespace candidates in the form the user is typing: relative, `../…` or `/…`; and the
+/// recently used ones in the same form.
+fn namespaces(ctx: &Context, partial: &str, pending: &mut bool) -> (Vec<String>, Vec<String>) {
+    let Some(all) = ctx.cache.namespaces() else {
+        *pending = true;
+        return (Vec::new(), Vec::new());
+    };
+    let (base, prefix) = if partial.starts_with('/') {
+        (NsPath::root(), "/".to_string())
     } else {
-        nspath::resolve(&ctx.cwd, None, &ctx.cwd, Some(dir)).ok()
-    };
-    let Some(base) = base else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    if dir.is_empty() && !&ctx.cwd.is_root() {
-        out.push("../".to_string());
-    }
-    if let Ok(children) = tree::list_children(&ctx.client, &base).await {
-        out.extend(children.keys().map(|k| format!("{dir}{k}")));
-    }
-    out
-}
-
-async fn api_paths(ctx: &Context, partial: &str) -> Vec<String> {
-    let (dir, _) = split_dir(partial);
-    let route = nspath::route(&ctx.cwd, dir);
-    let client = &ctx.client;
-    let ns = route.namespace.header();
-    if dir.is_empty() || dir == "/" {
-        let mut out = Vec::new();
-        if let Ok(Some(body)) = client.request(Method::Get, &ns, "sys/mounts", None).await {
-            let data = body.get("data").unwrap_or(&body);
-            if let Some(m) = data.as_object() {
-                out.extend(
-                    m.keys()
-                        .filter(|k| k.ends_with('/'))
-                        .map(|k| format!("{dir}{k}")),
-                );
+        let ups = partial.split('/').take_while(|s| *s == "..").count();
+        let mut base = ctx.cwd.clone();
+        for _ in 0..ups {
+            match base.parent() {
+                Some(p) => base = p,
+                None => return (Vec::new(), Vec::new()),
             }
         }
-        out.extend(
-            ["sys/", "auth/", "identity/"]
-                .iter()
-                .map(|s| format!("{dir}{s}")),
-        );
-        return out;
+        (base, "../".repeat(ups))
+    };
+    let form = |abs: &NsPath| {
+        abs.strip_prefix(&base)
+            .filter(|rel| !rel.is_root())
+            .map(|rel| format!("{prefix}{}", rel.header()))
+    };
+    let mut out: Vec<String> = all.iter().filter_map(form).collect();
+    if prefix.is_empty() && !ctx.cwd.is_root() {
+        out.push("../".to_string());
     }
-    match client.request(Method::List, &ns, &route.path, None).await {
-        Ok(Some(body)) => body
-            .pointer("/data/keys")
-            .and_then(|k| k.as_array())
-            .map(|keys| {
-                keys.iter()
-                    .filter_map(|k| k.as_str())
-                    .map(|k| format!("{dir}{k}"))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
+    if partial == "/" || partial.is_empty() && ctx.cwd.is_root() {
+        out.push("/".to_string());
+    }
+    let recent = ctx
+        .cache
+        .recent()
+        .iter()
+        .filter_map(|h| NsPath::parse(h).ok())
+        .filter_map(|p| form(&p))
+        .collect();
+    (out, recent)
+}
+
+/// API path candidates: mounts, usual sys paths and child namespaces at the first level;
+/// then keys inside a mount, level by level (KV v2 through `metadata/`).
+fn api_paths(ctx: &Context, partial: &str, pending: &mut bool) -> Vec<String> {
+    let (mut ns, mut consumed, rest) = match partial.strip_prefix('/') {
+        Some(r) => (NsPath::root(), "/".to_string(), r),
+        None => (ctx.cwd.clone(), String::new(), partial),
+    };
+    // Leading segments that name child namespaces move the request into them.
+    let known = ctx.cache.namespaces();
+    if known.is_none() {
+        *pending = true;
+    }
+    let known = known.unwrap_or_default();
+    let mut rest = rest;
+    while let Some((seg, tail)) = rest.split_once('/') {
+        let child = ns.child(seg);
+        if seg.is_empty() || !known.contains(&child) {
+            break;
+        }
+        ns = child;
+        consumed.push_str(seg);
+        consumed.push('/');
+        rest = tail;
+    }
+    let mounts = ctx.cache.mounts(&ns);
+    if mounts.is_none() {
+        *pending = true;
+    }
+    let mounts = mounts.unwrap_or_default();
+    let with = |words: Vec<String>| -> Vec<String> {
+        words
+            .into_iter()
+            .map(|w| format!("{consumed}{w}"))
+            .collect()
+    };
+    let Some(slash) = rest.rfind('/') else {
+        let mut out: Vec<String> = mounts.iter().map(|m| m.path.clone()).collect();
+        out.extend(SYS_PATHS.iter().map(|s| s.to_string()));
+        out.extend(
+            known
+                .iter()
+                .filter(|k| k.parent().as_ref() == Some(&ns))
+                .filter_map(|k| k.name().map(|n| format!("{n}/"))),
+        );
+        return with(out);
+    };
+    let dir = &rest[..=slash];
+    if dir == "auth/" || dir == "sys/" || dir == "identity/" {
+        let mut out: Vec<String> = mounts
+            .iter()
+            .map(|m| m.path.clone())
+            .filter(|p| p.starts_with(dir) && p != dir)
+            .collect();
+        out.extend(
+            SYS_PATHS
+                .iter()
+                .filter(|s| s.starts_with(dir))
+                .map(|s| s.to_string()),
+        );
+        if !out.is_empty() {
+            return with(out);
+        }
+    }
+    let mount: Option<&Mount> = mounts
+        .iter()
+        .filter(|m| dir.starts_with(m.path.as_str()))
+        .max_by_key(|m| m.path.len());
+    let (list_path, shown_dir) = match mount {
+        Some(m) if m.kv2 => {
+            let inner = &dir[m.path.len()..];
+            if inner.is_empty() {
+                let subs = [
+                    "data/",
+                    "metadata/",
+                    "delete/",
+                    "undelete/",
+                    "destroy/",
+                    "config",
+                ];
+                return with(subs.iter().map(|s| format!("{}{s}", m.path)).collect());
+            }
+            let (_, sub) = inner.split_once('/').unwrap_or((inner, ""));
+            (format!("{}metadata/{sub}", m.path), dir.to_string())
+        }
+        _ => (dir.to_string(), dir.to_string()),
+    };
+    match ctx.cache.list(&ns, &list_path) {
+        Some(keys) => with(
+            keys.into_iter()
+                .map(|k| format!("{shown_dir}{k}"))
+                .collect(),
+        ),
+        None => {
+            *pending = true;
+            Vec::new()
+        }
     }
 }
 
@@ -145,18 +274,14 @@ mod tests {
 
     #[test]
     fn slots_by_position() {
-        assert_eq!(slot(&w("")), Slot::Command);
-        assert_eq!(slot(&w("cd")), Slot::Namespace);
-        assert_eq!(slot(&w("ns")), Slot::NsSubcommand);
-        assert_eq!(slot(&w("ns lookup")), Slot::Namespace);
-        assert_eq!(slot(&w("read")), Slot::ApiPath);
-        assert_eq!(slot(&w("pwd")), Slot::Nothing);
-    }
-
-    #[test]
-    fn split_dir_keeps_the_slash() {
-        assert_eq!(split_dir("acme/pa"), ("acme/", "pa"));
-        assert_eq!(split_dir("pa"), ("", "pa"));
-        assert_eq!(split_dir("/"), ("/", ""));
+        assert_eq!(slot(&w(""), ""), Slot::Command);
+        assert_eq!(slot(&w("cd"), ""), Slot::Namespace);
+        assert_eq!(slot(&w("ns"), ""), Slot::NsSubcommand);
+        assert_eq!(slot(&w("ns lookup"), "a"), Slot::Namespace);
+        assert_eq!(slot(&w("read"), ""), Slot::ApiPath);
+        assert_eq!(slot(&w("pwd"), ""), Slot::Nothing);
+        assert_eq!(slot(&w("tree"), "-"), Slot::Flags(&["-d"]));
+        assert_eq!(slot(&w("ns list"), "-"), Slot::Flags(&["-detailed"]));
+        assert_eq!(slot(&w("unlock a"), "--"), Slot::Flags(&["--key"]));
     }
 }

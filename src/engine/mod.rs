@@ -1,8 +1,10 @@
 //! The command engine: session state, the command language, its execution and output.
 //! It knows nothing of rustyline, ratatui or crossterm.
 
+pub mod cache;
 pub mod command;
 pub mod complete;
+pub mod fuzzy;
 pub mod nspath;
 pub mod output;
 pub mod session;

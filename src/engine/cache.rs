@@ -1,0 +1,330 @@
+//! What completion knows of the server: the namespace tree, the mounts of each namespace
+//! and the keys under listed paths, for one server and token. Filled in the background so
+//! a keystroke never waits for the network; emptied by what the shell itself changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::engine::nspath::NsPath;
+use crate::engine::tree;
+use crate::vault::{Client, Method};
+
+/// A value being fetched, fetched, or not to be had.
+#[derive(Debug, Clone)]
+enum Slot<T> {
+    Loading,
+    Ready(T),
+}
+
+/// One mount: its path (with the trailing slash, `auth/` prefixed for auth methods), type
+/// and whether it is KV version 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// `secret/`, `auth/userpass/`.
+    pub path: String,
+    /// `kv`, `userpass`, …
+    pub kind: String,
+    /// KV version 2 (data under `data/`, keys under `metadata/`).
+    pub kv2: bool,
+}
+
+#[derive(Default)]
+struct State {
+    /// Every known namespace (absolute), from a walk of `top`.
+    tree: Option<Slot<Vec<NsPath>>>,
+    mounts: HashMap<NsPath, Slot<Vec<Mount>>>,
+    lists: HashMap<(NsPath, String), Slot<Vec<String>>>,
+    /// Namespaces recently `cd`'d into, most recent first (absolute, `a/b/` form).
+    recent: Vec<String>,
+    /// Bumped by each invalidation, so a fill started before it is dropped.
+    generation: u64,
+}
+
+/// The completion cache of one session.
+pub struct Cache {
+    client: Client,
+    top: NsPath,
+    use_scan: bool,
+    state: Mutex<State>,
+    filled: Notify,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("top", &self.top).finish()
+    }
+}
+
+impl Cache {
+    /// A cache for `client`, whose tree walk starts at `top` (the session's home).
+    pub fn new(client: Client, top: NsPath, use_scan: bool) -> Arc<Cache> {
+        Arc::new(Cache {
+            client,
+            top,
+            use_scan,
+            state: Mutex::new(State::default()),
+            filled: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the cache inconsistent in a way
+        // that matters (it is only a cache): take the state as it is.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Start filling the tree in the background if nothing is known yet.
+    pub fn warm(self: &Arc<Self>) {
+        let _ = self.namespaces();
+    }
+
+    /// The known namespaces (absolute); starts a fill and returns None when not known yet.
+    pub fn namespaces(self: &Arc<Self>) -> Option<Vec<NsPath>> {
+        let mut st = self.lock();
+        match &st.tree {
+            Some(Slot::Ready(t)) => return Some(t.clone()),
+            Some(Slot::Loading) => return None,
+            None => st.tree = Some(Slot::Loading),
+        }
+        let generation = st.generation;
+        drop(st);
+        let me = self.clone();
+        tokio::spawn(async move {
+            let found = me.fetch_tree().await;
+            let mut st = me.lock();
+            if st.generation == generation {
+                st.tree = Some(Slot::Ready(found));
+            }
+            drop(st);
+            me.filled.notify_waiters();
+        });
+        None
+    }
+
+    async fn fetch_tree(&self) -> Vec<NsPath> {
+        // From the root when the token may list there, else from home; a token that may
+        // not LIST at all still sees what the UI endpoint offers; else nothing, quietly.
+        let mut tops = vec![NsPath::root()];
+        if !self.top.is_root() {
+            tops.push(self.top.clone());
+        }
+        for top in tops {
+            if let Ok(walk) = tree::walk(&self.client, &top, None, self.use_scan).await {
+                let mut all: Vec<NsPath> = walk.entries.iter().map(|e| top.join(&e.path)).collect();
+                if !top.is_root() {
+                    all.extend(top.ancestors().into_iter().filter(|a| !a.is_root()));
+                }
+                all.sort();
+                all.dedup();
+                return all;
+            }
+        }
+        match self
+            .client
+            .request(
+                Method::Get,
+                &self.top.header(),
+                "sys/internal/ui/namespaces",
+                None,
+            )
+            .await
+        {
+            Ok(body) => keys_of(body.as_ref())
+                .iter()
+                .filter_map(|k| NsPath::parse(k).ok())
+                .map(|p| self.top.join(&p))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The mounts of `ns`; starts a fill and returns None when not known yet.
+    pub fn mounts(self: &Arc<Self>, ns: &NsPath) -> Option<Vec<Mount>> {
+        let mut st = self.lock();
+        match st.mounts.get(ns) {
+            Some(Slot::Ready(m)) => return Some(m.clone()),
+            Some(Slot::Loading) => return None,
+            None => {
+                st.mounts.insert(ns.clone(), Slot::Loading);
+            }
+        }
+        let generation = st.generation;
+        drop(st);
+        let (me, ns) = (self.clone(), ns.clone());
+        tokio::spawn(async move {
+            let found = me.fetch_mounts(&ns).await;
+            let mut st = me.lock();
+            if st.generation == generation {
+                st.mounts.insert(ns, Slot::Ready(found));
+            }
+            drop(st);
+            me.filled.notify_waiters();
+        });
+        None
+    }
+
+    async fn fetch_mounts(&self, ns: &NsPath) -> Vec<Mount> {
+        let header = ns.header();
+        let (secrets, auths) = tokio::join!(
+            self.client
+                .request(Method::Get, &header, "sys/mounts", None),
+            self.client.request(Method::Get, &header, "sys/auth", None)
+        );
+        let mut out = Vec::new();
+        match (secrets, auths) {
+            (Ok(s), a) => {
+                out.extend(mounts_of(s.as_ref(), ""));
+                if let Ok(a) = a {
+                    out.extend(mounts_of(a.as_ref(), "auth/"));
+                }
+            }
+            // A token that may not read sys/mounts may still see what the UI endpoint shows.
+            (Err(_), _) => {
+                if let Ok(body) = self
+                    .client
+                    .request(Method::Get, &header, "sys/internal/ui/mounts", None)
+                    .await
+                {
+                    let data = body.as_ref().and_then(|b| b.get("data"));
+                    out.extend(mounts_of(data.and_then(|d| d.get("secret")), ""));
+                    out.extend(mounts_of(data.and_then(|d| d.get("auth")), "auth/"));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
+    }
+
+    /// The keys under `path` in `ns` (a LIST); starts a fill and returns None when not
+    /// known yet.
+    pub fn list(self: &Arc<Self>, ns: &NsPath, path: &str) -> Option<Vec<String>> {
+        let key = (ns.clone(), path.to_string());
+        let mut st = self.lock();
+        match st.lists.get(&key) {
+            Some(Slot::Ready(k)) => return Some(k.clone()),
+            Some(Slot::Loading) => return None,
+            None => {
+                st.lists.insert(key.clone(), Slot::Loading);
+            }
+        }
+        let generation = st.generation;
+        drop(st);
+        let me = self.clone();
+        tokio::spawn(async move {
+            let found = me
+                .client
+                .request(Method::List, &key.0.header(), &key.1, None)
+                .await
+                .map(|b| keys_of(b.as_ref()))
+                .unwrap_or_default();
+            let mut st = me.lock();
+            if st.generation == generation {
+                st.lists.insert(key, Slot::Ready(found));
+            }
+            drop(st);
+            me.filled.notify_waiters();
+        });
+        None
+    }
+
+    /// Wait until no fill is in flight, at most `limit`.
+    pub async fn settle(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.filled.notified();
+            if !self.loading() {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    fn loading(&self) -> bool {
+        let st = self.lock();
+        matches!(st.tree, Some(Slot::Loading))
+            || st.mounts.values().any(|s| matches!(s, Slot::Loading))
+            || st.lists.values().any(|s| matches!(s, Slot::Loading))
+    }
+
+    /// Forget the tree (a namespace was created or deleted here).
+    pub fn invalidate_tree(&self) {
+        let mut st = self.lock();
+        st.generation += 1;
+        st.tree = None;
+    }
+
+    /// Forget listed keys and mounts (something was written or deleted).
+    pub fn invalidate_paths(&self) {
+        let mut st = self.lock();
+        st.generation += 1;
+        st.lists.clear();
+        st.mounts.clear();
+    }
+
+    /// Forget everything (`refresh`), keeping what was recently used.
+    pub fn clear(&self) {
+        let mut st = self.lock();
+        let recent = std::mem::take(&mut st.recent);
+        *st = State {
+            recent,
+            generation: st.generation + 1,
+            ..State::default()
+        };
+    }
+
+    /// Remember that `ns` was just used.
+    pub fn touch(&self, ns: &NsPath) {
+        let mut st = self.lock();
+        let h = ns.header();
+        st.recent.retain(|r| r != &h);
+        st.recent.insert(0, h);
+        st.recent.truncate(50);
+    }
+
+    /// Recently used namespaces, most recent first (absolute, `a/b/` form).
+    pub fn recent(&self) -> Vec<String> {
+        self.lock().recent.clone()
+    }
+}
+
+fn keys_of(body: Option<&Value>) -> Vec<String> {
+    body.and_then(|b| b.pointer("/data/keys"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn mounts_of(body: Option<&Value>, prefix: &str) -> Vec<Mount> {
+    let Some(body) = body else {
+        return Vec::new();
+    };
+    let source = body.get("data").filter(|d| d.is_object()).unwrap_or(body);
+    source
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| k.ends_with('/') && v.is_object())
+                .map(|(k, v)| Mount {
+                    path: format!("{prefix}{k}"),
+                    kind: v
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    kv2: v.pointer("/options/version").and_then(Value::as_str) == Some("2"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
