@@ -53,7 +53,8 @@ struct Cli {
     #[arg(long)]
     keep_going: bool,
     /// Never send SCAN: list the tree level by level, as on Vault Enterprise.
-    #[arg(long, env = "VNSH_NO_SCAN")]
+    /// VNSH_NO_SCAN=1 does the same (empty, 0, false, no or off: it does not).
+    #[arg(long, env = "VNSH_NO_SCAN", value_parser = clap::builder::FalseyValueParser::new())]
     no_scan: bool,
 }
 

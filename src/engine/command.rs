@@ -1,5 +1,8 @@
 //! The command language: what the user asked for, parsed from words.
 
+use crate::engine::explore::{self, Explore};
+use crate::engine::incident::{self, Incident};
+
 /// An API operation on an arbitrary path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiOp {
@@ -81,6 +84,10 @@ pub enum Command {
     Complete(String),
     /// Reload what completion knows of the server.
     Refresh,
+    /// Explore what a namespace holds.
+    Explore(Explore),
+    /// Locks, saved keys, the action log.
+    Incident(Incident),
     /// Help on all commands or one.
     Help(Option<String>),
     /// Leave the shell.
@@ -127,9 +134,16 @@ pub struct UsageError {
     pub usage: String,
 }
 
-fn usage_of(name: &str) -> &'static str {
+/// Every command of every room, in the order help lists them.
+pub fn all_commands() -> impl Iterator<Item = &'static CommandInfo> {
     COMMANDS
         .iter()
+        .chain(explore::COMMANDS.iter())
+        .chain(incident::COMMANDS.iter())
+}
+
+fn usage_of(name: &str) -> &'static str {
+    all_commands()
         .find(|c| c.name == name)
         .map_or("help", |c| c.usage)
 }
@@ -162,7 +176,8 @@ impl Command {
             }),
             "cd" => at_most_one(rest).map(Command::Cd),
             "ls" => at_most_one(rest).map(Command::Ls),
-            "tree" => parse_tree(rest),
+            "tree" => explore::parse_tree_mounts(rest)
+                .map_or_else(|| parse_tree(rest), |r| r.map(Command::Explore)),
             "ns" | "namespace" => parse_ns(rest),
             "lock" => at_most_one(rest).map(Command::Lock),
             "unlock" => parse_unlock(rest),
@@ -194,6 +209,12 @@ impl Command {
             "exit" | "quit" => Ok(Command::Exit),
             "refresh" if rest.is_empty() => Ok(Command::Refresh),
             "refresh" => Err(bad(name, "`refresh` takes no argument")),
+            other if incident::parse(other, rest).is_some() => incident::parse(other, rest)
+                .unwrap_or_else(|| Err(bad(other, "unknown command")))
+                .map(Command::Incident),
+            other if explore::parse(other, rest).is_some() => explore::parse(other, rest)
+                .unwrap_or_else(|| Err(bad(other, "unknown command")))
+                .map(Command::Explore),
             other => Err(UsageError {
                 message: format!("unknown command `{other}`"),
                 usage: "help lists the commands".to_string(),

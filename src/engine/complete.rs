@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::cache::{Cache, Mount};
-use crate::engine::command::COMMANDS;
+use crate::engine::command::all_commands;
 use crate::engine::fuzzy;
 use crate::engine::nspath::NsPath;
 use crate::engine::words;
@@ -50,13 +50,16 @@ enum Slot {
     NsSubcommand,
     Namespace,
     ApiPath,
+    Policy,
+    Words(&'static [&'static str]),
     Nothing,
 }
 
 fn slot(words: &[String], partial: &str) -> Slot {
     let flags: &'static [&'static str] = match words {
-        [c, ..] if c == "tree" => &["-d"],
+        [c, ..] if c == "tree" => &["-d", "--mounts"],
         [c, ..] if c == "unlock" => &["--key"],
+        [c, ..] if c == "tokens" => &["-l"],
         [ns, sub, ..] if (ns == "ns" || ns == "namespace") && (sub == "list" || sub == "scan") => {
             &["-detailed"]
         }
@@ -71,10 +74,12 @@ fn slot(words: &[String], partial: &str) -> Slot {
         [] => Slot::Command,
         [cmd] => match cmd.as_str() {
             "ns" | "namespace" => Slot::NsSubcommand,
-            "cd" | "tree" | "lock" | "unlock" => Slot::Namespace,
-            "ls" | "read" | "list" | "write" | "patch" | "delete" => Slot::ApiPath,
+            "cd" | "tree" | "lock" | "unlock" | "describe" => Slot::Namespace,
+            "ls" | "read" | "list" | "write" | "patch" | "delete" | "cat" => Slot::ApiPath,
+            "policy" => Slot::Words(&["read"]),
             _ => Slot::Nothing,
         },
+        [p, sub] if *p == "policy" && *sub == "read" => Slot::Policy,
         [ns, sub] if *ns == "ns" || *ns == "namespace" => match sub.as_str() {
             "lookup" | "patch" | "delete" => Slot::Namespace,
             _ => Slot::Nothing,
@@ -95,7 +100,7 @@ pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
     let mut pending = false;
     let mut recent = Vec::new();
     let found: Vec<String> = match slot(&words, &partial) {
-        Slot::Command => COMMANDS.iter().map(|c| c.name.to_string()).collect(),
+        Slot::Command => all_commands().map(|c| c.name.to_string()).collect(),
         Slot::Flags(f) => f.iter().map(|s| s.to_string()).collect(),
         Slot::NsSubcommand => NS_SUBCOMMANDS.iter().map(|s| s.to_string()).collect(),
         Slot::Namespace => {
@@ -104,6 +109,14 @@ pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
             c
         }
         Slot::ApiPath => api_paths(ctx, &partial, &mut pending),
+        Slot::Policy => match ctx.cache.list(&ctx.cwd, "sys/policies/acl") {
+            Some(names) => names,
+            None => {
+                pending = true;
+                Vec::new()
+            }
+        },
+        Slot::Words(w) => w.iter().map(|s| s.to_string()).collect(),
         Slot::Nothing => Vec::new(),
     };
     (fuzzy::rank(found, &recent, &partial, LIMIT), pending)
@@ -280,7 +293,9 @@ mod tests {
         assert_eq!(slot(&w("ns lookup"), "a"), Slot::Namespace);
         assert_eq!(slot(&w("read"), ""), Slot::ApiPath);
         assert_eq!(slot(&w("pwd"), ""), Slot::Nothing);
-        assert_eq!(slot(&w("tree"), "-"), Slot::Flags(&["-d"]));
+        assert_eq!(slot(&w("tree"), "-"), Slot::Flags(&["-d", "--mounts"]));
+        assert_eq!(slot(&w("policy read"), ""), Slot::Policy);
+        assert_eq!(slot(&w("describe"), ""), Slot::Namespace);
         assert_eq!(slot(&w("ns list"), "-"), Slot::Flags(&["-detailed"]));
         assert_eq!(slot(&w("unlock a"), "--"), Slot::Flags(&["--key"]));
     }

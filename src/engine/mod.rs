@@ -4,7 +4,9 @@
 pub mod cache;
 pub mod command;
 pub mod complete;
+pub mod explore;
 pub mod fuzzy;
+pub mod incident;
 pub mod nspath;
 pub mod output;
 pub mod session;

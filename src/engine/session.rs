@@ -1,8 +1,12 @@
 //! The session: the current namespace and everything a command needs to run.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use serde_json::{json, Map, Value};
 
-use crate::engine::command::{ApiOp, Command, UsageError, COMMANDS};
+use crate::engine::cache::Cache;
+use crate::engine::command::{all_commands, ApiOp, Command, UsageError};
 use crate::engine::complete;
 use crate::engine::nspath::{self, NameError, NsPath, PathError};
 use crate::engine::output::{cell, Output, View};
@@ -83,12 +87,14 @@ pub struct Session {
     keys: KeyStore,
     log: ActionLog,
     state: StateDir,
+    cache: Arc<Cache>,
 }
 
 impl Session {
     /// A session on `client`, starting (and at home) in `start`.
     pub fn new(client: Client, start: NsPath, options: Options, state: StateDir) -> Session {
         Session {
+            cache: Cache::new(client.clone(), start.clone(), !options.no_scan),
             client,
             previous: None,
             home: start.clone(),
@@ -124,9 +130,24 @@ impl Session {
     /// A copy of what the completer needs.
     pub fn completion_context(&self) -> complete::Context {
         complete::Context {
-            client: self.client.clone(),
+            cache: self.cache.clone(),
             cwd: self.cwd.clone(),
         }
+    }
+
+    /// Start filling the completion cache in the background.
+    pub fn warm_cache(&self) {
+        self.cache.warm();
+    }
+
+    /// The unlock-key store.
+    pub fn key_store(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// The action log.
+    pub fn action_log(&self) -> &ActionLog {
+        &self.log
     }
 
     /// The state directory (history, keys, log).
@@ -187,9 +208,12 @@ impl Session {
     /// redacted before it is written). On error the session is as it was.
     pub async fn execute(&mut self, cmd: &Command, text: &str) -> Result<Output, EngineError> {
         if cmd.is_mutating() && self.options.read_only {
-            return Err(EngineError::ReadOnly(text.trim().to_string()));
+            return Err(EngineError::ReadOnly(words::redact_line(text.trim())));
         }
         let result = self.dispatch(cmd).await;
+        if result.is_ok() {
+            self.invalidate_after(cmd);
+        }
         if cmd.is_mutating() {
             let outcome = match &result {
                 Ok(_) => "ok".to_string(),
@@ -214,6 +238,16 @@ impl Session {
             }
         }
         result
+    }
+
+    /// Forget what completion knew that `cmd` has just changed.
+    fn invalidate_after(&self, cmd: &Command) {
+        match cmd {
+            Command::NsCreate { .. } | Command::NsDelete(_) => self.cache.invalidate_tree(),
+            Command::Api { .. } if cmd.is_mutating() => self.cache.invalidate_paths(),
+            Command::Cd(_) => self.cache.touch(&self.cwd),
+            _ => {}
+        }
     }
 
     async fn dispatch(&mut self, cmd: &Command) -> Result<Output, EngineError> {
@@ -282,7 +316,9 @@ impl Session {
             }
             Command::Api { op, path, args } => self.api(*op, path, args).await,
             Command::Complete(line) => {
-                let words = complete::complete(&self.completion_context(), line).await;
+                // A script wants the full answer: wait for what is being fetched.
+                let ctx = self.completion_context();
+                let words = complete::complete(&ctx, line, Duration::from_secs(10)).await;
                 Ok(Output {
                     view: View::Text(words.join("\n")),
                     json: Some(Value::from(words)),
@@ -290,6 +326,13 @@ impl Session {
                 })
             }
             Command::Help(topic) => help(topic.as_deref()),
+            Command::Explore(e) => crate::engine::explore::run(self, e).await,
+            Command::Incident(i) => crate::engine::incident::run(self, i).await,
+            Command::Refresh => {
+                self.cache.clear();
+                self.cache.warm();
+                Ok(Output::default())
+            }
             Command::Exit => Ok(Output::default()),
         }
     }
@@ -306,7 +349,12 @@ impl Session {
     }
 
     fn kv(&self, args: &[String]) -> Result<Map<String, Value>, EngineError> {
-        if self.options.stdin_is_script && args.iter().any(|a| a == "-" || a.ends_with("=-")) {
+        let wants_stdin = args.iter().any(|a| a == "-" || a.ends_with("=-"));
+        if !wants_stdin {
+            // Never lock stdin needlessly: a script being read from it holds that lock.
+            return Ok(words::parse_kv(args, &mut std::io::empty())?);
+        }
+        if self.options.stdin_is_script {
             return Err(EngineError::Other(
                 "standard input carries the script, so `-` cannot read a value from it; use k=@FILE".into(),
             ));
@@ -455,7 +503,12 @@ impl Session {
         (mount, info): (String, Value),
         arg: &str,
     ) -> Result<Output, EngineError> {
-        let rest = arg.trim_start_matches('/')[mount.len()..].trim_start_matches('/');
+        // `ls secret` names the mount `secret/` itself: nothing after it.
+        let rest = arg
+            .trim_start_matches('/')
+            .get(mount.len()..)
+            .unwrap_or_default()
+            .trim_start_matches('/');
         let v2 = info
             .get("options")
             .and_then(|o| o.get("version"))
@@ -466,7 +519,12 @@ impl Session {
         } else {
             format!("{mount}{rest}")
         };
-        let body = self.send(Method::List, &path, None).await?;
+        let body = match self.send(Method::List, &path, None).await {
+            Ok(body) => body,
+            // An empty mount or folder lists as nothing, like an empty directory.
+            Err(VaultError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
         let keys = data_of(body).get("keys").cloned().unwrap_or(json!([]));
         let text = keys
             .as_array()
@@ -546,7 +604,7 @@ impl Session {
 
     async fn lock(&mut self, sub: Option<&str>) -> Result<Output, EngineError> {
         let sub = match sub {
-            Some(s) if !s.trim_matches('/').is_empty() => nspath::validate_name(s)?,
+            Some(s) if !s.is_empty() => nspath::validate_name(s)?,
             _ => NsPath::root(),
         };
         let target = self.cwd.join(&sub);
@@ -609,7 +667,7 @@ impl Session {
         key: Option<&str>,
     ) -> Result<Output, EngineError> {
         let sub = match sub {
-            Some(s) if !s.trim_matches('/').is_empty() => nspath::validate_name(s)?,
+            Some(s) if !s.is_empty() => nspath::validate_name(s)?,
             _ => NsPath::root(),
         };
         let target = self.cwd.join(&sub);
@@ -715,12 +773,13 @@ impl Session {
                     notes: vec![],
                 }
             }
-            _ => match resp {
+            _ => match resp.map(raw_as_secret) {
                 Some(body) if has_content(&body) => secret_output(&body),
                 other => warnings_output(
                     other.as_ref(),
                     match op {
                         ApiOp::Delete => "deleted",
+                        ApiOp::Read => "",
                         _ => "written",
                     },
                 ),
@@ -736,12 +795,14 @@ impl Session {
 fn help(topic: Option<&str>) -> Result<Output, EngineError> {
     match topic {
         None => {
-            let rows = COMMANDS
-                .iter()
+            let rows = all_commands()
                 .map(|c| vec![c.name.to_string(), c.help.to_string()])
                 .collect();
+            let json = all_commands()
+                .map(|c| json!({ "name": c.name, "usage": c.usage, "help": c.help }))
+                .collect::<Vec<_>>();
             Ok(Output {
-                json: None,
+                json: Some(Value::from(json)),
                 view: View::Table {
                     header: vec!["COMMAND".into(), "WHAT IT DOES".into()],
                     rows,
@@ -749,8 +810,7 @@ fn help(topic: Option<&str>) -> Result<Output, EngineError> {
                 notes: vec![],
             })
         }
-        Some(t) => COMMANDS
-            .iter()
+        Some(t) => all_commands()
             .find(|c| c.name == t)
             .map(|c| Output::text(format!("usage: {}\n{}", c.usage, c.help)))
             .ok_or_else(|| {
@@ -763,6 +823,36 @@ fn help(topic: Option<&str>) -> Result<Output, EngineError> {
 fn data_of(body: Option<Value>) -> Value {
     body.and_then(|mut b| b.get_mut("data").map(Value::take))
         .unwrap_or(Value::Null)
+}
+
+/// As the Go client's `ParseSecret`: a body with none of a Secret's fields (`sys/health`,
+/// `sys/leader`) is taken as the `data` of an otherwise empty Secret.
+fn raw_as_secret(body: Value) -> Value {
+    const SECRET_FIELDS: [&str; 9] = [
+        "request_id",
+        "lease_id",
+        "lease_duration",
+        "renewable",
+        "data",
+        "warnings",
+        "auth",
+        "wrap_info",
+        "mount_type",
+    ];
+    let zero = |v: &Value| match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
+    };
+    match body {
+        Value::Object(m)
+            if !m.is_empty() && SECRET_FIELDS.iter().all(|f| m.get(*f).is_none_or(zero)) =>
+        {
+            json!({ "data": m })
+        }
+        other => other,
+    }
 }
 
 fn has_content(body: &Value) -> bool {
@@ -833,7 +923,10 @@ fn ns_keys_output(info: Map<String, Value>, detailed: bool) -> Output {
 fn secret_output(body: &Value) -> Output {
     let get = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
     let mut secret = Map::new();
-    secret.insert("request_id".into(), get("request_id"));
+    secret.insert(
+        "request_id".into(),
+        body.get("request_id").cloned().unwrap_or(json!("")),
+    );
     secret.insert(
         "lease_id".into(),
         body.get("lease_id").cloned().unwrap_or(json!("")),
@@ -982,7 +1075,7 @@ mod tests {
 
     #[test]
     fn help_knows_each_command() {
-        for c in COMMANDS {
+        for c in all_commands() {
             assert!(help(Some(c.name)).is_ok());
         }
         assert!(help(Some("nope")).is_err());

@@ -20,7 +20,7 @@ pub struct Entry {
     pub path: NsPath,
     /// Whether its API is locked.
     pub locked: bool,
-    /// The server's description of it (`key_info` entry), with `path` relative.
+    /// The server's description of it (`key_info` entry), whose `path` is the full path.
     pub info: Value,
 }
 
@@ -181,8 +181,9 @@ pub async fn walk_by_list(
             };
             let rel = parent.join(&name);
             let locked = is_locked(&info);
+            // As SCAN gives it: the full path, not the one relative to the walk's start.
             if let Some(obj) = info.as_object_mut() {
-                obj.insert("path".into(), Value::String(rel.header()));
+                obj.insert("path".into(), Value::String(root.join(&rel).header()));
             }
             if !locked && max_depth.is_none_or(|d| rel.depth() < d) {
                 spawn(&mut tasks, rel.clone());
@@ -201,6 +202,11 @@ pub async fn walk_by_list(
 
 /// Draw a walk as an indented tree under a title line (entries sorted, so in depth-first order).
 pub fn render(title: &str, walk: &Walk) -> String {
+    render_with(title, walk, |_| String::new())
+}
+
+/// Draw a walk, with `suffix(path)` after each namespace (the root is `NsPath::root()`).
+pub fn render_with(title: &str, walk: &Walk, suffix: impl Fn(&NsPath) -> String) -> String {
     // Pass 1, from the end: an entry is the last of its siblings if no later entry shares its parent.
     let mut is_last = vec![false; walk.entries.len()];
     let mut parents_seen = std::collections::HashSet::new();
@@ -208,7 +214,7 @@ pub fn render(title: &str, walk: &Walk) -> String {
         is_last[i] = parents_seen.insert(e.path.parent());
     }
     // Pass 2: a stack of "was the ancestor at this depth the last one" draws the rails.
-    let mut lines = vec![title.to_string()];
+    let mut lines = vec![format!("{title}{}", suffix(&NsPath::root()))];
     let mut rails: Vec<bool> = Vec::new();
     for (e, last) in walk.entries.iter().zip(is_last) {
         let depth = e.path.depth().max(1);
@@ -223,6 +229,7 @@ pub fn render(title: &str, walk: &Walk) -> String {
         if e.locked {
             line.push_str("  [locked]");
         }
+        line.push_str(&suffix(&e.path));
         lines.push(line);
         rails.push(last);
     }

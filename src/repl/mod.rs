@@ -199,12 +199,9 @@ impl Completer for LineHelper {
         let handle = tokio::runtime::Handle::current();
         let found = tokio::task::block_in_place(|| {
             handle.block_on(async {
-                tokio::time::timeout(
-                    std::time::Duration::from_millis(1500),
-                    complete::complete(&ctx, line),
-                )
-                .await
-                .unwrap_or_default()
+                // Tab offers what is known; it waits a moment for a fill in flight,
+                // never for long (line mode cannot redraw the list when data arrives).
+                complete::complete(&ctx, line, std::time::Duration::from_millis(300)).await
             })
         });
         let pairs = found
@@ -253,6 +250,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     if history_ok {
         let _ = rl.load_history(&history);
     }
+    session.warm_cache();
     if let Err(e) = session.refresh_lock_state().await {
         printer.error(&e);
     }

@@ -26,7 +26,7 @@ pub enum VaultError {
         req: RequestInfo,
     },
     /// The API of a namespace (the request's or an ancestor's) is locked.
-    #[error("namespace {} is locked: {req} was refused; unlock it with `unlock` from its parent (with the saved key) or with a sudo token", display_ns(.locked))]
+    #[error("namespace {} is locked: {req} was refused; to unlock it: {}", display_ns(.locked), unlock_hint(.locked))]
     NamespaceLocked {
         /// The locked namespace, as the server names it ("a/b/").
         locked: String,
@@ -120,6 +120,18 @@ fn display_ns(ns: &str) -> String {
     }
 }
 
+/// The commands that unlock `locked` ("a/b/"): from its parent, with the saved key.
+fn unlock_hint(locked: &str) -> String {
+    let t = locked.trim_matches('/');
+    match t.rsplit_once('/') {
+        Some((parent, name)) => format!(
+            "`cd /{parent}; unlock {name}` (uses the saved key; or --key KEY, or a sudo token)"
+        ),
+        None if t.is_empty() => "`unlock` in the root namespace with a sudo token".to_string(),
+        None => format!("`cd /; unlock {t}` (uses the saved key; or --key KEY, or a sudo token)"),
+    }
+}
+
 fn detail(messages: &[String]) -> String {
     if messages.is_empty() {
         String::new()
@@ -204,6 +216,11 @@ mod tests {
         );
         assert!(matches!(&locked, VaultError::NamespaceLocked { locked, .. } if locked == "a/"));
         assert!(locked.to_string().contains("namespace a is locked"));
+        assert!(locked.to_string().contains("`cd /; unlock a`"));
+        assert_eq!(
+            unlock_hint("t/x/y/"),
+            "`cd /t/x; unlock y` (uses the saved key; or --key KEY, or a sudo token)"
+        );
         assert!(matches!(
             VaultError::from_status(404, req(), vec!["namespace not found".into()]),
             VaultError::NamespaceNotFound { .. }

@@ -193,7 +193,7 @@ impl Client {
                 }
             }
         };
-        if status.is_success() {
+        if status.is_success() || (status.as_u16() == 404 && json.as_ref().is_some_and(has_data)) {
             return Ok(json);
         }
         let messages = json
@@ -243,6 +243,18 @@ impl Client {
             reason: error_chain(&e),
         }
     }
+}
+
+/// As the Go client: a 404 whose body still carries data or warnings (a deleted kv-v2
+/// version with its metadata) is an answer, not an error.
+fn has_data(body: &Value) -> bool {
+    body.get("data")
+        .and_then(Value::as_object)
+        .is_some_and(|d| !d.is_empty())
+        || body
+            .get("warnings")
+            .and_then(Value::as_array)
+            .is_some_and(|w| !w.is_empty())
 }
 
 /// Follow a redirect only to the same scheme, host and port (a standby pointing at

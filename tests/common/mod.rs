@@ -134,7 +134,8 @@ pub fn json_lines(out: &Output) -> Vec<Value> {
     ok(out)
         .lines()
         .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}"));
+            let mut v: Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}"));
             strip_request_id(&mut v);
             v
         })
@@ -146,4 +147,18 @@ pub fn strip_request_id(v: &mut Value) {
     if let Some(o) = v.as_object_mut() {
         o.remove("request_id");
     }
+}
+
+impl Env {
+    /// A `Command` for `program` with this test's environment (server address, `token`,
+    /// private HOME and XDG dirs, no inherited VAULT_*/BAO_*), for tests that spawn a
+    /// process themselves (watching its output while it runs, or inside tmux).
+    pub fn command(&self, program: &Path, token: &str) -> Command {
+        self.base(program, token)
+    }
+}
+
+/// The vnsh binary under test.
+pub fn vnsh_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_vnsh"))
 }

@@ -1,0 +1,807 @@
+//! Exploring a tenant: what each namespace holds (secrets engines, auth methods,
+//! policies, password policies, identities, tokens), `describe`, `tree --mounts`, `find`
+//! and KV `cat`. Partial permissions are normal: what may not be read is shown as such.
+
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::engine::command::{CommandInfo, UsageError};
+use crate::engine::fuzzy;
+use crate::engine::nspath::{self, NsPath};
+use crate::engine::output::{cell, Output, View};
+use crate::engine::session::{EngineError, Session};
+use crate::engine::tree;
+use crate::vault::{Client, Method, VaultError};
+
+/// How many namespaces are read at once by `tree --mounts` and `find`.
+pub const CONCURRENCY: usize = 32;
+
+/// An exploring command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Explore {
+    /// Secrets engines here.
+    Mounts,
+    /// Auth methods here.
+    Auths,
+    /// ACL policy names.
+    Policies,
+    /// One ACL policy.
+    PolicyRead(String),
+    /// Password policy names.
+    PasswordPolicies,
+    /// Identity entities.
+    Entities,
+    /// Identity groups.
+    Groups,
+    /// Token accessors (`-l`: look each up).
+    Tokens {
+        /// Look each accessor up (display name, policies, TTL).
+        detailed: bool,
+    },
+    /// One screen on a namespace.
+    Describe(Option<String>),
+    /// The tree with each namespace's mounts.
+    TreeMounts {
+        /// Where to start.
+        path: Option<String>,
+        /// How many levels.
+        depth: Option<usize>,
+    },
+    /// Fuzzy search for namespaces and mounts below here.
+    Find(String),
+    /// A secret inside a KV mount (v1 or v2).
+    Cat(String),
+}
+
+/// The exploring commands, for help.
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo { name: "cat", usage: "cat PATH", help: "a secret in a KV mount (v1 or v2: data, version and metadata)" },
+    CommandInfo { name: "describe", usage: "describe [NS]", help: "one screen on a namespace: children, mounts, auth, policies, identities, lock, metadata" },
+    CommandInfo { name: "find", usage: "find PATTERN", help: "fuzzy search for namespaces and mounts below here, best first" },
+    CommandInfo { name: "mounts", usage: "mounts", help: "secrets engines here (type, version, description)" },
+    CommandInfo { name: "auths", usage: "auths", help: "auth methods here" },
+    CommandInfo { name: "policies", usage: "policies", help: "ACL policies here" },
+    CommandInfo { name: "policy", usage: "policy read NAME", help: "one ACL policy" },
+    CommandInfo { name: "password-policies", usage: "password-policies", help: "password policies here" },
+    CommandInfo { name: "entities", usage: "entities", help: "identity entities here" },
+    CommandInfo { name: "groups", usage: "groups", help: "identity groups here" },
+    CommandInfo { name: "tokens", usage: "tokens [-l]", help: "token accessors here (-l: look each up)" },
+];
+
+fn bad(usage: &str, message: impl Into<String>) -> UsageError {
+    UsageError {
+        message: message.into(),
+        usage: usage.to_string(),
+    }
+}
+
+/// Parse an exploring command; `None` when `name` is not one.
+pub fn parse(name: &str, rest: &[String]) -> Option<Result<Explore, UsageError>> {
+    let none = |cmd: Explore, usage: &str| {
+        if rest.is_empty() {
+            Ok(cmd)
+        } else {
+            Err(bad(usage, format!("`{name}` takes no argument")))
+        }
+    };
+    let one = |usage: &str| match rest {
+        [a] => Ok(a.clone()),
+        _ => Err(bad(usage, format!("`{name}` needs exactly one argument"))),
+    };
+    Some(match name {
+        "mounts" => none(Explore::Mounts, "mounts"),
+        "auths" => none(Explore::Auths, "auths"),
+        "policies" => none(Explore::Policies, "policies"),
+        "password-policies" => none(Explore::PasswordPolicies, "password-policies"),
+        "entities" => none(Explore::Entities, "entities"),
+        "groups" => none(Explore::Groups, "groups"),
+        "tokens" => match rest {
+            [] => Ok(Explore::Tokens { detailed: false }),
+            [f] if f == "-l" || f == "-detailed" => Ok(Explore::Tokens { detailed: true }),
+            _ => Err(bad("tokens [-l]", "`tokens` takes only -l")),
+        },
+        "policy" => match rest {
+            [sub, n] if sub == "read" => Ok(Explore::PolicyRead(n.clone())),
+            _ => Err(bad("policy read NAME", "`policy` needs `read NAME`")),
+        },
+        "describe" => match rest {
+            [] => Ok(Explore::Describe(None)),
+            [a] => Ok(Explore::Describe(Some(a.clone()))),
+            _ => Err(bad(
+                "describe [NS]",
+                "`describe` takes at most one namespace",
+            )),
+        },
+        "find" => one("find PATTERN").map(Explore::Find),
+        "cat" => one("cat PATH").map(Explore::Cat),
+        _ => return None,
+    })
+}
+
+/// Parse the `--mounts` form of `tree` (`tree [PATH] --mounts [-d N]`).
+pub fn parse_tree_mounts(rest: &[String]) -> Option<Result<Explore, UsageError>> {
+    if !rest.iter().any(|w| w == "--mounts" || w == "-m") {
+        return None;
+    }
+    let mut path = None;
+    let mut depth = None;
+    let mut it = rest.iter().filter(|w| *w != "--mounts" && *w != "-m");
+    while let Some(w) = it.next() {
+        if w == "-d" || w == "--depth" {
+            match it.next().and_then(|d| d.parse().ok()) {
+                Some(d) => depth = Some(d),
+                None => {
+                    return Some(Err(bad(
+                        "tree [PATH] [-d N] [--mounts]",
+                        "`-d` needs a number",
+                    )))
+                }
+            }
+        } else if path.is_none() && !w.starts_with('-') {
+            path = Some(w.clone());
+        } else {
+            return Some(Err(bad(
+                "tree [PATH] [-d N] [--mounts]",
+                format!("unexpected argument {w:?}"),
+            )));
+        }
+    }
+    Some(Ok(Explore::TreeMounts { path, depth }))
+}
+
+/// Run an exploring command in `session`'s current namespace.
+pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError> {
+    let client = session.client();
+    let here = session.cwd().clone();
+    match cmd {
+        Explore::Mounts => {
+            let m = mounts(client, &here, "sys/mounts").await?;
+            Ok(mounts_output(m))
+        }
+        Explore::Auths => {
+            let m = mounts(client, &here, "sys/auth").await?;
+            Ok(mounts_output(m))
+        }
+        Explore::Policies => names(client, &here, "sys/policies/acl").await,
+        Explore::PasswordPolicies => names(client, &here, "sys/policies/password").await,
+        Explore::PolicyRead(name) => {
+            let body = client
+                .request(
+                    Method::Get,
+                    &here.header(),
+                    &format!("sys/policies/acl/{name}"),
+                    None,
+                )
+                .await?;
+            let policy = data(body).get("policy").cloned().unwrap_or(Value::Null);
+            Ok(Output {
+                view: View::Text(cell(&policy)),
+                json: Some(json!({ "policy": policy })),
+                notes: vec![],
+            })
+        }
+        Explore::Entities => identities(client, &here, "identity/entity/id").await,
+        Explore::Groups => identities(client, &here, "identity/group/id").await,
+        Explore::Tokens { detailed } => tokens(client, &here, *detailed).await,
+        Explore::Describe(ns) => {
+            let target = match ns {
+                None => here,
+                Some(p) => nspath::resolve(&here, None, &here, Some(p))?,
+            };
+            describe(client, &target).await
+        }
+        Explore::TreeMounts { path, depth } => {
+            let root = match path {
+                None => here,
+                Some(p) => nspath::resolve(&here, None, &here, Some(p))?,
+            };
+            tree_mounts(client, &root, *depth, !session.options().no_scan).await
+        }
+        Explore::Find(pattern) => find(client, &here, pattern, !session.options().no_scan).await,
+        Explore::Cat(path) => cat(client, &here, path).await,
+    }
+}
+
+fn data(body: Option<Value>) -> Value {
+    body.and_then(|mut b| b.get_mut("data").map(Value::take))
+        .unwrap_or(Value::Null)
+}
+
+fn keys(body: Option<Value>) -> Vec<String> {
+    data(body)
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// LIST that treats "nothing there" (404) as an empty answer.
+async fn list(client: &Client, ns: &NsPath, path: &str) -> Result<Option<Value>, VaultError> {
+    match client.request(Method::List, &ns.header(), path, None).await {
+        Err(VaultError::NotFound { .. }) => Ok(None),
+        other => other,
+    }
+}
+
+/// The mounts at `sys/mounts` or `sys/auth` of `ns`, as the server describes them.
+async fn mounts(
+    client: &Client,
+    ns: &NsPath,
+    path: &str,
+) -> Result<Map<String, Value>, VaultError> {
+    let body = client
+        .request(Method::Get, &ns.header(), path, None)
+        .await?;
+    let d = data(body);
+    Ok(d.as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| k.ends_with('/') && v.is_object())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn version_of(info: &Value) -> String {
+    let kv = info.pointer("/options/version").and_then(Value::as_str);
+    let plugin = info
+        .get("running_plugin_version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match kv {
+        Some(v) => format!("v{v}"),
+        None => plugin.to_string(),
+    }
+}
+
+/// `bao secrets list -format=json` / `bao auth list -format=json`: the map of mounts.
+fn mounts_output(m: Map<String, Value>) -> Output {
+    let rows = m
+        .iter()
+        .map(|(path, info)| {
+            vec![
+                path.clone(),
+                info.get("type").map(cell).unwrap_or_default(),
+                version_of(info),
+                info.get("description").map(cell).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Output {
+        json: Some(Value::Object(m)),
+        view: View::Table {
+            header: vec![
+                "PATH".into(),
+                "TYPE".into(),
+                "VERSION".into(),
+                "DESCRIPTION".into(),
+            ],
+            rows,
+        },
+        notes: vec![],
+    }
+}
+
+async fn names(client: &Client, ns: &NsPath, path: &str) -> Result<Output, EngineError> {
+    let names = keys(list(client, ns, path).await?);
+    Ok(Output {
+        view: View::Text(names.join("\n")),
+        json: Some(Value::from(names)),
+        notes: vec![],
+    })
+}
+
+async fn identities(client: &Client, ns: &NsPath, path: &str) -> Result<Output, EngineError> {
+    let body = list(client, ns, path).await?;
+    let d = data(body);
+    let info = d.get("key_info").and_then(Value::as_object);
+    let ids: Vec<String> = d
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let rows = ids
+        .iter()
+        .map(|id| {
+            let name = info
+                .and_then(|i| i.get(id))
+                .and_then(|e| e.get("name"))
+                .map(cell)
+                .unwrap_or_default();
+            vec![name, id.clone()]
+        })
+        .collect();
+    Ok(Output {
+        json: Some(Value::from(ids)),
+        view: View::Table {
+            header: vec!["NAME".into(), "ID".into()],
+            rows,
+        },
+        notes: vec![],
+    })
+}
+
+async fn tokens(client: &Client, ns: &NsPath, detailed: bool) -> Result<Output, EngineError> {
+    let accessors = keys(list(client, ns, "auth/token/accessors").await?);
+    if !detailed {
+        return Ok(Output {
+            view: View::Text(accessors.join("\n")),
+            json: Some(Value::from(accessors)),
+            notes: vec![],
+        });
+    }
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for (i, a) in accessors.iter().enumerate() {
+        let (client, permits, header, a) =
+            (client.clone(), permits.clone(), ns.header(), a.clone());
+        tasks.spawn(async move {
+            let _p = permits.acquire_owned().await;
+            let body = json!({ "accessor": a });
+            let r = client
+                .request(
+                    Method::Post,
+                    &header,
+                    "auth/token/lookup-accessor",
+                    Some(&body),
+                )
+                .await;
+            (i, a, r.map(data))
+        });
+    }
+    let mut found = Vec::new();
+    while let Some(Ok(r)) = tasks.join_next().await {
+        found.push(r);
+    }
+    found.sort_by_key(|(i, _, _)| *i);
+    let mut rows = Vec::new();
+    let mut json_rows = Vec::new();
+    for (_, accessor, r) in found {
+        match r {
+            Ok(d) => {
+                // The lookup never returns the token itself; keep only what describes it.
+                let pick = |k: &str| d.get(k).cloned().unwrap_or(Value::Null);
+                rows.push(vec![
+                    accessor.clone(),
+                    cell(&pick("display_name")),
+                    cell(&pick("policies")),
+                    cell(&pick("ttl")),
+                ]);
+                json_rows.push(json!({
+                    "accessor": accessor, "display_name": pick("display_name"),
+                    "policies": pick("policies"), "ttl": pick("ttl"), "expire_time": pick("expire_time"),
+                }));
+            }
+            Err(e) => {
+                rows.push(vec![
+                    accessor.clone(),
+                    format!("(not readable: {})", short(&e)),
+                    String::new(),
+                    String::new(),
+                ]);
+                json_rows.push(json!({ "accessor": accessor, "error": e.to_string() }));
+            }
+        }
+    }
+    Ok(Output {
+        json: Some(Value::from(json_rows)),
+        view: View::Table {
+            header: vec![
+                "ACCESSOR".into(),
+                "DISPLAY NAME".into(),
+                "POLICIES".into(),
+                "TTL".into(),
+            ],
+            rows,
+        },
+        notes: vec![],
+    })
+}
+
+/// A short reason for a section that could not be read.
+fn short(e: &VaultError) -> String {
+    match e {
+        VaultError::PermissionDenied { .. } => "permission denied".into(),
+        VaultError::NamespaceLocked { locked, .. } => format!("locked: {locked}"),
+        other => other.to_string(),
+    }
+}
+
+/// One section of `describe`: a view, or why it could not be read.
+fn section<T>(r: Result<T, VaultError>, f: impl FnOnce(T) -> (Value, View)) -> (Value, View) {
+    match r {
+        Ok(v) => f(v),
+        Err(e) => (
+            json!({ "error": e.to_string() }),
+            View::Text(format!("(not readable: {})", short(&e))),
+        ),
+    }
+}
+
+async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
+    let lookup = async {
+        match (ns.parent(), ns.name()) {
+            (Some(parent), Some(name)) => client
+                .request(
+                    Method::Get,
+                    &parent.header(),
+                    &format!("sys/namespaces/{name}"),
+                    None,
+                )
+                .await
+                .map(data),
+            _ => Ok(json!({ "path": "", "locked": false, "custom_metadata": {} })),
+        }
+    };
+    let (info, children, secrets, auths, policies, entities, groups) = tokio::join!(
+        lookup,
+        tree::list_children(client, ns),
+        mounts(client, ns, "sys/mounts"),
+        mounts(client, ns, "sys/auth"),
+        list(client, ns, "sys/policies/acl"),
+        list(client, ns, "identity/entity/id"),
+        list(client, ns, "identity/group/id"),
+    );
+    // A namespace that does not exist is an error, not a screen of "not readable".
+    if let Err(e @ (VaultError::NotFound { .. } | VaultError::NamespaceNotFound { .. })) = &info {
+        return Err(EngineError::Other(format!(
+            "namespace {ns} does not exist ({e})"
+        )));
+    }
+    let mut json_out = Map::new();
+    let mut sections = Vec::new();
+    let (j, v) = section(info, |d| {
+        let locked = d.get("locked").and_then(Value::as_bool).unwrap_or(false);
+        let meta = d.get("custom_metadata").cloned().unwrap_or(json!({}));
+        let mut rows = vec![
+            vec!["path".to_string(), ns.display()],
+            vec![
+                "locked".to_string(),
+                if locked { "yes".into() } else { "no".into() },
+            ],
+        ];
+        if let Some(m) = meta.as_object() {
+            rows.extend(
+                m.iter()
+                    .map(|(k, v)| vec![format!("metadata.{k}"), cell(v)]),
+            );
+        }
+        (
+            d,
+            View::Table {
+                header: vec![],
+                rows,
+            },
+        )
+    });
+    json_out.insert("namespace".into(), j);
+    sections.push(("Namespace".to_string(), v));
+    let (j, v) = section(children, |c| {
+        let rows = c
+            .iter()
+            .map(|(k, i)| {
+                let locked = i.get("locked").and_then(Value::as_bool).unwrap_or(false);
+                vec![
+                    k.clone(),
+                    if locked {
+                        "locked".into()
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        (
+            Value::Object(c),
+            View::Table {
+                header: vec![],
+                rows,
+            },
+        )
+    });
+    json_out.insert("children".into(), j);
+    sections.push(("Child namespaces".to_string(), v));
+    let by_type = |m: Map<String, Value>| {
+        let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (path, info) in &m {
+            let kind = info.get("type").map(cell).unwrap_or_default();
+            let kind = match version_of(info) {
+                v if v.starts_with('v') && kind == "kv" => format!("kv {v}"),
+                _ => kind,
+            };
+            groups.entry(kind).or_default().push(path.clone());
+        }
+        let rows = groups
+            .into_iter()
+            .map(|(k, v)| vec![k, v.join(" ")])
+            .collect();
+        (
+            Value::Object(m),
+            View::Table {
+                header: vec![],
+                rows,
+            },
+        )
+    };
+    let (j, v) = section(secrets, by_type);
+    json_out.insert("mounts".into(), j);
+    sections.push(("Secrets engines (by type)".to_string(), v));
+    let (j, v) = section(auths, by_type);
+    json_out.insert("auth".into(), j);
+    sections.push(("Auth methods (by type)".to_string(), v));
+    for (title, key, r) in [
+        ("Policies", "policies", policies),
+        ("Entities", "entities", entities),
+        ("Groups", "groups", groups),
+    ] {
+        let (j, v) = section(r, |b| {
+            let k = keys(b);
+            let names = if key == "policies" {
+                k.join(" ")
+            } else {
+                format!("{} ", k.len()).trim_end().to_string()
+            };
+            (Value::from(k), View::Text(names))
+        });
+        json_out.insert(key.into(), j);
+        sections.push((title.to_string(), v));
+    }
+    Ok(Output {
+        json: Some(Value::Object(json_out)),
+        view: View::Sections(sections),
+        notes: vec![],
+    })
+}
+
+/// The mounts every namespace has: not worth showing in a tree or a search.
+fn is_builtin(mount: &str) -> bool {
+    matches!(mount, "sys/" | "identity/" | "cubbyhole/" | "auth/token/")
+}
+
+/// For each namespace, its mounts (secrets and auth), read concurrently and bounded.
+async fn mounts_of_all(
+    client: &Client,
+    namespaces: Vec<NsPath>,
+) -> Vec<(NsPath, Result<Vec<String>, String>)> {
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for (i, ns) in namespaces.into_iter().enumerate() {
+        let (client, permits) = (client.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _p = permits.acquire_owned().await;
+            let r = match mounts(&client, &ns, "sys/mounts").await {
+                Ok(m) => {
+                    let mut paths: Vec<String> = m.keys().cloned().collect();
+                    if let Ok(a) = mounts(&client, &ns, "sys/auth").await {
+                        paths.extend(a.keys().map(|k| format!("auth/{k}")));
+                    }
+                    Ok(paths)
+                }
+                Err(e) => Err(short(&e)),
+            };
+            (i, ns, r)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(Ok(r)) = tasks.join_next().await {
+        out.push(r);
+    }
+    out.sort_by_key(|(i, _, _)| *i);
+    out.into_iter().map(|(_, ns, r)| (ns, r)).collect()
+}
+
+async fn tree_mounts(
+    client: &Client,
+    root: &NsPath,
+    depth: Option<usize>,
+    use_scan: bool,
+) -> Result<Output, EngineError> {
+    let walk = tree::walk(client, root, depth, use_scan).await?;
+    let mut all = vec![root.clone()];
+    all.extend(
+        walk.entries
+            .iter()
+            .filter(|e| !e.locked)
+            .map(|e| root.join(&e.path)),
+    );
+    let found = mounts_of_all(client, all).await;
+    let mut json_out = Map::new();
+    let mut by_ns = std::collections::HashMap::new();
+    for (ns, r) in &found {
+        let rel = ns.strip_prefix(root).unwrap_or_default();
+        json_out.insert(
+            rel.header(),
+            match r {
+                Ok(p) => Value::from(p.clone()),
+                Err(e) => json!({ "error": e }),
+            },
+        );
+        by_ns.insert(rel, r);
+    }
+    // In the text, each namespace's own mounts follow its name; the built-in ones that
+    // every namespace has (sys/, identity/, cubbyhole/, auth/token/) only in JSON.
+    let text = tree::render_with(&root.display(), &walk, |ns| match by_ns.get(ns) {
+        Some(Ok(p)) => {
+            let own: Vec<&str> = p
+                .iter()
+                .map(String::as_str)
+                .filter(|m| !is_builtin(m))
+                .collect();
+            if own.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", own.join(" "))
+            }
+        }
+        Some(Err(e)) => format!("  (mounts not readable: {e})"),
+        None => String::new(),
+    });
+    Ok(Output {
+        json: Some(Value::Object(json_out)),
+        view: View::Text(text),
+        notes: vec![],
+    })
+}
+
+async fn find(
+    client: &Client,
+    here: &NsPath,
+    pattern: &str,
+    use_scan: bool,
+) -> Result<Output, EngineError> {
+    let walk = tree::walk(client, here, None, use_scan).await?;
+    let mut all = vec![here.clone()];
+    all.extend(
+        walk.entries
+            .iter()
+            .filter(|e| !e.locked)
+            .map(|e| here.join(&e.path)),
+    );
+    let found = mounts_of_all(client, all).await;
+    let mut candidates: Vec<String> = walk.entries.iter().map(|e| e.path.header()).collect();
+    for (ns, r) in &found {
+        if let Ok(paths) = r {
+            let rel = ns.strip_prefix(here).unwrap_or_default().header();
+            candidates.extend(
+                paths
+                    .iter()
+                    .filter(|p| !is_builtin(p))
+                    .map(|p| format!("{rel}{p}")),
+            );
+        }
+    }
+    let ranked = fuzzy::rank(candidates, &[], pattern, 100);
+    Ok(Output {
+        view: View::Text(ranked.join("\n")),
+        json: Some(Value::from(ranked)),
+        notes: vec![],
+    })
+}
+
+async fn cat(client: &Client, here: &NsPath, path: &str) -> Result<Output, EngineError> {
+    let route = nspath::route(here, path);
+    let m = mounts(client, &route.namespace, "sys/mounts").await?;
+    let with_slash = format!("{}/", route.path.trim_end_matches('/'));
+    let Some((mount, info)) = m
+        .iter()
+        .filter(|(k, _)| with_slash.starts_with(k.as_str()))
+        .max_by_key(|(k, _)| k.len())
+    else {
+        return Err(EngineError::Other(format!(
+            "cat: {path} is not inside a mount here; `mounts` lists them"
+        )));
+    };
+    if info.get("type").and_then(Value::as_str) != Some("kv") {
+        return Err(EngineError::Other(format!(
+            "cat: {mount} is not a KV mount; use `read {path}`"
+        )));
+    }
+    let rest = route.path[mount.len()..].trim_matches('/');
+    let v2 = info.pointer("/options/version").and_then(Value::as_str) == Some("2");
+    let api = if v2 {
+        format!("{mount}data/{rest}")
+    } else {
+        format!("{mount}{rest}")
+    };
+    let body = client
+        .request(Method::Get, &route.namespace.header(), &api, None)
+        .await?
+        .unwrap_or(Value::Null);
+    let d = body.get("data").cloned().unwrap_or(Value::Null);
+    let (values, meta) = if v2 {
+        (
+            d.get("data").cloned().unwrap_or(Value::Null),
+            d.get("metadata").cloned(),
+        )
+    } else {
+        (d.clone(), None)
+    };
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if let Some(m) = meta.as_ref().and_then(Value::as_object) {
+        for k in [
+            "version",
+            "created_time",
+            "deletion_time",
+            "destroyed",
+            "custom_metadata",
+        ] {
+            if let Some(v) = m.get(k) {
+                rows.push(vec![format!("({k})"), cell(v)]);
+            }
+        }
+    }
+    if let Some(o) = values.as_object() {
+        rows.extend(o.iter().map(|(k, v)| vec![k.clone(), cell(v)]));
+    }
+    // As `bao kv get -format=json`: the Secret, with data (and metadata for v2).
+    let mut secret = Map::new();
+    for k in [
+        "request_id",
+        "lease_id",
+        "lease_duration",
+        "renewable",
+        "data",
+        "warnings",
+    ] {
+        secret.insert(k.into(), body.get(k).cloned().unwrap_or(Value::Null));
+    }
+    let mut out = Output {
+        json: Some(Value::Object(secret)),
+        view: View::Table {
+            header: vec!["KEY".into(), "VALUE".into()],
+            rows,
+        },
+        notes: vec![],
+    };
+    if let Some(n) = route.note {
+        out.notes.push(n);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn parses_exploring_commands() {
+        assert_eq!(parse("mounts", &[]), Some(Ok(Explore::Mounts)));
+        assert_eq!(
+            parse("policy", &w("read default")),
+            Some(Ok(Explore::PolicyRead("default".into())))
+        );
+        assert_eq!(
+            parse("tokens", &w("-l")),
+            Some(Ok(Explore::Tokens { detailed: true }))
+        );
+        assert!(matches!(parse("mounts", &w("x")), Some(Err(_))));
+        assert!(matches!(parse("policy", &w("write x")), Some(Err(_))));
+        assert_eq!(parse("nope", &[]), None);
+        assert_eq!(
+            parse_tree_mounts(&w("acme --mounts -d 2")),
+            Some(Ok(Explore::TreeMounts {
+                path: Some("acme".into()),
+                depth: Some(2)
+            }))
+        );
+        assert_eq!(parse_tree_mounts(&w("acme")), None);
+    }
+}

@@ -1,0 +1,345 @@
+//! Incident mode: `locks` (what is locked below here, since when, whether its key is
+//! saved), `keys` (the saved unlock keys of this server, and their export) and `log`
+//! (the action log as a timeline).
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Value};
+
+use crate::engine::command::{CommandInfo, UsageError};
+use crate::engine::nspath::NsPath;
+use crate::engine::output::{Output, View};
+use crate::engine::session::{EngineError, Session};
+use crate::engine::store::{secure_file, SavedKey};
+use crate::engine::tree;
+
+/// An incident command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incident {
+    /// Every locked namespace below here.
+    Locks,
+    /// The saved unlock keys of this server (masked).
+    Keys,
+    /// Export the saved keys of this server, with their values, to stdout or a file.
+    KeysExport(Option<String>),
+    /// The action log.
+    Log {
+        /// Only entries this recent.
+        since: Option<Duration>,
+        /// Every server, not only this one.
+        all: bool,
+    },
+}
+
+/// The incident commands, for help.
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo {
+        name: "locks",
+        usage: "locks",
+        help: "every locked namespace below here: since when, and whether its key is saved",
+    },
+    CommandInfo {
+        name: "keys",
+        usage: "keys [export [FILE]]",
+        help: "the saved unlock keys of this server; export writes them (0600) or prints them",
+    },
+    CommandInfo {
+        name: "log",
+        usage: "log [--since 1h] [--all]",
+        help: "the action log: every mutating command, with its outcome",
+    },
+];
+
+fn bad(usage: &str, message: impl Into<String>) -> UsageError {
+    UsageError {
+        message: message.into(),
+        usage: usage.to_string(),
+    }
+}
+
+/// Parse an incident command; `None` when `name` is not one.
+pub fn parse(name: &str, rest: &[String]) -> Option<Result<Incident, UsageError>> {
+    Some(match name {
+        "locks" if rest.is_empty() => Ok(Incident::Locks),
+        "locks" => Err(bad("locks", "`locks` takes no argument")),
+        "keys" => match rest {
+            [] => Ok(Incident::Keys),
+            [e] if e == "export" => Ok(Incident::KeysExport(None)),
+            [e, f] if e == "export" => Ok(Incident::KeysExport(Some(f.clone()))),
+            _ => Err(bad(
+                "keys [export [FILE]]",
+                "unexpected arguments to `keys`",
+            )),
+        },
+        "log" => parse_log(rest),
+        _ => return None,
+    })
+}
+
+fn parse_log(rest: &[String]) -> Result<Incident, UsageError> {
+    let usage = "log [--since 1h] [--all]";
+    let mut since = None;
+    let mut all = false;
+    let mut it = rest.iter();
+    while let Some(w) = it.next() {
+        let value = if let Some(v) = w.strip_prefix("--since=") {
+            Some(v.to_string())
+        } else if w == "--since" || w == "-since" {
+            Some(
+                it.next()
+                    .ok_or_else(|| bad(usage, "`--since` needs a duration like 1h or 30m"))?
+                    .clone(),
+            )
+        } else if w == "--all" {
+            all = true;
+            None
+        } else {
+            return Err(bad(usage, format!("unexpected argument {w:?}")));
+        };
+        if let Some(v) = value {
+            since = Some(
+                humantime::parse_duration(&v)
+                    .map_err(|e| bad(usage, format!("`--since {v}`: {e} (try 1h, 30m, 2d)")))?,
+            );
+        }
+    }
+    Ok(Incident::Log { since, all })
+}
+
+/// Run an incident command.
+pub async fn run(session: &Session, cmd: &Incident) -> Result<Output, EngineError> {
+    match cmd {
+        Incident::Locks => locks(session).await,
+        Incident::Keys => keys(session),
+        Incident::KeysExport(file) => export(session, file.as_deref()),
+        Incident::Log { since, all } => log(session, *since, *all),
+    }
+}
+
+fn server_keys(session: &Session) -> Result<Vec<SavedKey>, EngineError> {
+    let server = session.client().addr().trim_end_matches('/');
+    Ok(session
+        .key_store()
+        .load()?
+        .into_iter()
+        .filter(|k| k.server.trim_end_matches('/') == server)
+        .collect())
+}
+
+async fn locks(session: &Session) -> Result<Output, EngineError> {
+    let here = session.cwd().clone();
+    let walk = tree::walk(session.client(), &here, None, !session.options().no_scan).await?;
+    let saved = server_keys(session)?;
+    let mut rows = Vec::new();
+    let mut found = Vec::new();
+    for e in walk.entries.iter().filter(|e| e.locked) {
+        let full = here.join(&e.path);
+        // The newest key saved for it and not yet used tells when vnsh locked it.
+        let key = saved
+            .iter()
+            .rev()
+            .find(|k| k.namespace == full.header() && !k.used);
+        let since = key.map(|k| k.saved_at.clone());
+        rows.push(vec![
+            e.path.header(),
+            since
+                .clone()
+                .unwrap_or_else(|| "(not locked by vnsh here)".into()),
+            if key.is_some() {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        ]);
+        found.push(json!({
+            "path": e.path.header(),
+            "namespace": full.header(),
+            "locked_at": since,
+            "key_saved": key.is_some(),
+        }));
+    }
+    let mut out = Output {
+        json: Some(Value::from(found)),
+        view: View::Table {
+            header: vec![
+                "LOCKED NAMESPACE".into(),
+                "LOCKED AT".into(),
+                "KEY SAVED".into(),
+            ],
+            rows,
+        },
+        notes: vec![],
+    };
+    if !walk.scanned {
+        out.notes.push(
+            "note: listed level by level; namespaces below a locked one cannot be seen".into(),
+        );
+    }
+    Ok(out)
+}
+
+fn keys(session: &Session) -> Result<Output, EngineError> {
+    let saved = server_keys(session)?;
+    let rows = saved
+        .iter()
+        .rev()
+        .map(|k| {
+            vec![
+                NsPath::parse(&k.namespace)
+                    .map(|p| p.display())
+                    .unwrap_or_else(|_| k.namespace.clone()),
+                k.saved_at.clone(),
+                if k.used {
+                    "used".into()
+                } else {
+                    "unused".into()
+                },
+                mask(&k.key),
+            ]
+        })
+        .collect();
+    let json_rows: Vec<Value> = saved
+        .iter()
+        .rev()
+        .map(|k| json!({ "namespace": k.namespace, "saved_at": k.saved_at, "used": k.used }))
+        .collect();
+    Ok(Output {
+        json: Some(Value::from(json_rows)),
+        view: View::Table {
+            header: vec![
+                "NAMESPACE".into(),
+                "SAVED AT".into(),
+                "STATE".into(),
+                "KEY".into(),
+            ],
+            rows,
+        },
+        notes: vec![format!(
+            "the store: {}",
+            session.key_store().path().display()
+        )],
+    })
+}
+
+/// Show only the ends of a key, enough to tell two apart.
+fn mask(key: &str) -> String {
+    let n = key.chars().count();
+    if n <= 8 {
+        return "*".repeat(n);
+    }
+    let head: String = key.chars().take(3).collect();
+    let tail: String = key.chars().skip(n - 3).collect();
+    format!("{head}…{tail}")
+}
+
+fn export(session: &Session, file: Option<&str>) -> Result<Output, EngineError> {
+    let saved = server_keys(session)?;
+    let doc = json!({
+        "server": session.client().addr(),
+        "keys": saved.iter().map(|k| json!({
+            "namespace": k.namespace, "key": k.key, "saved_at": k.saved_at, "used": k.used,
+        })).collect::<Vec<_>>(),
+    });
+    match file {
+        None => Ok(Output::json(doc)),
+        Some(path) => {
+            let path = std::path::Path::new(path);
+            if path.exists() {
+                return Err(EngineError::Other(format!(
+                    "keys export: {} exists; vnsh does not overwrite it",
+                    path.display()
+                )));
+            }
+            secure_file(path)?;
+            let text = serde_json::to_string_pretty(&doc)
+                .map_err(|e| EngineError::Other(e.to_string()))?;
+            std::fs::write(path, text + "\n")
+                .and_then(|_| std::fs::File::open(path).and_then(|f| f.sync_all()))
+                .map_err(|e| {
+                    EngineError::Other(format!("keys export: cannot write {}: {e}", path.display()))
+                })?;
+            Ok(Output::text(format!(
+                "{} keys written to {} (mode 0600)",
+                saved.len(),
+                path.display()
+            )))
+        }
+    }
+}
+
+fn log(session: &Session, since: Option<Duration>, all: bool) -> Result<Output, EngineError> {
+    let from = since.and_then(|d| SystemTime::now().checked_sub(d));
+    let (entries, skipped) = session.action_log().read(from)?;
+    let server = session.client().addr().trim_end_matches('/');
+    let entries: Vec<_> = entries
+        .into_iter()
+        .filter(|a| all || a.server.trim_end_matches('/') == server)
+        .collect();
+    let rows = entries
+        .iter()
+        .map(|a| {
+            let ns = NsPath::parse(&a.namespace)
+                .map(|p| p.display())
+                .unwrap_or_else(|_| a.namespace.clone());
+            let mut row = vec![a.time.clone(), ns, a.command.clone(), a.outcome.clone()];
+            if all {
+                row.insert(1, a.server.clone());
+            }
+            row
+        })
+        .collect();
+    let mut header = vec![
+        "TIME".to_string(),
+        "NAMESPACE".into(),
+        "COMMAND".into(),
+        "OUTCOME".into(),
+    ];
+    if all {
+        header.insert(1, "SERVER".into());
+    }
+    let mut out = Output {
+        json: Some(serde_json::to_value(&entries).unwrap_or(Value::Null)),
+        view: View::Table { header, rows },
+        notes: vec![],
+    };
+    if skipped > 0 {
+        out.notes.push(format!(
+            "note: {skipped} lines of {} could not be read",
+            session.action_log().path().display()
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn parses_incident_commands() {
+        assert_eq!(parse("locks", &[]), Some(Ok(Incident::Locks)));
+        assert_eq!(
+            parse("keys", &w("export /tmp/x")),
+            Some(Ok(Incident::KeysExport(Some("/tmp/x".into()))))
+        );
+        assert_eq!(
+            parse("log", &w("--since 1h")),
+            Some(Ok(Incident::Log {
+                since: Some(Duration::from_secs(3600)),
+                all: false
+            }))
+        );
+        assert!(matches!(parse("log", &w("--since soon")), Some(Err(_))));
+        assert_eq!(parse("nope", &[]), None);
+    }
+
+    #[test]
+    fn masks_keys() {
+        assert_eq!(mask("CkiAHbSMKj9W8qzfvkIEdwew"), "Cki…wew");
+        assert_eq!(mask("short"), "*****");
+    }
+}
