@@ -2,9 +2,10 @@
 //!
 //! The crate is a house with clear rooms: [`vault`] is the thin HTTP client, [`engine`]
 //! holds the session, the command language and its execution, and the front ends
-//! ([`repl`]) only read input and draw [`engine::Output`].
+//! ([`repl`], [`tui`]) only read input and draw [`engine::Output`].
 pub mod demo;
 pub mod devserver;
 pub mod engine;
 pub mod repl;
+pub mod tui;
 pub mod vault;

@@ -132,6 +132,7 @@ async fn start_dev() -> Result<Arc<Mutex<DevServer>>, String> {
         if let Ok(mut s) = watched.lock() {
             s.stop();
         }
+        vnsh::tui::restore_terminal();
         std::process::exit(143);
     });
     Ok(server)
@@ -193,6 +194,16 @@ async fn shell(cli: Cli, config: Config, dev: bool) -> u8 {
         repl::run_batch(&mut session, [commands], cli.keep_going).await
     } else if !stdin_tty {
         repl::run_batch(&mut session, repl::stdin_lines(), cli.keep_going).await
+    } else if std::io::stdout().is_terminal()
+        && !cli.line
+        && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
+    {
+        let options = vnsh::tui::TuiOptions {
+            ascii: std::env::var("VNSH_ASCII").is_ok_and(|v| v == "1"),
+            colours: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            keys: Default::default(),
+        };
+        vnsh::tui::run(session, options).await
     } else {
         repl::run_interactive(&mut session, cli.keep_going).await
     };

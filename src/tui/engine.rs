@@ -1,0 +1,300 @@
+//! The engine task: the [`Session`] lives here, off the UI loop. It takes command lines
+//! over a channel, runs them one after another, asks the UI to confirm destructive ones,
+//! and sends back what happened as [`EngineEvent`]s. A cancel (Ctrl-C) drops the command
+//! in flight, never the session.
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::engine::nspath::NsPath;
+use crate::engine::{complete, words, Command, EngineError, Output, Session};
+
+/// What the UI asks of the engine task.
+#[derive(Debug)]
+pub enum Request {
+    /// Run a command line (`;` separates commands), as typed.
+    Run {
+        /// The job id (Ctrl-C names it).
+        id: u64,
+        /// The line.
+        line: String,
+    },
+}
+
+/// What the engine task tells the UI.
+#[derive(Debug)]
+pub enum EngineEvent {
+    /// Where the session is now (after start-up and after each line).
+    Prompt {
+        /// The current namespace.
+        cwd: NsPath,
+        /// The locked namespace that covers it, if any.
+        locked: Option<NsPath>,
+        /// What completion needs, for the current namespace.
+        context: complete::Context,
+    },
+    /// A command of a line started.
+    Started {
+        /// The job.
+        id: u64,
+        /// The command, redacted.
+        command: String,
+    },
+    /// A destructive command waits for an answer.
+    Confirm {
+        /// The job.
+        id: u64,
+        /// The question.
+        question: String,
+        /// Where the answer goes (dropping it means no).
+        reply: oneshot::Sender<bool>,
+    },
+    /// A command finished (or was declined, or did not parse).
+    Finished {
+        /// The job.
+        id: u64,
+        /// The namespace it ran in.
+        ns: String,
+        /// The command, redacted.
+        command: String,
+        /// Its output, or the error in words.
+        result: Result<Output, String>,
+        /// The unlock key a lock returned.
+        unlock_key: Option<String>,
+        /// Whether it changed the server (the tree is listed again).
+        mutating: bool,
+    },
+    /// The line was cancelled with Ctrl-C.
+    Cancelled {
+        /// The job.
+        id: u64,
+    },
+    /// The line is done; `exit` asks the app to quit.
+    Done {
+        /// The job.
+        id: u64,
+        /// `exit` was among the commands.
+        exit: bool,
+        /// A command failed.
+        failed: bool,
+    },
+    /// Something to tell outside a command (the first look at the namespace failed).
+    Notice(String),
+}
+
+/// The handles the UI keeps to talk to the engine task.
+#[derive(Debug)]
+pub struct EngineHandle {
+    /// Command lines.
+    pub requests: mpsc::UnboundedSender<Request>,
+    /// Job ids to cancel.
+    pub cancels: mpsc::UnboundedSender<u64>,
+}
+
+/// Start the engine task on `session`; its events go to `events` (mapped with `wrap`).
+pub fn spawn<E, F>(
+    session: Session,
+    events: mpsc::UnboundedSender<E>,
+    wrap: F,
+) -> (EngineHandle, tokio::task::JoinHandle<()>)
+where
+    E: Send + 'static,
+    F: Fn(EngineEvent) -> E + Send + Sync + 'static,
+{
+    let (req_tx, req_rx) = mpsc::unbounded_channel();
+    let (cancel_tx, cancel_rx) = mpsc::unbounded_channel();
+    let sink = Sink {
+        tx: events,
+        wrap: Box::new(wrap),
+    };
+    let task = tokio::spawn(engine_loop(session, req_rx, cancel_rx, sink));
+    (
+        EngineHandle {
+            requests: req_tx,
+            cancels: cancel_tx,
+        },
+        task,
+    )
+}
+
+type Wrap<E> = Box<dyn Fn(EngineEvent) -> E + Send + Sync>;
+
+struct Sink<E> {
+    tx: mpsc::UnboundedSender<E>,
+    wrap: Wrap<E>,
+}
+
+impl<E> Sink<E> {
+    fn send(&self, ev: EngineEvent) {
+        // The UI is gone only when the app is quitting: nothing to tell then.
+        let _ = self.tx.send((self.wrap)(ev));
+    }
+
+    fn prompt(&self, session: &Session) {
+        self.send(EngineEvent::Prompt {
+            cwd: session.cwd().clone(),
+            locked: session.locked().cloned(),
+            context: session.completion_context(),
+        });
+    }
+}
+
+async fn engine_loop<E>(
+    mut session: Session,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    mut cancels: mpsc::UnboundedReceiver<u64>,
+    sink: Sink<E>,
+) {
+    session.warm_cache();
+    sink.prompt(&session);
+    // The first look at the namespace (its lock state). A slow server must not hold the
+    // first command hostage: a Ctrl-C meanwhile ends the look and cancels that command.
+    let mut cancelled_early = Vec::new();
+    tokio::select! {
+        r = session.refresh_lock_state() => {
+            if let Err(e) = r {
+                sink.send(EngineEvent::Notice(e.to_string()));
+            }
+        }
+        Some(id) = cancels.recv() => cancelled_early.push(id),
+    }
+    sink.prompt(&session);
+    while let Some(Request::Run { id, line }) = requests.recv().await {
+        if cancelled_early.contains(&id) {
+            sink.send(EngineEvent::Cancelled { id });
+            sink.send(EngineEvent::Done {
+                id,
+                exit: false,
+                failed: true,
+            });
+            continue;
+        }
+        let outcome = tokio::select! {
+            o = run_line(&mut session, id, &line, &sink) => Some(o),
+            _ = cancelled(&mut cancels, id) => None,
+        };
+        let (exit, failed) = match outcome {
+            Some(o) => o,
+            None => {
+                sink.send(EngineEvent::Cancelled { id });
+                (false, true)
+            }
+        };
+        sink.prompt(&session);
+        sink.send(EngineEvent::Done { id, exit, failed });
+    }
+}
+
+/// Resolves when job `id` is cancelled; stale cancels (of jobs already done) are skipped.
+async fn cancelled(cancels: &mut mpsc::UnboundedReceiver<u64>, id: u64) {
+    loop {
+        match cancels.recv().await {
+            Some(c) if c == id => return,
+            Some(_) => continue,
+            None => std::future::pending::<()>().await,
+        }
+    }
+}
+
+/// `k=-` reads a value from standard input, which the TUI reads keys from.
+fn reads_stdin(cmd: &Command) -> bool {
+    let args = match cmd {
+        Command::NsCreate { args, .. } | Command::NsPatch { args, .. } => args,
+        Command::Api { args, .. } => args,
+        _ => return false,
+    };
+    args.iter().any(|a| a == "-" || a.ends_with("=-"))
+}
+
+/// Run the commands of one line; stop at the first failure (as line mode does).
+/// Returns (exit asked, a command failed).
+async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>) -> (bool, bool) {
+    let shown = words::redact_line(line.trim());
+    let commands = match words::split_line(line) {
+        Ok(c) => c,
+        Err(e) => {
+            sink.send(EngineEvent::Finished {
+                id,
+                ns: session.cwd().display(),
+                command: shown,
+                result: Err(EngineError::from(e).to_string()),
+                unlock_key: None,
+                mutating: false,
+            });
+            return (false, true);
+        }
+    };
+    for words_of in commands {
+        let text = words_of
+            .iter()
+            .map(|w| words::quote_word(w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let command = words::redact_line(&text);
+        let ns = session.cwd().display();
+        let finish = |result: Result<Output, String>, unlock_key, mutating| {
+            sink.send(EngineEvent::Finished {
+                id,
+                ns: ns.clone(),
+                command: command.clone(),
+                result,
+                unlock_key,
+                mutating,
+            })
+        };
+        let cmd = match Command::parse(&words_of) {
+            Ok(c) => c,
+            Err(e) => {
+                finish(Err(EngineError::from(e).to_string()), None, false);
+                return (false, true);
+            }
+        };
+        if cmd == Command::Exit {
+            return (true, false);
+        }
+        if reads_stdin(&cmd) {
+            finish(
+                Err("in the TUI the keyboard is standard input: `-` cannot read a value; use k=@FILE".into()),
+                None,
+                false,
+            );
+            return (false, true);
+        }
+        if let Some(question) = session.confirmation(&cmd) {
+            let (reply, answer) = oneshot::channel();
+            sink.send(EngineEvent::Confirm {
+                id,
+                question,
+                reply,
+            });
+            if !answer.await.unwrap_or(false) {
+                finish(Ok(Output::default().with_note("not done.")), None, false);
+                continue;
+            }
+        }
+        sink.send(EngineEvent::Started {
+            id,
+            command: command.clone(),
+        });
+        let result = session.execute(&cmd, &text).await;
+        let unlock_key = match (&cmd, &result) {
+            (Command::Lock(_), Ok(out)) => out
+                .json
+                .as_ref()
+                .and_then(|j| j.get("unlock_key"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            _ => None,
+        };
+        let failed = result.is_err();
+        finish(
+            result.map_err(|e| e.to_string()),
+            unlock_key,
+            cmd.is_mutating(),
+        );
+        if failed {
+            return (false, true);
+        }
+    }
+    (false, false)
+}

@@ -1,0 +1,472 @@
+//! The full-screen front end (ratatui + crossterm): a status bar, the namespace tree, the
+//! responses and one command line, on the same engine as line mode.
+//!
+//! The [`Session`] runs in its own task ([`engine`]); the UI loop `select!`s over the
+//! terminal's events, the engine's events, background fetches and a spinner tick, so a
+//! slow server never freezes typing, scrolling or resizing. The [`app::App`] is pure state;
+//! [`ui::draw`] is a function of it, which the snapshot tests call on a `TestBackend`.
+
+pub mod app;
+pub mod engine;
+pub mod input;
+pub mod keymap;
+pub mod osc52;
+pub mod responses;
+pub mod text;
+pub mod theme;
+pub mod tree_pane;
+pub mod ui;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, Stdout, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event, EventStream};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute};
+use futures::StreamExt;
+use ratatui::backend::{CrosstermBackend, TestBackend};
+use ratatui::Terminal;
+use rustyline::history::{FileHistory, History as _};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::engine::nspath::NsPath;
+use crate::engine::store::{secure_file, StateDir};
+use crate::engine::{Format, Session};
+use crate::vault::{Client, Method, VaultError};
+
+use app::{App, AppEvent, Effect, Health, Message, TokenInfo};
+use input::HISTORY_MAX;
+use keymap::Keymap;
+use responses::ViewMode;
+use theme::Theme;
+
+/// How the TUI looks and which keys it uses.
+#[derive(Debug, Clone, Default)]
+pub struct TuiOptions {
+    /// ASCII borders and symbols (`VNSH_ASCII=1`).
+    pub ascii: bool,
+    /// Colours (off with `NO_COLOR`).
+    pub colours: bool,
+    /// Key overrides: action name → keys (`"history_search" → "ctrl-r"`).
+    pub keys: BTreeMap<String, String>,
+}
+
+/// The terminal the TUI draws on: buffered, so one frame is one write over SSH.
+type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+static HOOK: Once = Once::new();
+static PANICKED: AtomicBool = AtomicBool::new(false);
+/// The TUI has the terminal (raw mode, alternate screen).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Put the terminal back as it was: cooked mode, main screen, cursor shown. Does nothing
+/// unless the TUI has the terminal, so it is safe to call more than once and from anywhere
+/// (a panic hook, a signal handler about to exit the process).
+pub fn restore_terminal() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let _ = disable_raw_mode();
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+}
+
+/// Restore the terminal before any panic message is printed (once per process).
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
+            restore_terminal();
+            previous(info);
+        }));
+    });
+}
+
+fn init_terminal() -> io::Result<Tui> {
+    install_panic_hook();
+    ACTIVE.store(true, Ordering::SeqCst);
+    enable_raw_mode()?;
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout());
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(out))?;
+    terminal.clear()?;
+    Ok(terminal)
+}
+
+/// The history file shared with line mode (rustyline's format, 0600).
+struct HistoryFile {
+    file: FileHistory,
+    path: PathBuf,
+    ok: bool,
+}
+
+impl HistoryFile {
+    fn open(state: &StateDir) -> (HistoryFile, Option<String>) {
+        let config = rustyline::Config::builder()
+            .history_ignore_dups(true)
+            .and_then(|b| b.history_ignore_space(true).max_history_size(HISTORY_MAX))
+            .map(|b| b.build())
+            .unwrap_or_default();
+        let mut file = FileHistory::with_config(&config);
+        let path = state.history_file();
+        let checked = state.ensure().and_then(|_| secure_file(&path));
+        let (ok, warning) = match checked {
+            Ok(()) => (true, None),
+            Err(e) => (false, Some(format!("history is off: {e}"))),
+        };
+        if ok {
+            let _ = file.load(&path);
+        }
+        (HistoryFile { file, path, ok }, warning)
+    }
+
+    fn entries(&self) -> Vec<String> {
+        self.file.iter().cloned().collect()
+    }
+
+    fn add(&mut self, line: &str) {
+        if self.ok && self.file.add(line).unwrap_or(false) {
+            let _ = self.file.append(&self.path);
+        }
+    }
+}
+
+/// Who the token is: `lookup-self` in the starting namespace, else in the root.
+async fn fetch_token(client: Client, home: NsPath) -> Result<TokenInfo, String> {
+    let mut tries = vec![home.clone()];
+    if !home.is_root() {
+        tries.push(NsPath::root());
+    }
+    let mut last = String::new();
+    for ns in tries {
+        match client
+            .request(Method::Get, &ns.header(), "auth/token/lookup-self", None)
+            .await
+        {
+            Ok(body) => {
+                let data = body
+                    .as_ref()
+                    .and_then(|b| b.get("data"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let name = data
+                    .get("display_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string();
+                let namespace = data
+                    .get("namespace_path")
+                    .and_then(Value::as_str)
+                    .and_then(|p| NsPath::parse(p).ok())
+                    .unwrap_or(ns);
+                return Ok(TokenInfo {
+                    display_name: name,
+                    namespace: namespace.display(),
+                });
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+/// The server's state from `sys/health` at the root (status codes that mean "sealed" or
+/// "standby" are asked to be 200, so the body always comes back).
+async fn fetch_health(client: Client) -> Result<Health, String> {
+    let path = "sys/health?standbyok=true&perfstandbyok=true&sealedcode=200&uninitcode=200&drsecondarycode=200&performancestandbycode=200";
+    let body = client
+        .request(Method::Get, "", path, None)
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or(Value::Null);
+    let flag = |k: &str| body.get(k).and_then(Value::as_bool).unwrap_or(false);
+    Ok(Health {
+        sealed: flag("sealed"),
+        standby: flag("standby") || flag("performance_standby"),
+        version: body
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// Does what the app asks: talks to the engine task, spawns fetches, writes to the terminal.
+struct Runner {
+    client: Client,
+    events: mpsc::UnboundedSender<AppEvent>,
+    engine: engine::EngineHandle,
+    history: HistoryFile,
+}
+
+impl Runner {
+    fn apply(&mut self, terminal: &mut Tui, app: &mut App, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Run { id, line } => {
+                    if self
+                        .engine
+                        .requests
+                        .send(engine::Request::Run { id, line })
+                        .is_err()
+                    {
+                        app.running = None;
+                        app.message = Some(Message::Error("error: the engine stopped".into()));
+                    }
+                }
+                Effect::Cancel(id) => {
+                    let _ = self.engine.cancels.send(id);
+                }
+                Effect::LoadChildren(ns) => {
+                    let client = self.client.clone();
+                    let tx = self.events.clone();
+                    tokio::spawn(async move {
+                        let result = crate::engine::tree::list_children(&client, &ns)
+                            .await
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(k, v)| {
+                                        let locked = v
+                                            .get("locked")
+                                            .and_then(Value::as_bool)
+                                            .unwrap_or(false);
+                                        (k.clone(), locked)
+                                    })
+                                    .collect()
+                            })
+                            .map_err(|e| match e {
+                                // A tree row is narrow: say it short.
+                                VaultError::NamespaceLocked { .. } => "locked".to_string(),
+                                VaultError::PermissionDenied { .. } => {
+                                    "permission denied".to_string()
+                                }
+                                e => e.to_string(),
+                            });
+                        let _ = tx.send(AppEvent::Children { ns, result });
+                    });
+                }
+                Effect::AddHistory(line) => self.history.add(&line),
+                Effect::Copy(text) => {
+                    let seq = osc52::sequence(&text);
+                    let backend = terminal.backend_mut();
+                    if backend
+                        .write_all(seq.as_bytes())
+                        .and_then(|_| backend.flush())
+                        .is_err()
+                    {
+                        app.message = Some(Message::Error("error: could not copy".into()));
+                    }
+                }
+                Effect::WatchCache => match app.completion.clone() {
+                    Some(ctx) => {
+                        let tx = self.events.clone();
+                        tokio::spawn(async move {
+                            ctx.cache.settle(Duration::from_secs(30)).await;
+                            let _ = tx.send(AppEvent::CacheFilled);
+                        });
+                    }
+                    None => app.watching_cache = false,
+                },
+                Effect::Redraw => {
+                    let _ = terminal.clear();
+                }
+            }
+        }
+    }
+
+    fn refresh_health(&self) {
+        let client = self.client.clone();
+        let tx = self.events.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(AppEvent::Health(fetch_health(client).await));
+        });
+    }
+}
+
+async fn recv_signal(sig: &mut Option<tokio::signal::unix::Signal>) {
+    match sig {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Run the TUI on `session` until the user quits. Returns the exit status: 0, 1 when a
+/// command failed (as line mode), 128+N on a signal, 2 when the terminal cannot be used.
+pub async fn run(session: Session, options: TuiOptions) -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+
+    let (keymap, problems) = Keymap::with_overrides(&options.keys);
+    let theme = Theme::new(options.colours, options.ascii);
+    let client = session.client().clone();
+    let home = session.cwd().clone();
+    let mut app = App::new(theme, keymap, client.addr(), home.clone());
+    if session.options().format == Format::Json {
+        app.set_view_mode(ViewMode::Json);
+    }
+    let (history, warning) = HistoryFile::open(session.state());
+    app.history = input::History::new(history.entries());
+    if let Some(w) = warning.into_iter().chain(problems).next() {
+        app.message = Some(Message::Error(w));
+    }
+
+    let mut terminal = match init_terminal() {
+        Ok(t) => t,
+        Err(e) => {
+            restore_terminal();
+            eprintln!("error: cannot use the terminal ({e}); try `vnsh --line`");
+            return 2;
+        }
+    };
+    if let Ok(size) = terminal.size() {
+        app.on_resize(size.width, size.height);
+    }
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<AppEvent>();
+    let (engine, engine_task) = engine::spawn(session, tx.clone(), AppEvent::Engine);
+    {
+        let (client, tx) = (client.clone(), tx.clone());
+        tokio::spawn(async move {
+            let _ = tx.send(AppEvent::Token(fetch_token(client, home).await));
+        });
+    }
+    let mut runner = Runner {
+        client,
+        events: tx,
+        engine,
+        history,
+    };
+    let start = app.start();
+    runner.apply(&mut terminal, &mut app, start);
+
+    let mut events = EventStream::new();
+    let mut spinner = tokio::time::interval(Duration::from_millis(100));
+    spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut health = tokio::time::interval(Duration::from_secs(60));
+    let mut idle = tokio::time::interval(Duration::from_secs(1));
+    let mut term_sig = signal(SignalKind::terminate()).ok();
+    let mut hup_sig = signal(SignalKind::hangup()).ok();
+    // In raw mode Ctrl-C is a key; a SIGINT from elsewhere means the same: cancel.
+    let mut int_sig = signal(SignalKind::interrupt()).ok();
+    let mut code: Option<i32> = None;
+    let mut dirty = true;
+    let mut draw_failures = 0u32;
+    loop {
+        if PANICKED.load(Ordering::SeqCst) {
+            code = Some(101);
+            break;
+        }
+        if dirty {
+            match terminal.draw(|f| ui::draw(f, &app)) {
+                Ok(_) => draw_failures = 0,
+                // One failure can be a resize race; several in a row: the terminal is gone.
+                Err(e) => {
+                    draw_failures += 1;
+                    if draw_failures >= 3 {
+                        restore_terminal();
+                        eprintln!("error: cannot draw: {e}");
+                        code = Some(1);
+                        break;
+                    }
+                }
+            }
+        }
+        dirty = true;
+        let effects = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) => app.on_key(key),
+                Some(Ok(Event::Paste(text))) => app.on_paste(&text),
+                Some(Ok(Event::Resize(cols, rows))) => {
+                    app.on_resize(cols, rows);
+                    Vec::new()
+                }
+                Some(Ok(_)) => Vec::new(),
+                Some(Err(_)) | None => {
+                    // The terminal is gone (the SSH session dropped): nothing to draw on.
+                    code = Some(1);
+                    break;
+                }
+            },
+            Some(ev) = rx.recv() => app.on_event(ev),
+            _ = spinner.tick(), if app.busy() => {
+                app.on_tick();
+                Vec::new()
+            }
+            _ = health.tick() => {
+                runner.refresh_health();
+                dirty = false;
+                Vec::new()
+            }
+            _ = idle.tick() => {
+                dirty = false;
+                Vec::new()
+            }
+            _ = recv_signal(&mut int_sig) => app.interrupt(),
+            _ = recv_signal(&mut term_sig) => {
+                code = Some(128 + 15);
+                break;
+            }
+            _ = recv_signal(&mut hup_sig) => {
+                code = Some(128 + 1);
+                break;
+            }
+        };
+        if !effects.is_empty() {
+            runner.apply(&mut terminal, &mut app, effects);
+        }
+        if app.quit {
+            break;
+        }
+    }
+    let _ = terminal.backend_mut().flush();
+    let _ = terminal.show_cursor();
+    drop(terminal);
+    restore_terminal();
+    engine_task.abort();
+    code.unwrap_or(i32::from(app.failed))
+}
+
+/// The screen `app` draws at `cols`×`rows`, as plain text (trailing spaces trimmed): what
+/// the snapshot tests compare and the docs show.
+pub fn render_text(app: &mut App, cols: u16, rows: u16) -> String {
+    app.on_resize(cols, rows);
+    let mut terminal = match Terminal::new(TestBackend::new(cols, rows)) {
+        Ok(t) => t,
+        Err(never) => match never {},
+    };
+    if let Err(never) = terminal.draw(|f| ui::draw(f, app)) {
+        match never {}
+    }
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..rows {
+        let mut line = String::new();
+        let mut skip = 0usize;
+        for x in 0..cols {
+            let symbol = buffer[(x, y)].symbol();
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            line.push_str(symbol);
+            skip = ratatui::text::Span::raw(symbol).width().saturating_sub(1);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

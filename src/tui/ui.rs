@@ -1,0 +1,789 @@
+//! Drawing: a pure function of the [`App`]'s state onto a ratatui frame. Panes give way on
+//! narrow terminals: the tree sits left from 100 columns, above the responses from
+//! [`MIN_TREE_COLS`], and below that replaces them only while it has the focus.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::app::{App, Dialog, Focus, Message};
+use super::keymap::{Action, Scope};
+use super::responses::LineKind;
+use super::text::{fit_left, skip_cols, width, wrap};
+use super::tree_pane::{visible_offset, Row};
+
+/// From this width the tree pane sits left of the responses.
+pub const WIDE_COLS: u16 = 100;
+/// From this width (and enough rows) the tree pane sits above the responses.
+pub const MIN_TREE_COLS: u16 = 64;
+/// At most this many completions show at once.
+const POPUP_ROWS: usize = 8;
+
+/// Where each part of the screen goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    /// The status bar (top line).
+    pub status: Rect,
+    /// The namespace tree, when it shows.
+    pub tree: Option<Rect>,
+    /// The responses (zero height when the tree replaces them).
+    pub responses: Rect,
+    /// The message line above the input.
+    pub message: Rect,
+    /// The input line.
+    pub input: Rect,
+    /// The key hints (bottom line; zero height on very short terminals).
+    pub hints: Rect,
+}
+
+/// Lay the screen out for `app` in `area`.
+pub fn layout(area: Rect, app: &App) -> Areas {
+    let hints_h = u16::from(area.height >= 12);
+    let [status, body, message, input, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(hints_h),
+    ])
+    .areas(area);
+    let (tree, responses) = if !app.show_tree {
+        (None, body)
+    } else if area.width >= WIDE_COLS {
+        let w = (area.width / 4).clamp(24, 40);
+        let [t, r] = Layout::horizontal([Constraint::Length(w), Constraint::Fill(1)]).areas(body);
+        (Some(t), r)
+    } else if area.width >= MIN_TREE_COLS && body.height >= 14 {
+        let h = (body.height / 3).max(5);
+        let [t, r] = Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(body);
+        (Some(t), r)
+    } else if app.focus == Focus::Tree {
+        (Some(body), Rect::new(body.x, body.y, body.width, 0))
+    } else {
+        (None, body)
+    };
+    Areas {
+        status,
+        tree,
+        responses,
+        message,
+        input,
+        hints,
+    }
+}
+
+/// Draw the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let areas = layout(frame.area(), app);
+    draw_status(frame, app, areas.status);
+    if let Some(tree) = areas.tree {
+        draw_tree(frame, app, tree);
+    }
+    if areas.responses.height > 0 {
+        draw_responses(frame, app, areas.responses);
+    }
+    draw_message(frame, app, areas.message);
+    let cursor_x = draw_input(frame, app, areas.input);
+    if areas.hints.height > 0 {
+        draw_hints(frame, app, areas.hints);
+    }
+    if app.popup_open() {
+        draw_popup(frame, app, &areas, cursor_x);
+    }
+    match &app.dialog {
+        Some(Dialog::Confirm { question, .. }) => draw_confirm(frame, app, question),
+        Some(Dialog::UnlockKey {
+            text,
+            key,
+            notes,
+            copied,
+        }) => draw_unlock_key(frame, app, text, key, notes, *copied),
+        Some(Dialog::Help { scroll }) => draw_help(frame, app, *scroll),
+        None => {}
+    }
+}
+
+fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let st = &app.status;
+    let base = t.status();
+    let ns_style = t.status_ns();
+    // (priority to keep: lower is kept longer, spans)
+    let mut fields: Vec<(u8, Vec<Span<'static>>)> = Vec::new();
+    fields.push((5, vec![Span::styled("vnsh", ns_style)]));
+    fields.push((2, vec![Span::styled(st.server.clone(), base)]));
+    let mut crumbs = String::from("/");
+    for seg in st.cwd.segments() {
+        crumbs.push_str(t.crumb_sep());
+        crumbs.push_str(seg);
+    }
+    let mut ns_spans = vec![Span::styled(crumbs, ns_style)];
+    match &st.locked {
+        Some(l) if *l == st.cwd => {
+            ns_spans.push(Span::styled(" ", base));
+            ns_spans.push(Span::styled(" LOCKED ", t.locked()));
+        }
+        Some(l) => {
+            ns_spans.push(Span::styled(" ", base));
+            ns_spans.push(Span::styled(
+                format!(" LOCKED by {} ", l.display()),
+                t.locked(),
+            ));
+        }
+        None => {}
+    }
+    fields.push((0, ns_spans));
+    let token = match &st.token {
+        None => format!("token: {}", t.ellipsis()),
+        Some(Ok(info)) => format!("token: {} @ {}", info.display_name, info.namespace),
+        Some(Err(_)) => "token: ?".to_string(),
+    };
+    fields.push((4, vec![Span::styled(token, base)]));
+    let health = match &st.health {
+        None => vec![Span::styled(t.ellipsis().to_string(), base)],
+        Some(Err(_)) => vec![Span::styled("health ?", base)],
+        Some(Ok(h)) => {
+            let mut v = Vec::new();
+            if h.sealed {
+                v.push(Span::styled(" SEALED ", t.locked()));
+                v.push(Span::styled(" ", base));
+            }
+            v.push(Span::styled(
+                if h.standby { "standby" } else { "active" },
+                base,
+            ));
+            if !h.version.is_empty() {
+                v.push(Span::styled(format!(" v{}", h.version), base));
+            }
+            v
+        }
+    };
+    // A sealed server is news; an active one is not.
+    let sealed = matches!(&st.health, Some(Ok(h)) if h.sealed);
+    fields.push((if sealed { 1 } else { 3 }, health));
+    let sep = t.field_sep();
+    let total = |fields: &[(u8, Vec<Span>)]| -> usize {
+        fields
+            .iter()
+            .map(|(_, s)| s.iter().map(Span::width).sum::<usize>())
+            .sum::<usize>()
+            + width(sep) * fields.len().saturating_sub(1)
+            + 2
+    };
+    let max = usize::from(area.width);
+    while total(&fields) > max {
+        let drop = fields
+            .iter()
+            .enumerate()
+            .filter(|(_, (p, _))| *p > 0)
+            .max_by_key(|(_, (p, _))| *p)
+            .map(|(i, _)| i);
+        match drop {
+            Some(i) => {
+                fields.remove(i);
+            }
+            None => break,
+        }
+    }
+    if total(&fields) > max {
+        // Only the namespace is left and it is still too long: cut it from the left.
+        if let Some((_, spans)) = fields.first_mut() {
+            let rest: usize = spans.iter().skip(1).map(Span::width).sum();
+            if let Some(first) = spans.first_mut() {
+                let room = max.saturating_sub(2 + rest);
+                *first = Span::styled(fit_left(&first.content, room, t.ellipsis()), ns_style);
+            }
+        }
+    }
+    let mut spans = vec![Span::styled(" ", base)];
+    for (i, (_, f)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(sep, t.status()));
+        }
+        spans.extend(f);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+fn pane_block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
+    let t = &app.theme;
+    Block::bordered()
+        .border_set(t.border_set())
+        .border_style(t.border(focused))
+        .title(Span::styled(title, t.border(focused)))
+}
+
+fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let focused = app.focus == Focus::Tree && app.dialog.is_none();
+    let block = pane_block(app, " Namespaces ".into(), focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows = app.tree.rows();
+    let height = usize::from(inner.height);
+    let selected = app.tree.selected_row();
+    let offset = visible_offset(app.tree.offset, selected, height);
+    let (open, closed, leaf) = t.tree_marks();
+    let mut lines = Vec::with_capacity(height);
+    for (i, row) in rows.iter().enumerate().skip(offset).take(height) {
+        let line = match row {
+            Row::Node { path, depth } => {
+                let node = app.tree.node(path);
+                let mark = match node {
+                    Some(n) if n.expanded => open,
+                    Some(n) if n.children.as_ref().is_some_and(Vec::is_empty) => leaf,
+                    _ => closed,
+                };
+                let name = if *path == app.tree.top {
+                    path.display()
+                } else {
+                    format!("{}/", path.name().unwrap_or_default())
+                };
+                let name_style = if *path == app.status.cwd {
+                    t.current()
+                } else {
+                    Style::new()
+                };
+                let mut spans = vec![
+                    Span::styled(format!("{}{mark}", "  ".repeat(*depth)), t.dim()),
+                    Span::styled(name, name_style),
+                ];
+                if node.is_some_and(|n| n.locked) {
+                    spans.push(Span::styled(" [locked]", t.locked_text()));
+                }
+                let mut line = Line::from(spans);
+                if i == selected {
+                    line = line.style(if focused {
+                        t.selected()
+                    } else {
+                        t.selected_unfocused()
+                    });
+                }
+                line
+            }
+            Row::Loading { depth } => Line::from(Span::styled(
+                format!("{}  loading{}", "  ".repeat(*depth), t.ellipsis()),
+                t.dim(),
+            )),
+            Row::Error { depth, message } => Line::from(Span::styled(
+                format!("{}  ! {message}", "  ".repeat(*depth)),
+                t.error(),
+            )),
+        };
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Spans of `text` with the matches of `query` (case-insensitive) marked.
+fn highlighted(text: &str, query: &str, base: Style, mark: Style) -> Vec<Span<'static>> {
+    let lower = text.to_lowercase();
+    let q = query.to_lowercase();
+    // Byte offsets only line up when lower-casing kept the lengths.
+    if q.is_empty() || lower.len() != text.len() {
+        return vec![Span::styled(text.to_string(), base)];
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(&q) {
+        let start = at + found;
+        let end = start + q.len();
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            break;
+        }
+        if start > at {
+            spans.push(Span::styled(text[at..start].to_string(), base));
+        }
+        spans.push(Span::styled(text[start..end].to_string(), mark));
+        at = end;
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_string(), base));
+    }
+    spans
+}
+
+fn draw_responses(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let r = &app.responses;
+    let focused = app.focus == Focus::Responses && app.dialog.is_none();
+    let dot = if t.ascii { "-" } else { "·" };
+    let mut block = pane_block(app, format!(" Responses {dot} {} ", r.mode.name()), focused);
+    let inner = block.inner(area);
+    let height = usize::from(inner.height);
+    let total = r.total();
+    if let Some(s) = &r.search {
+        let counts = match r.match_counts() {
+            Some((n, 0)) => format!(" {n} matches"),
+            Some((n, k)) => format!(" {k}/{n}"),
+            None => String::new(),
+        };
+        block = block.title(
+            Line::from(Span::styled(format!(" /{}{counts} ", s.query), t.note())).right_aligned(),
+        );
+    }
+    if total > height {
+        let last = (r.scroll + height).min(total);
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                format!(" {}-{last}/{total} ", r.scroll + 1),
+                t.dim(),
+            ))
+            .right_aligned(),
+        );
+    }
+    frame.render_widget(block, area);
+    if r.entries.is_empty() {
+        let help = app.keymap.first_key(Action::Help, t.ascii);
+        let quit = app.keymap.first_key(Action::Quit, t.ascii);
+        let lines = vec![
+            Line::from(Span::styled(
+                "Type a command below and press Enter; `help` lists the commands.",
+                t.dim(),
+            )),
+            Line::from(Span::styled(
+                format!("Tab completes {dot} {help} shows the keys {dot} {quit} quits"),
+                t.dim(),
+            )),
+        ];
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
+    let query = r
+        .search
+        .as_ref()
+        .map(|s| s.query.clone())
+        .unwrap_or_default();
+    let lines: Vec<Line> = r
+        .window(r.scroll, height)
+        .into_iter()
+        .map(|(entry, kind, text)| {
+            let style = match kind {
+                LineKind::Header => t.header(),
+                LineKind::Body | LineKind::Text | LineKind::Gap => Style::new(),
+                LineKind::Note => t.note(),
+                LineKind::Error => t.error(),
+            };
+            let shown = skip_cols(&text, r.hscroll);
+            let line = Line::from(highlighted(shown, &query, style, t.matched()));
+            if kind == LineKind::Header && r.selected == Some(entry) && focused {
+                line.style(t.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn elapsed(app: &App) -> String {
+    match &app.running {
+        Some(r) => {
+            let secs = r.started.elapsed().as_secs();
+            if secs >= 1 {
+                format!(" {secs}s")
+            } else {
+                String::new()
+            }
+        }
+        None => String::new(),
+    }
+}
+
+fn draw_message(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    if let Some(s) = app.responses.search.as_ref().filter(|s| s.editing) {
+        let text = format!("/{}", s.query);
+        let x = area.x + (width(&text) as u16).min(area.width.saturating_sub(1));
+        frame.render_widget(Paragraph::new(Span::styled(text, t.note())), area);
+        if app.dialog.is_none() {
+            frame.set_cursor_position((x, area.y));
+        }
+        return;
+    }
+    let line = if let Some(r) = &app.running {
+        let cancel = app.keymap.first_key(Action::Cancel, t.ascii);
+        Line::from(vec![
+            Span::styled(format!("{} ", t.spinner(app.tick)), t.key()),
+            Span::raw(format!("running: {}{}", r.label, elapsed(app))),
+            Span::styled(format!("  ({cancel} cancels)"), t.dim()),
+        ])
+    } else {
+        match &app.message {
+            Some(Message::Error(m)) => Line::from(Span::styled(m.clone(), t.error())),
+            Some(Message::Info(m)) => Line::from(Span::styled(m.clone(), t.note())),
+            None => Line::default(),
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Draw the input line; returns the x where the text starts (for the popup).
+fn draw_input(frame: &mut Frame, app: &App, area: Rect) -> u16 {
+    let t = &app.theme;
+    let focused = app.focus == Focus::Input;
+    let max = usize::from(area.width);
+    let prefix = match &app.rsearch {
+        Some(rs) => {
+            let failed = if rs.failed { "failed " } else { "" };
+            format!("({failed}reverse-i-search)`{}': ", rs.query)
+        }
+        None => fit_left(
+            &format!("{}> ", app.status.cwd.display()),
+            (max / 2).max(4),
+            t.ellipsis(),
+        ),
+    };
+    let prefix_w = width(&prefix);
+    let prompt_style = if focused { t.prompt() } else { t.dim() };
+    let text = app.input.text();
+    let before = app.input.before_cursor();
+    // Scroll the text so that the cursor shows.
+    let room = max.saturating_sub(prefix_w + 1);
+    let mut start = 0;
+    while width(&before[start..]) > room {
+        start += before[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    let shown = &text[start..];
+    let line = Line::from(vec![
+        Span::styled(prefix, prompt_style),
+        Span::raw(shown.to_string()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    let text_x = area.x + prefix_w as u16;
+    let edit_here = focused
+        && app.dialog.is_none()
+        && !app.responses.search.as_ref().is_some_and(|s| s.editing);
+    if edit_here {
+        let x = match &app.rsearch {
+            Some(rs) => {
+                area.x
+                    + width(&format!("(reverse-i-search)`{}", rs.query)) as u16
+                    + if rs.failed { 7 } else { 0 }
+            }
+            None => text_x + width(&before[start..]) as u16,
+        };
+        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+    }
+    text_x.saturating_sub(width(&text[..start]) as u16)
+}
+
+fn hints_for(app: &App) -> Vec<(Action, &'static str)> {
+    match app.focus {
+        _ if app.rsearch.is_some() => vec![
+            (Action::HistorySearch, "older"),
+            (Action::Submit, "run"),
+            (Action::Close, "cancel"),
+        ],
+        Focus::Input => vec![
+            (Action::Submit, "run"),
+            (Action::FocusNext, "complete/pane"),
+            (Action::HistoryPrev, "history"),
+            (Action::HistorySearch, "search"),
+            (Action::Help, "keys"),
+            (Action::Quit, "quit"),
+            (Action::PageUp, "scroll"),
+        ],
+        Focus::Tree => vec![
+            (Action::Down, "move"),
+            (Action::Expand, "expand"),
+            (Action::Collapse, "collapse"),
+            (Action::CdSelected, "cd"),
+            (Action::ReloadTree, "reload"),
+            (Action::FocusNext, "next pane"),
+            (Action::Help, "keys"),
+        ],
+        Focus::Responses => vec![
+            (Action::Down, "scroll"),
+            (Action::PrevResponse, "prev"),
+            (Action::NextResponse, "next"),
+            (Action::Search, "search"),
+            (Action::ResponsesView, "table/json"),
+            (Action::ResponsesCopy, "copy"),
+            (Action::FocusNext, "next pane"),
+            (Action::Help, "keys"),
+        ],
+    }
+}
+
+fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (action, label) in hints_for(app) {
+        let key = app.keymap.first_key(action, t.ascii);
+        if key.is_empty() {
+            continue;
+        }
+        if !spans.is_empty() {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(key, t.key()));
+        spans.push(Span::styled(format!(" {label}"), t.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_popup(frame: &mut Frame, app: &App, areas: &Areas, text_x: u16) {
+    let Some(p) = &app.popup else {
+        return;
+    };
+    let t = &app.theme;
+    let screen = frame.area();
+    let rows = p.items.len().clamp(1, POPUP_ROWS);
+    let widest = p.items.iter().map(|i| width(i)).max().unwrap_or(0).max(12);
+    let w = (widest as u16 + 2).min(screen.width);
+    let h = (rows as u16 + 2).min(areas.input.y.saturating_sub(screen.y));
+    if h < 3 {
+        return;
+    }
+    let word_x = text_x + width(&app.input.text()[..p.start.min(app.input.text().len())]) as u16;
+    let x = word_x.min(screen.right().saturating_sub(w));
+    let area = Rect::new(x, areas.input.y - h, w, h);
+    let title = if p.items.is_empty() {
+        format!(" loading{} ", t.ellipsis())
+    } else if p.pending {
+        format!(" {}/{}{} ", p.selected + 1, p.items.len(), t.ellipsis())
+    } else {
+        format!(" {}/{} ", p.selected + 1, p.items.len())
+    };
+    let block = Block::bordered()
+        .border_set(t.border_set())
+        .border_style(t.border(true))
+        .title(Span::styled(title, t.dim()));
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let height = usize::from(inner.height);
+    let offset = visible_offset(0, p.selected, height);
+    let lines: Vec<Line> = p
+        .items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, item)| {
+            let line = Line::from(item.clone());
+            if i == p.selected {
+                line.style(t.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// All keys of an action, `n/Enter`.
+fn keys_label(app: &App, action: Action) -> String {
+    app.keymap
+        .keys(action)
+        .iter()
+        .map(|k| k.label(app.theme.ascii))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A rectangle of `w`×`h` in the middle of `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn dialog_frame(frame: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>, w: u16) {
+    let t = &app.theme;
+    let area = centered(frame.area(), w, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_set(t.dialog_border_set())
+        .border_style(t.border(true))
+        .title(Span::styled(format!(" {title} "), t.border(true)));
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn dialog_width(app: &App, want: u16) -> u16 {
+    want.min(app.size.0.saturating_sub(2)).max(20)
+}
+
+fn draw_confirm(frame: &mut Frame, app: &App, question: &str) {
+    let t = &app.theme;
+    let w = dialog_width(app, 62);
+    let inner = usize::from(w.saturating_sub(4));
+    let mut lines: Vec<Line> = wrap(question, inner)
+        .into_iter()
+        .map(|l| {
+            Line::from(Span::styled(
+                format!(" {l}"),
+                Style::new().add_modifier(Modifier::BOLD),
+            ))
+        })
+        .collect();
+    lines.push(Line::default());
+    let yes = app.keymap.first_key(Action::Yes, t.ascii);
+    let no = keys_label(app, Action::No);
+    lines.push(Line::from(vec![
+        Span::raw(" "),
+        Span::styled(format!("[{yes}]"), t.key()),
+        Span::raw(" yes    "),
+        Span::styled(format!("[{no}]"), t.key()),
+        Span::raw(" no (the default)"),
+    ]));
+    dialog_frame(frame, app, "Confirm", lines, w);
+}
+
+fn draw_unlock_key(
+    frame: &mut Frame,
+    app: &App,
+    text: &str,
+    key: &str,
+    notes: &[String],
+    copied: bool,
+) {
+    let t = &app.theme;
+    let w = dialog_width(app, (key.len() as u16 + 8).max(62));
+    let inner = usize::from(w.saturating_sub(4));
+    let mut lines: Vec<Line> = Vec::new();
+    // The response's text with the key taken out of it and shown on its own, big.
+    let (before, after): (Vec<&str>, Vec<&str>) = {
+        let all: Vec<&str> = text.lines().collect();
+        let at = all
+            .iter()
+            .position(|l| l.starts_with("Unlock key:"))
+            .unwrap_or(all.len());
+        (
+            all[..at].to_vec(),
+            all.get(at + 1..).unwrap_or_default().to_vec(),
+        )
+    };
+    for l in before {
+        lines.extend(
+            wrap(l, inner)
+                .into_iter()
+                .map(|l| Line::from(format!(" {l}"))),
+        );
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(" Unlock key:", t.dim())));
+    for part in wrap(key, inner.saturating_sub(2)) {
+        lines.push(Line::from(Span::styled(
+            format!("   {part}"),
+            t.note().add_modifier(Modifier::BOLD),
+        )));
+    }
+    if !after.is_empty() {
+        lines.push(Line::default());
+    }
+    for l in after {
+        lines.extend(
+            wrap(l, inner)
+                .into_iter()
+                .map(|l| Line::from(format!(" {l}"))),
+        );
+    }
+    for n in notes {
+        lines.push(Line::default());
+        lines.extend(
+            wrap(n, inner)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(format!(" {l}"), t.error()))),
+        );
+    }
+    lines.push(Line::default());
+    let copy = app.keymap.first_key(Action::DialogCopy, t.ascii);
+    let close = format!(
+        "{}/{}",
+        app.keymap.first_key(Action::Close, t.ascii),
+        keys_label(app, Action::No)
+    );
+    let mut last = vec![
+        Span::raw(" "),
+        Span::styled(format!("[{copy}]"), t.key()),
+        Span::raw(" copy with OSC 52    "),
+        Span::styled(format!("[{close}]"), t.key()),
+        Span::raw(" close"),
+    ];
+    if copied {
+        last.push(Span::styled("    copied", t.note()));
+    }
+    lines.push(Line::from(last));
+    dialog_frame(frame, app, "Locked: keep this unlock key", lines, w);
+}
+
+/// The lines of the help overlay, from the keymap.
+pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = vec![
+        Line::from(Span::styled(
+            " Commands are those of line mode: `help` lists them.",
+            t.dim(),
+        )),
+        Line::from(Span::styled(
+            " ? on an empty line opens this help; typing in a pane goes to the input.",
+            t.dim(),
+        )),
+    ];
+    let scopes = [
+        Scope::Global,
+        Scope::Input,
+        Scope::Popup,
+        Scope::Pane,
+        Scope::Tree,
+        Scope::Responses,
+        Scope::Dialog,
+    ];
+    for scope in scopes {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(
+            format!(" {}", scope.title()),
+            t.header(),
+        )));
+        for a in Action::ALL.iter().filter(|a| a.scope() == scope) {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("   {:<22}", app.keymap.describe(*a, t.ascii)),
+                    t.key(),
+                ),
+                Span::raw(format!(" {}", a.help())),
+            ]));
+        }
+    }
+    lines
+}
+
+fn draw_help(frame: &mut Frame, app: &App, scroll: usize) {
+    let t = &app.theme;
+    let screen = frame.area();
+    let w = dialog_width(app, 100);
+    let h = screen.height.saturating_sub(2).max(3);
+    let area = centered(screen, w, h);
+    let close = app.keymap.first_key(Action::Close, t.ascii);
+    let block = Block::bordered()
+        .border_set(t.dialog_border_set())
+        .border_style(t.border(true))
+        .title(Span::styled(" Keys ", t.border(true)))
+        .title_bottom(
+            Line::from(Span::styled(
+                format!(" {close} closes, j/k scroll "),
+                t.dim(),
+            ))
+            .right_aligned(),
+        );
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let lines: Vec<Line> = help_lines(app)
+        .into_iter()
+        .skip(scroll)
+        .take(usize::from(inner.height))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
