@@ -1,0 +1,590 @@
+//! Safety rails against a real OpenBao dev server: `--read-only`, confirmations (in a real
+//! terminal, through tmux), Ctrl-C and Ctrl-D at the prompt, and no secret or token in the
+//! history, the action log or any other state file.
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{ok, stderr, Env};
+use serde_json::Value;
+
+/// How long to wait for the screen, the server or a process before failing.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether namespace `path` (`a/b`) is locked, as `bao namespace lookup` in its parent says.
+fn is_locked(env: &Env, path: &str) -> bool {
+    let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let ns = format!("-namespace={parent}");
+    env.bao_json(&["namespace", "lookup", "-format=json", &ns, name])["locked"]
+        .as_bool()
+        .expect("locked")
+}
+
+/// Whether namespace `name` (a child of the root) exists.
+fn ns_exists(env: &Env, name: &str) -> bool {
+    env.bao_raw(env.server.token(), &["namespace", "lookup", name])
+        .status
+        .success()
+}
+
+/// Poll `cond` until it holds or TIMEOUT passes.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every file under `dir`, with its bytes.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            let bytes = fs::read(&p).unwrap();
+            out.push((p, bytes));
+        }
+    }
+    out
+}
+
+/// Assert that no file under `dir` holds any of `secrets`.
+fn assert_nowhere(dir: &Path, secrets: &[&str]) {
+    let files = files_under(dir);
+    assert!(!files.is_empty(), "no state files under {}", dir.display());
+    for (path, bytes) in files {
+        let text = String::from_utf8_lossy(&bytes);
+        for s in secrets {
+            assert!(
+                !text.contains(s),
+                "{} holds the secret {s:?}:\n{text}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// A vnsh in a real terminal: a private tmux server (its own socket in the test's temp
+/// dir), one fixed-size pane, and a pane that stays after vnsh exits so that its exit
+/// status can be read.
+struct Tmux {
+    sock: PathBuf,
+}
+
+impl Tmux {
+    fn start(env: &Env, args: &[&str]) -> Tmux {
+        let tmux = which("tmux").unwrap_or_else(|| {
+            panic!("`tmux` is not installed; the terminal tests need it (apt-get install tmux)")
+        });
+        let sock = env.dir.path().join("tmux.sock");
+        let status = env
+            .command(&tmux, env.server.token())
+            .arg("-S")
+            .arg(&sock)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "vnsh",
+                "-x",
+                "160",
+                "-y",
+                "50",
+            ])
+            .arg(common::vnsh_bin())
+            .args(args)
+            .args([";", "set-option", "-g", "remain-on-exit", "on"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run tmux");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { sock }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.sock)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tmux")
+    }
+
+    /// The visible screen, wrapped lines joined.
+    fn screen(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-J", "-t", "vnsh"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Type text literally.
+    fn type_text(&self, text: &str) {
+        assert!(self
+            .run(&["send-keys", "-t", "vnsh", "-l", text])
+            .status
+            .success());
+    }
+
+    /// Press a key by its tmux name (Enter, Tab, C-c, C-d, C-u).
+    fn key(&self, key: &str) {
+        assert!(self.run(&["send-keys", "-t", "vnsh", key]).status.success());
+    }
+
+    /// Type a line and press Enter.
+    fn line(&self, text: &str) {
+        self.type_text(text);
+        self.key("Enter");
+    }
+
+    /// Wait until the screen satisfies `cond`; return it.
+    fn wait(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let s = self.screen();
+            if cond(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until the shell waits for a line at `prompt` (the last line shown, empty):
+    /// keys typed before that may be lost while a command runs.
+    fn ready(&self, prompt: &str) -> String {
+        self.wait(&format!("the prompt {prompt:?}"), |s| {
+            s.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::trim_end)
+                == Some(prompt)
+        })
+    }
+
+    /// Wait until `text` is on the screen `n` times.
+    fn wait_count(&self, text: &str, n: usize) -> String {
+        self.wait(&format!("{n}× {text:?}"), |s| s.matches(text).count() >= n)
+    }
+
+    /// The exit status of vnsh once it has exited, else None.
+    fn exit_status(&self) -> Option<i32> {
+        let out = self.run(&[
+            "list-panes",
+            "-t",
+            "vnsh",
+            "-F",
+            "#{pane_dead} #{pane_dead_status}",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        match text.split_once(' ') {
+            Some(("1", status)) => Some(status.parse().unwrap_or(-1)),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The key from `Unlock key: K`.
+fn printed_key(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Unlock key: "))
+        .unwrap_or_else(|| panic!("no `Unlock key:` in:\n{text}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn read_only_refuses_every_mutating_command_and_changes_nothing() {
+    let env = common::env();
+    env.bao(&["namespace", "create", "-custom-metadata=team=a", "acme"]);
+    env.bao(&["namespace", "create", "-namespace=acme", "t1"]);
+    env.bao(&["namespace", "create", "frozen"]);
+    let key = env.bao_json(&["namespace", "lock", "-format=json", "frozen"])["unlock_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.bao(&["kv", "put", "secret/app", "v=1"]);
+    env.bao(&["auth", "enable", "userpass"]);
+    let snapshot = |env: &Env| {
+        (
+            {
+                // SCAN's order is not stable: compare the set.
+                let mut all: Vec<String> =
+                    serde_json::from_value(env.bao_json(&["namespace", "scan", "-format=json"]))
+                        .expect("a list of paths");
+                all.sort();
+                all
+            },
+            env.bao_json(&["namespace", "lookup", "-format=json", "acme"]),
+            env.bao_json(&["namespace", "lookup", "-format=json", "frozen"]),
+            env.bao_json(&["read", "-format=json", "secret/metadata/app"])["data"].clone(),
+            env.bao_json(&["list", "-format=json", "auth/userpass/users"]),
+        )
+    };
+    // `list` of no users fails in bao; give it one to list.
+    env.bao(&["write", "auth/userpass/users/alice", "password=x"]);
+    let before = snapshot(&env);
+
+    let refused = [
+        "ns create newns",
+        "ns create newns team=b",
+        "ns patch acme team=b",
+        "ns delete acme",
+        "lock acme",
+        "lock",
+        "unlock frozen",
+        &format!("unlock frozen --key {key}"),
+        "write secret/data/app v=2",
+        "patch secret/data/app v=3",
+        "delete secret/data/app",
+        "delete auth/userpass/users/alice",
+        "write auth/userpass/users/bob password=hunter2",
+    ];
+    for cmd in refused {
+        let verb = cmd.split(' ').take(2).collect::<Vec<_>>().join(" ");
+        for extra in [&[][..], &["--yes"][..]] {
+            let mut args = vec!["--read-only"];
+            args.extend_from_slice(extra);
+            args.extend(["-c", cmd]);
+            let out = env.vnsh(&args);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{cmd} {extra:?}: {}",
+                stdout(&out)
+            );
+            let err = stderr(&out);
+            assert!(err.contains("read-only"), "{cmd}: {err}");
+            assert!(err.contains(&verb), "{cmd}: names the command: {err}");
+            assert!(stdout(&out).is_empty(), "{cmd}: {}", stdout(&out));
+            // The refusal does not echo a secret either.
+            assert!(
+                !err.contains("hunter2") && !err.contains(&key),
+                "{cmd}: {err}"
+            );
+        }
+    }
+    // The same in a script on stdin (--keep-going so that every line is tried).
+    let script = refused.join("\n");
+    let out = env.vnsh_script(&["--read-only", "--keep-going"], &script);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().filter(|l| l.contains("read-only")).count(),
+        refused.len(),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2") && !err.contains(&key), "{err}");
+
+    assert_eq!(
+        snapshot(&env),
+        before,
+        "a read-only session changed the server"
+    );
+    assert!(is_locked(&env, "frozen"));
+    assert!(!env.vnsh_state().join("unlock-keys.json").exists());
+
+    // Reading still works.
+    let out = env.vnsh(&[
+        "--read-only",
+        "-c",
+        "pwd; ls; tree; ns list; ns lookup acme; read secret/data/app; list auth/userpass/users; cd acme; pwd; ns list",
+    ]);
+    let text = ok(&out);
+    assert!(text.contains("acme/"), "{text}");
+    assert!(text.contains("frozen/"), "{text}");
+    assert!(text.contains("team"), "{text}");
+    assert!(text.contains("alice"), "{text}");
+    assert!(
+        text.lines().any(|l| l.trim() == "acme"),
+        "pwd after cd: {text}"
+    );
+    assert!(text.contains("t1/"), "{text}");
+    let out = env.vnsh(&[
+        "--read-only",
+        "--format",
+        "json",
+        "-c",
+        "read secret/data/app",
+    ]);
+    assert_eq!(common::json_lines(&out)[0]["data"]["data"]["v"], "1");
+}
+
+#[test]
+fn a_script_on_stdin_runs_destructive_commands_without_asking() {
+    let env = common::env();
+    env.bao(&["namespace", "create", "x"]);
+    env.bao(&["namespace", "create", "y"]);
+    env.bao(&["kv", "put", "secret/gone", "v=1"]);
+    let out = env.vnsh_script(
+        &[],
+        "# no terminal: nobody to ask\nlock x\nns delete y\ndelete secret/data/gone\npwd\n",
+    );
+    let text = ok(&out);
+    let err = stderr(&out);
+    assert!(
+        !err.contains("[y/N]") && !text.contains("[y/N]"),
+        "asked: {err}"
+    );
+    assert!(!err.contains("not done"), "{err}");
+    let key = printed_key(&text);
+    assert!(is_locked(&env, "x"));
+    eventually("y deleted", || !ns_exists(&env, "y"));
+    // KV v2: the latest version is deleted (soft), its data gone.
+    let gone = env.bao_json(&["read", "-format=json", "secret/data/gone"]);
+    assert_eq!(gone["data"]["data"], Value::Null, "{gone}");
+    assert!(gone["data"]["metadata"]["deletion_time"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    // The key of that unattended lock is in the store.
+    let store: Value =
+        serde_json::from_slice(&fs::read(env.vnsh_state().join("unlock-keys.json")).unwrap())
+            .unwrap();
+    assert_eq!(store["keys"][0]["key"], key.as_str());
+    assert_eq!(store["keys"][0]["namespace"], "x/");
+}
+
+#[test]
+fn an_interactive_lock_asks_first() {
+    let env = common::env();
+    env.bao(&["namespace", "create", "x"]);
+    let t = Tmux::start(&env, &["--line"]);
+    t.ready("vnsh />");
+
+    t.line("lock x");
+    t.wait_count("[y/N]", 1);
+    assert!(!is_locked(&env, "x"), "locked before the answer");
+    t.line("n");
+    t.wait_count("not done.", 1);
+    t.ready("vnsh />");
+    assert!(!is_locked(&env, "x"), "locked although the answer was n");
+    // Just Enter is "no" too.
+    t.line("lock x");
+    t.wait_count("[y/N]", 2);
+    t.key("Enter");
+    t.wait_count("not done.", 2);
+    t.ready("vnsh />");
+    assert!(!is_locked(&env, "x"));
+    assert!(!env.vnsh_state().join("unlock-keys.json").exists());
+
+    // Ctrl-C at the question neither ends the shell nor locks.
+    t.line("lock x");
+    t.wait_count("[y/N]", 3);
+    t.key("C-c");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        t.exit_status(),
+        None,
+        "Ctrl-C at the question ended the shell"
+    );
+    t.key("Enter");
+    t.wait_count("not done.", 3);
+    t.ready("vnsh />");
+    assert!(!is_locked(&env, "x"));
+
+    t.line("lock x");
+    t.wait_count("[y/N]", 4);
+    t.line("y");
+    let screen = t.wait("the unlock key", |s| s.contains("Unlock key: "));
+    let key = printed_key(&screen);
+    assert!(is_locked(&env, "x"));
+    let store: Value =
+        serde_json::from_slice(&fs::read(env.vnsh_state().join("unlock-keys.json")).unwrap())
+            .unwrap();
+    assert_eq!(store["keys"][0]["key"], key.as_str());
+    assert_eq!(store["keys"].as_array().unwrap().len(), 1);
+
+    // --yes: no question.
+    drop(t);
+    env.bao(&["namespace", "create", "z"]);
+    let t = Tmux::start(&env, &["--line", "--yes"]);
+    t.ready("vnsh />");
+    t.line("lock z");
+    let screen = t.wait("the unlock key", |s| s.contains("Unlock key: "));
+    assert!(!screen.contains("[y/N]"), "{screen}");
+    assert!(is_locked(&env, "z"));
+}
+
+#[test]
+fn the_line_mode_in_a_terminal() {
+    let env = common::env();
+    env.bao(&["namespace", "create", "acme"]);
+    env.bao(&["namespace", "create", "frozen"]);
+    env.bao(&["auth", "enable", "userpass"]);
+    let key = env.bao_json(&["namespace", "lock", "-format=json", "frozen"])["unlock_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Tmux::start(&env, &["--line"]);
+    t.ready("vnsh />");
+
+    // Tab completes a child namespace.
+    t.type_text("cd ac");
+    t.key("Tab");
+    t.wait("cd acme/", |s| {
+        s.lines().any(|l| l.trim_end() == "vnsh /> cd acme/")
+    });
+    t.key("Enter");
+    t.ready("vnsh acme>");
+
+    // Ctrl-C at the prompt drops the line, not the shell.
+    t.type_text("half a line");
+    t.key("C-c");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(t.exit_status(), None, "Ctrl-C ended the shell");
+    t.ready("vnsh acme>");
+    t.line("pwd");
+    t.wait("pwd after Ctrl-C", |s| {
+        s.lines().any(|l| l.trim_end() == "acme")
+    });
+    t.ready("vnsh acme>");
+    t.key("C-c");
+    t.key("C-c");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(t.exit_status(), None, "Ctrl-C ended the shell");
+    let screen = t.ready("vnsh acme>");
+    assert!(
+        !screen.contains("unknown command"),
+        "the dropped line ran: {screen}"
+    );
+
+    // The prompt says when the namespace is locked.
+    t.line("cd /frozen");
+    t.ready("vnsh frozen [locked]>");
+    t.line("cd /");
+    t.ready("vnsh />");
+
+    // A password typed on a line reaches the server but not the history.
+    t.line("write auth/userpass/users/bob password=hunter2");
+    t.wait("written", |s| s.contains("Success! Data written."));
+    t.ready("vnsh />");
+    env.bao_json(&[
+        "write",
+        "-format=json",
+        "auth/userpass/login/bob",
+        "password=hunter2",
+    ]);
+    // An unlock key given on a line neither.
+    t.line(&format!("unlock frozen --key {key}"));
+    t.wait("unlocked", |s| {
+        s.contains("Unlocked frozen with the given key.")
+    });
+    t.ready("vnsh />");
+    assert!(!is_locked(&env, "frozen"));
+
+    // Ctrl-D exits, with status 0.
+    t.key("C-d");
+    eventually("vnsh exits on Ctrl-D", || t.exit_status().is_some());
+    assert_eq!(t.exit_status(), Some(0), "{}", t.screen());
+
+    let history = env.vnsh_state().join("history");
+    assert_eq!(mode(&history), 0o600);
+    let text = fs::read_to_string(&history).unwrap();
+    assert!(
+        text.contains("write auth/userpass/users/bob password=***"),
+        "{text}"
+    );
+    assert!(text.contains("unlock frozen --key ***"), "{text}");
+    assert!(text.contains("cd /frozen"), "{text}");
+    assert!(
+        !text.contains("hunter2"),
+        "history holds the password:\n{text}"
+    );
+    assert!(
+        !text.contains(&key),
+        "history holds the unlock key:\n{text}"
+    );
+    assert_nowhere(&env.vnsh_state(), &["hunter2", &key, env.server.token()]);
+}
+
+#[test]
+fn no_token_in_any_state_file() {
+    let env = common::env();
+    env.bao(&["namespace", "create", "acme"]);
+    env.bao(&["auth", "enable", "userpass"]);
+    let child = env.bao_json(&["token", "create", "-format=json", "-policy=default"])["auth"]
+        ["client_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Mutating commands of every kind, as root and as another token; one of them makes a
+    // token (printed on request in JSON mode, which is explicit), some fail.
+    let out = env.vnsh(&[
+        "--yes",
+        "--keep-going",
+        "-c",
+        "ns create t1; lock t1; unlock t1; write auth/userpass/users/bob password=hunter2; \
+         write auth/token/create policies=default; ns delete t1; lock nope",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "`lock nope` fails: {}",
+        stderr(&out)
+    );
+    let out = env.vnsh(&[
+        "--format",
+        "json",
+        "-c",
+        "write auth/token/create policies=default",
+    ]);
+    let made = common::json_lines(&out)[0]["auth"]["client_token"]
+        .as_str()
+        .expect("client_token")
+        .to_string();
+    let out = env.vnsh_as(&child, &["-c", "ns create nope2; write secret/data/x v=1"]);
+    assert_eq!(out.status.code(), Some(1));
+    // The table view hides a client token.
+    let out = env.vnsh(&["-c", "write auth/token/create policies=default"]);
+    assert!(ok(&out).contains("hidden"), "{}", stdout(&out));
+    let out = env.vnsh_script(&["--yes"], "ns create t2\nlock t2\n");
+    ok(&out);
+
+    let log = fs::read_to_string(env.vnsh_state().join("actions.jsonl")).unwrap();
+    assert!(log.lines().count() >= 10, "{log}");
+    assert_nowhere(
+        &env.vnsh_state(),
+        &[env.server.token(), &child, &made, "hunter2"],
+    );
+}
