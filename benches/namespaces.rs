@@ -112,6 +112,38 @@ async fn seed(client: &Client, tenants: usize) -> usize {
     count
 }
 
+/// Peak RSS (VmHWM, KiB) of a vnsh session after `tree` and a completion over the tree.
+fn peak_rss_after_loading(server: &DevServer, state: &std::path::Path) -> u64 {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = vnsh_cmd(server, state);
+    cmd.args(["--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn vnsh");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"tree\ncomplete 'cd tenant0'\npwd\n")
+        .expect("write");
+    let stdout = child.stdout.take().expect("stdout");
+    // Wait for pwd's answer: by then the tree and the cache are loaded.
+    for line in BufReader::new(stdout).lines() {
+        if line.expect("read").starts_with("{\"namespace\"") {
+            break;
+        }
+    }
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    drop(stdin);
+    let _ = child.wait();
+    hwm
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     let tenants = env_usize("BENCH_TENANTS", 50);
@@ -273,6 +305,16 @@ fn main() {
         "`bao namespace scan -format=json` (whole process)".into(),
         ms(bao_scan),
         String::new(),
+    ));
+
+    // Memory: one session that has loaded the whole tree (tree + the completion cache).
+    let rss = peak_rss_after_loading(&server, state.path());
+    rows.push((
+        format!(
+            "peak resident memory of a session with {total} namespaces loaded (tree + completion)"
+        ),
+        format!("{:.1} MB", rss as f64 / 1024.0),
+        "goal < 40 MB (for 10,000)".into(),
     ));
 
     println!("| measure | time | against the goal |");

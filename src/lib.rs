@@ -3,6 +3,7 @@
 //! The crate is a house with clear rooms: [`vault`] is the thin HTTP client, [`engine`]
 //! holds the session, the command language and its execution, and the front ends
 //! ([`repl`], [`tui`]) only read input and draw [`engine::Output`].
+pub mod config;
 pub mod demo;
 pub mod devserver;
 pub mod engine;

@@ -4,14 +4,15 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
+use vnsh::config::{self, ConfigFile};
 use vnsh::devserver::DevServer;
 use vnsh::engine::nspath::NsPath;
 use vnsh::engine::store::StateDir;
 use vnsh::engine::{Format, Options, Session};
 use vnsh::repl;
-use vnsh::vault::{Client, Config, Token};
+use vnsh::vault::{Client, Config, Token, SKIP_VERIFY_WARNING};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -21,12 +22,106 @@ Examples:
   vnsh -c 'cd acme; ns list'         run commands and exit (status 0, 1 on failure)
   vnsh --format json -c 'ns scan'    one JSON document per command, as bao -format=json prints it
   echo 'lock team-a' | vnsh --yes    a script on stdin, one command line per line
+  vnsh --profile prod                connect with a profile of ~/.config/vnsh/config.toml
+  VAULT_ADDR=https://vault:8200 VAULT_CACERT=ca.pem vnsh -c whoami
+                                     TLS with your own CA; whoami shows who the token is
+  vnsh -n t1 -c 'login userpass username=alice'
+                                     log in inside a tenant (the password is asked unseen)
+  vnsh --generate bash > /etc/bash_completion.d/vnsh; vnsh --generate man > vnsh.1
 
 Inside the shell, `help` lists the commands.";
 
+/// What `--help` (long) and the man page add: how to connect, the environment, the files.
+const LONG_HELP: &str = "\
+Examples:
+  vnsh --dev             a throwaway OpenBao server with a demo tree
+  vnsh                   the shell on $VAULT_ADDR with $VAULT_TOKEN
+                         or ~/.vault-token
+  vnsh -n acme/payments  start in a namespace
+  vnsh -c 'cd acme; ns list'
+                         run commands and exit (status 0, 1 on failure)
+  vnsh --format json -c 'ns scan'
+                         one JSON document per command, as bao
+  echo 'lock team-a' | vnsh --yes
+                         a script on stdin, one command line per line
+  vnsh --profile prod    connect with a profile (see below)
+  vnsh -p prod -c whoami who the token is: policies, TTL, namespace
+  vnsh -n t1 -c 'login userpass username=alice -store'
+                         log in inside tenant t1 (the password is
+                         asked unseen); -store saves the token in
+                         ~/.vault-token
+  vnsh --generate bash > /etc/bash_completion.d/vnsh
+                         (also zsh, fish, elvish, powershell)
+  vnsh --generate man > /usr/local/share/man/man1/vnsh.1
+
+Connecting to a TLS server with a profile:
+  Write ~/.config/vnsh/config.toml ($XDG_CONFIG_HOME/vnsh/config.toml):
+
+    [profiles.prod]
+    addr = \"https://vault.example.com:8200\"
+    namespace = \"admin\"             # where to start (HCP: admin)
+    ca_cert = \"/etc/vault/ca.pem\"   # or ca_path = \"DIR\"
+    token_file = \"~/.vault-token-prod\"
+    # or token_env = \"PROD_TOKEN\"; never a token in this file
+    # client_cert = \"me.pem\", client_key = \"me-key.pem\": mutual TLS
+    # tls_server_name = \"vault.internal\": the certificate's name
+    # skip_verify = true: no checks (warned about on every start)
+
+  then run `vnsh --profile prod`, or `connect prod` in the shell
+  (`connect` alone lists the profiles). A profile replaces the
+  address, namespace and TLS settings of the environment; without
+  token_file or token_env it uses VAULT_TOKEN or ~/.vault-token.
+  The file also holds [aliases] (ll = \"ns list -detailed\"),
+  [theme] (ascii, colours) and [keys] (action = \"ctrl-r\").
+
+Environment (BAO_* wins over VAULT_*):
+  VAULT_ADDR, VAULT_TOKEN     the server and the token
+  VAULT_NAMESPACE             where to start
+  VAULT_CACERT, VAULT_CAPATH  a CA file or directory to trust
+  VAULT_CLIENT_CERT, VAULT_CLIENT_KEY
+                              a client certificate and key
+  VAULT_TLS_SERVER_NAME       the name on the server's certificate
+  VAULT_SKIP_VERIFY           no certificate checks (warned about)
+  VAULT_CLIENT_TIMEOUT        how long one request may take
+  VNSH_PROFILE, VNSH_CONFIG   as --profile and --config
+  VNSH_NO_SCAN, VNSH_ASCII    no SCAN; ASCII only
+  NO_COLOR                    no colours
+  XDG_STATE_HOME              state: history, unlock keys, action log
+  XDG_CONFIG_HOME             the configuration file
+
+Files:
+  ~/.vault-token              the token of the vault and bao CLIs
+  $XDG_CONFIG_HOME/vnsh/config.toml
+                              profiles, aliases, theme, keys
+  $XDG_STATE_HOME/vnsh/       history (0600, secrets redacted),
+                              unlock-keys.json, the action log
+
+The token's namespace is home and top: the shell starts there,
+`cd /` goes there, and nothing is sent above it except root-only
+paths. vnsh never prints or stores a token, except in
+~/.vault-token by `login -store`. In the shell, `help` lists the
+commands.";
+
+/// What `--generate` writes to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Generate {
+    /// The man page (roff): `vnsh --generate man > vnsh.1`.
+    Man,
+    /// bash completion.
+    Bash,
+    /// zsh completion.
+    Zsh,
+    /// fish completion.
+    Fish,
+    /// elvish completion.
+    Elvish,
+    /// PowerShell completion.
+    Powershell,
+}
+
 /// An interactive shell for the namespaces of Vault Enterprise, HCP Vault and OpenBao.
 #[derive(Debug, Parser)]
-#[command(name = "vnsh", version, about, after_help = EXAMPLES)]
+#[command(name = "vnsh", version, about, after_help = EXAMPLES, after_long_help = LONG_HELP)]
 struct Cli {
     /// Run these commands (`;` separates them) and exit.
     #[arg(short = 'c', value_name = "COMMANDS")]
@@ -56,10 +151,48 @@ struct Cli {
     /// VNSH_NO_SCAN=1 does the same (empty, 0, false, no or off: it does not).
     #[arg(long, env = "VNSH_NO_SCAN", value_parser = clap::builder::FalseyValueParser::new())]
     no_scan: bool,
+    /// Connect with this profile of the configuration file (address, namespace, TLS,
+    /// where the token is). Default: the file's default_profile when VAULT_ADDR is unset.
+    #[arg(short = 'p', long, env = "VNSH_PROFILE", value_name = "NAME")]
+    profile: Option<String>,
+    /// The configuration file (default: $XDG_CONFIG_HOME/vnsh/config.toml).
+    #[arg(long, env = "VNSH_CONFIG", value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Print the man page or a shell completion script, and exit.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    generate: Option<Generate>,
+}
+
+/// Write the man page or a completion script to stdout.
+fn generate(what: Generate) -> ExitCode {
+    use clap_complete::Shell;
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    let shell = match what {
+        Generate::Man => {
+            return match clap_mangen::Man::new(cmd).render(&mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        Generate::Bash => Shell::Bash,
+        Generate::Zsh => Shell::Zsh,
+        Generate::Fish => Shell::Fish,
+        Generate::Elvish => Shell::Elvish,
+        Generate::Powershell => Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut cmd, "vnsh", &mut out);
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(what) = cli.generate {
+        return generate(what);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -75,8 +208,36 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The configuration file, and the connection: a profile's, or the environment's.
+fn configure(cli: &Cli) -> Result<(ConfigFile, Config), String> {
+    config::set_path(cli.config.clone().or_else(config::default_path));
+    let file = config::load_current(cli.config.is_some()).map_err(|e| e.to_string())?;
+    config::set_aliases(&file.aliases);
+    let addr_set = ["VAULT_ADDR", "BAO_ADDR"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+    let profile = cli.profile.clone().filter(|p| !p.is_empty()).or_else(|| {
+        file.default_profile
+            .clone()
+            .filter(|_| !addr_set && !cli.dev)
+    });
+    let config = match profile {
+        Some(name) => file
+            .vault_config(&name, |k| std::env::var(k).ok())
+            .map_err(|e| e.to_string())?,
+        None => Config::from_env(),
+    };
+    Ok((file, config))
+}
+
 async fn run(cli: Cli) -> u8 {
-    let mut config = Config::from_env();
+    let (file, mut config) = match configure(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let dev = if cli.dev {
         match start_dev().await {
             Ok(server) => {
@@ -95,7 +256,7 @@ async fn run(cli: Cli) -> u8 {
     } else {
         None
     };
-    let code = shell(cli, config, dev.is_some()).await;
+    let code = shell(cli, config, file, dev.is_some()).await;
     if let Some(server) = dev {
         if let Ok(mut s) = server.lock() {
             s.stop();
@@ -138,7 +299,10 @@ async fn start_dev() -> Result<Arc<Mutex<DevServer>>, String> {
     Ok(server)
 }
 
-async fn shell(cli: Cli, config: Config, dev: bool) -> u8 {
+async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
+    // Started somewhere on purpose (-n, VAULT_NAMESPACE, a profile's namespace), or at
+    // the token's own namespace.
+    let start_given = cli.namespace.is_some() || !config.namespace.is_empty();
     let start = cli
         .namespace
         .clone()
@@ -168,14 +332,28 @@ async fn shell(cli: Cli, config: Config, dev: bool) -> u8 {
         eprintln!("warning: no token: set VAULT_TOKEN (or BAO_TOKEN), or log in with `bao login` to write ~/.vault-token");
     }
     let stdin_tty = std::io::stdin().is_terminal();
+    let tui = cli.command.is_none()
+        && stdin_tty
+        && std::io::stdout().is_terminal()
+        && !cli.line
+        && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
+    if client.skips_verify() && !tui {
+        // Every start says it; the TUI keeps it in its status bar instead.
+        eprintln!("{SKIP_VERIFY_WARNING}");
+    }
     let options = Options {
         format: cli.format,
         yes: cli.yes,
         read_only: cli.read_only,
         no_scan: cli.no_scan,
         stdin_is_script: cli.command.is_none() && !stdin_tty,
+        prompt: stdin_tty && !tui,
+        fullscreen: tui,
     };
     let mut session = Session::new(client, start, options, state);
+    // The token's namespace is the top (and home unless started below it): looked up by
+    // the first look at the namespace (a prompt), or when a command needs it (`-c`).
+    session.adopt_later(start_given);
     if dev {
         let seeded = tokio::select! {
             r = vnsh::demo::seed(&mut session) => r,
@@ -194,14 +372,13 @@ async fn shell(cli: Cli, config: Config, dev: bool) -> u8 {
         repl::run_batch(&mut session, [commands], cli.keep_going).await
     } else if !stdin_tty {
         repl::run_batch(&mut session, repl::stdin_lines(), cli.keep_going).await
-    } else if std::io::stdout().is_terminal()
-        && !cli.line
-        && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
-    {
+    } else if tui {
         let options = vnsh::tui::TuiOptions {
-            ascii: std::env::var("VNSH_ASCII").is_ok_and(|v| v == "1"),
-            colours: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            keys: Default::default(),
+            ascii: std::env::var("VNSH_ASCII").is_ok_and(|v| v == "1")
+                || file.theme.ascii.unwrap_or(false),
+            colours: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && file.theme.colours.unwrap_or(true),
+            keys: file.keys.clone(),
         };
         vnsh::tui::run(session, options).await
     } else {

@@ -91,6 +91,9 @@ fn assert_nowhere(dir: &Path, secrets: &[&str]) {
 /// status can be read.
 struct Tmux {
     sock: PathBuf,
+    /// Where the wrapping shell writes vnsh's exit status: tmux itself reports a
+    /// pane's status only once it has reaped the process, which can lag behind.
+    status: PathBuf,
 }
 
 impl Tmux {
@@ -99,6 +102,12 @@ impl Tmux {
             panic!("`tmux` is not installed; the terminal tests need it (apt-get install tmux)")
         });
         let sock = env.dir.path().join("tmux.sock");
+        let status_file = env.dir.path().join("vnsh.status");
+        let mut line = format!("'{}'", common::vnsh_bin().display());
+        for a in args {
+            line.push_str(&format!(" '{a}'"));
+        }
+        let line = format!("{line}; echo $? > '{}'", status_file.display());
         let status = env
             .command(&tmux, env.server.token())
             .arg("-S")
@@ -115,15 +124,17 @@ impl Tmux {
                 "-y",
                 "50",
             ])
-            .arg(common::vnsh_bin())
-            .args(args)
+            .args(["sh", "-c", &line])
             .args([";", "set-option", "-g", "remain-on-exit", "on"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .expect("run tmux");
         assert!(status.success(), "tmux new-session failed");
-        Tmux { sock }
+        Tmux {
+            sock,
+            status: status_file,
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -196,18 +207,8 @@ impl Tmux {
 
     /// The exit status of vnsh once it has exited, else None.
     fn exit_status(&self) -> Option<i32> {
-        let out = self.run(&[
-            "list-panes",
-            "-t",
-            "vnsh",
-            "-F",
-            "#{pane_dead} #{pane_dead_status}",
-        ]);
-        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        match text.split_once(' ') {
-            Some(("1", status)) => Some(status.parse().unwrap_or(-1)),
-            _ => None,
-        }
+        let text = fs::read_to_string(&self.status).ok()?;
+        text.trim().parse().ok()
     }
 }
 

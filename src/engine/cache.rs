@@ -13,10 +13,10 @@ use crate::engine::nspath::NsPath;
 use crate::engine::tree;
 use crate::vault::{Client, Method};
 
-/// A value being fetched, fetched, or not to be had.
+/// A value being fetched (by a fill started in that generation), or fetched.
 #[derive(Debug, Clone)]
 enum Slot<T> {
-    Loading,
+    Loading(u64),
     Ready(T),
 }
 
@@ -49,6 +49,8 @@ pub struct Cache {
     client: Client,
     top: NsPath,
     use_scan: bool,
+    /// `top` is the token's own namespace: never walk from the root above it.
+    bounded: bool,
     state: Mutex<State>,
     filled: Notify,
 }
@@ -66,6 +68,19 @@ impl Cache {
             client,
             top,
             use_scan,
+            bounded: false,
+            state: Mutex::new(State::default()),
+            filled: Notify::new(),
+        })
+    }
+
+    /// A cache for a token whose namespace is `top`: nothing above it is asked.
+    pub fn within(client: Client, top: NsPath, use_scan: bool) -> Arc<Cache> {
+        Arc::new(Cache {
+            client,
+            top,
+            use_scan,
+            bounded: true,
             state: Mutex::new(State::default()),
             filled: Notify::new(),
         })
@@ -87,8 +102,8 @@ impl Cache {
         let mut st = self.lock();
         match &st.tree {
             Some(Slot::Ready(t)) => return Some(t.clone()),
-            Some(Slot::Loading) => return None,
-            None => st.tree = Some(Slot::Loading),
+            Some(Slot::Loading(_)) => return None,
+            None => st.tree = Some(Slot::Loading(st.generation)),
         }
         let generation = st.generation;
         drop(st);
@@ -98,6 +113,9 @@ impl Cache {
             let mut st = me.lock();
             if st.generation == generation {
                 st.tree = Some(Slot::Ready(found));
+            } else if matches!(st.tree, Some(Slot::Loading(g)) if g == generation) {
+                // Overtaken by an invalidation: fetch again when next asked.
+                st.tree = None;
             }
             drop(st);
             me.filled.notify_waiters();
@@ -109,6 +127,9 @@ impl Cache {
         // From the root when the token may list there, else from home; a token that may
         // not LIST at all still sees what the UI endpoint offers; else nothing, quietly.
         let mut tops = vec![NsPath::root()];
+        if self.bounded {
+            tops.clear();
+        }
         if !self.top.is_root() {
             tops.push(self.top.clone());
         }
@@ -144,12 +165,16 @@ impl Cache {
 
     /// The mounts of `ns`; starts a fill and returns None when not known yet.
     pub fn mounts(self: &Arc<Self>, ns: &NsPath) -> Option<Vec<Mount>> {
+        if self.above_top(ns) {
+            return Some(Vec::new());
+        }
         let mut st = self.lock();
         match st.mounts.get(ns) {
             Some(Slot::Ready(m)) => return Some(m.clone()),
-            Some(Slot::Loading) => return None,
+            Some(Slot::Loading(_)) => return None,
             None => {
-                st.mounts.insert(ns.clone(), Slot::Loading);
+                let g = st.generation;
+                st.mounts.insert(ns.clone(), Slot::Loading(g));
             }
         }
         let generation = st.generation;
@@ -160,6 +185,8 @@ impl Cache {
             let mut st = me.lock();
             if st.generation == generation {
                 st.mounts.insert(ns, Slot::Ready(found));
+            } else if matches!(st.mounts.get(&ns), Some(Slot::Loading(g)) if *g == generation) {
+                st.mounts.remove(&ns);
             }
             drop(st);
             me.filled.notify_waiters();
@@ -202,13 +229,17 @@ impl Cache {
     /// The keys under `path` in `ns` (a LIST); starts a fill and returns None when not
     /// known yet.
     pub fn list(self: &Arc<Self>, ns: &NsPath, path: &str) -> Option<Vec<String>> {
+        if self.above_top(ns) {
+            return Some(Vec::new());
+        }
         let key = (ns.clone(), path.to_string());
         let mut st = self.lock();
         match st.lists.get(&key) {
             Some(Slot::Ready(k)) => return Some(k.clone()),
-            Some(Slot::Loading) => return None,
+            Some(Slot::Loading(_)) => return None,
             None => {
-                st.lists.insert(key.clone(), Slot::Loading);
+                let g = st.generation;
+                st.lists.insert(key.clone(), Slot::Loading(g));
             }
         }
         let generation = st.generation;
@@ -224,11 +255,18 @@ impl Cache {
             let mut st = me.lock();
             if st.generation == generation {
                 st.lists.insert(key, Slot::Ready(found));
+            } else if matches!(st.lists.get(&key), Some(Slot::Loading(g)) if *g == generation) {
+                st.lists.remove(&key);
             }
             drop(st);
             me.filled.notify_waiters();
         });
         None
+    }
+
+    /// Outside the token's reach (a bounded cache): nothing is asked there.
+    fn above_top(&self, ns: &NsPath) -> bool {
+        self.bounded && !ns.starts_with(&self.top)
     }
 
     /// Wait until no fill is in flight, at most `limit`.
@@ -247,9 +285,9 @@ impl Cache {
 
     fn loading(&self) -> bool {
         let st = self.lock();
-        matches!(st.tree, Some(Slot::Loading))
-            || st.mounts.values().any(|s| matches!(s, Slot::Loading))
-            || st.lists.values().any(|s| matches!(s, Slot::Loading))
+        matches!(st.tree, Some(Slot::Loading(_)))
+            || st.mounts.values().any(|s| matches!(s, Slot::Loading(_)))
+            || st.lists.values().any(|s| matches!(s, Slot::Loading(_)))
     }
 
     /// Forget the tree (a namespace was created or deleted here).
@@ -327,4 +365,56 @@ fn mounts_of(body: Option<&Value>, prefix: &str) -> Vec<Mount> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::Config;
+
+    /// A cache on a server that refuses every connection: each fill lands at once, empty.
+    fn cache() -> Arc<Cache> {
+        let config = Config::from_lookup(
+            |k| match k {
+                "VAULT_ADDR" => Some("http://127.0.0.1:1".to_string()),
+                "VAULT_TOKEN" => Some("t".to_string()),
+                _ => None,
+            },
+            || None,
+        );
+        let client = Client::new(&config).expect("client");
+        Cache::new(client, NsPath::root(), true)
+    }
+
+    /// Ask until answered, at most a few seconds.
+    async fn answered<T>(mut ask: impl FnMut() -> Option<T>, cache: &Cache) -> Option<T> {
+        for _ in 0..20 {
+            if let Some(v) = ask() {
+                return Some(v);
+            }
+            cache.settle(Duration::from_millis(250)).await;
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn a_fill_overtaken_by_an_invalidation_is_asked_again() {
+        // The tree is being fetched when something is written: that fill is dropped, and
+        // the tree must be fetched again rather than stay "loading" for good.
+        let c = cache();
+        assert!(c.namespaces().is_none());
+        c.invalidate_paths();
+        assert!(answered(|| c.namespaces(), &c).await.is_some());
+
+        // Mounts and keys being fetched when a namespace is created, likewise.
+        let ns = NsPath::root();
+        assert!(c.mounts(&ns).is_none());
+        assert!(c.list(&ns, "secret/metadata/").is_none());
+        c.invalidate_tree();
+        assert!(answered(|| c.mounts(&ns), &c).await.is_some());
+        assert!(answered(|| c.list(&ns, "secret/metadata/"), &c)
+            .await
+            .is_some());
+        assert!(!c.loading());
+    }
 }

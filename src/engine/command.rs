@@ -1,5 +1,6 @@
 //! The command language: what the user asked for, parsed from words.
 
+use crate::engine::auth::{self, Auth};
 use crate::engine::explore::{self, Explore};
 use crate::engine::incident::{self, Incident};
 
@@ -88,6 +89,8 @@ pub enum Command {
     Explore(Explore),
     /// Locks, saved keys, the action log.
     Incident(Incident),
+    /// Log in, who am I, another cluster.
+    Auth(Auth),
     /// Help on all commands or one.
     Help(Option<String>),
     /// Leave the shell.
@@ -140,6 +143,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandInfo> {
         .iter()
         .chain(explore::COMMANDS.iter())
         .chain(incident::COMMANDS.iter())
+        .chain(auth::COMMANDS.iter())
 }
 
 fn usage_of(name: &str) -> &'static str {
@@ -189,6 +193,8 @@ impl Command {
                     "patch" => ApiOp::Patch,
                     _ => ApiOp::Delete,
                 };
+                // `-field=KEY` / `-format=json` may come anywhere; they stay in the args.
+                let (flags, rest) = ApiFlags::split(rest).map_err(|m| bad(name, m))?;
                 let Some((path, args)) = rest.split_first() else {
                     return Err(bad(name, format!("`{name}` needs a PATH")));
                 };
@@ -198,10 +204,13 @@ impl Command {
                 if matches!(op, ApiOp::Write | ApiOp::Patch) && args.is_empty() {
                     return Err(bad(name, format!("`{name}` needs k=v arguments")));
                 }
+                if flags.field.is_some() && op != ApiOp::Read {
+                    return Err(bad(name, "`-field` goes with `read`"));
+                }
                 Ok(Command::Api {
                     op,
                     path: path.clone(),
-                    args: args.to_vec(),
+                    args: flags.words().into_iter().chain(args.to_vec()).collect(),
                 })
             }
             "complete" => Ok(Command::Complete(rest.join(" "))),
@@ -215,6 +224,20 @@ impl Command {
             other if explore::parse(other, rest).is_some() => explore::parse(other, rest)
                 .unwrap_or_else(|| Err(bad(other, "unknown command")))
                 .map(Command::Explore),
+            other if auth::parse(other, rest).is_some() => auth::parse(other, rest)
+                .unwrap_or_else(|| Err(bad(other, "unknown command")))
+                .map(Command::Auth),
+            // An alias of the configuration file: its words, then the ones typed after it
+            // (the file's check makes this one step: an alias never starts with one).
+            other if crate::config::alias(other).is_some() => {
+                let expanded: Vec<String> = crate::config::alias(other)
+                    .unwrap_or_default()
+                    .iter()
+                    .chain(rest)
+                    .cloned()
+                    .collect();
+                Command::parse(&expanded)
+            }
             other => Err(UsageError {
                 message: format!("unknown command `{other}`"),
                 usage: "help lists the commands".to_string(),
@@ -248,6 +271,102 @@ impl Command {
                 }
         )
     }
+}
+
+/// `-field=KEY` and `-format=json|table` on an API command, as the vault CLI takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiFlags {
+    /// Print only this field of the answer, raw (`read -field=password secret/data/db`).
+    pub field: Option<String>,
+    /// Print this answer as JSON whatever the session's format.
+    pub json: bool,
+}
+
+impl ApiFlags {
+    /// Take the flags out of `args` (`-field=K`, `-field K`, `-format=F`, one or two
+    /// dashes); the rest keep their order.
+    pub fn split(args: &[String]) -> Result<(ApiFlags, Vec<String>), String> {
+        let mut flags = ApiFlags::default();
+        let mut rest = Vec::new();
+        let mut it = args.iter();
+        while let Some(w) = it.next() {
+            let bare = w.strip_prefix("--").or_else(|| w.strip_prefix('-'));
+            let Some((name, value)) = bare.and_then(|b| match b.split_once('=') {
+                Some((n, v)) if n == "field" || n == "format" => Some((n, Some(v.to_string()))),
+                None if b == "field" || b == "format" => Some((b, None)),
+                _ => None,
+            }) else {
+                rest.push(w.clone());
+                continue;
+            };
+            let value = match value {
+                Some(v) => v,
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("`-{name}` needs a value"))?,
+            };
+            match name {
+                "field" if value.is_empty() => return Err("`-field` needs a KEY".into()),
+                "field" => flags.field = Some(value),
+                _ => match value.as_str() {
+                    "json" => flags.json = true,
+                    "table" => flags.json = false,
+                    other => {
+                        return Err(format!("`-format={other}`: the formats are json and table"))
+                    }
+                },
+            }
+        }
+        Ok((flags, rest))
+    }
+
+    /// The flags as words, for a command's arguments.
+    pub fn words(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(f) = &self.field {
+            out.push(format!("-field={f}"));
+        }
+        if self.json {
+            out.push("-format=json".into());
+        }
+        out
+    }
+
+    /// Apply the flags to a command's output: one raw field, or the JSON as the view.
+    pub fn apply(&self, mut out: Output) -> Result<Output, String> {
+        if let Some(field) = &self.field {
+            let value = out
+                .json
+                .as_ref()
+                .and_then(|j| field_of(j, field))
+                .ok_or_else(|| format!("field {field:?} is not in the answer"))?;
+            let raw = match &value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.view = View::Text(raw);
+            out.json = Some(value);
+        } else if self.json {
+            if let Some(j) = &out.json {
+                out.view = View::Text(crate::engine::output::pretty(j));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A field of a secret as the vault CLI's `-field` finds it: in `data`, in a KV v2
+/// `data.data`, then among the secret's own fields. Never a client token.
+fn field_of(secret: &Value, field: &str) -> Option<Value> {
+    if field == "client_token" || (field == "token" && secret.get("auth").is_some()) {
+        return None;
+    }
+    let data = secret.get("data");
+    data.and_then(|d| d.get(field))
+        .or_else(|| data.and_then(|d| d.get("data")).and_then(|d| d.get(field)))
+        .or_else(|| secret.get(field).filter(|_| field != "auth"))
+        .cloned()
 }
 
 fn parse_tree(rest: &[String]) -> Result<Command, UsageError> {
@@ -354,9 +473,73 @@ fn parse_unlock(rest: &[String]) -> Result<Command, UsageError> {
     Ok(Command::Unlock { subpath, key })
 }
 
+use serde_json::Value;
+
+use crate::engine::output::{Output, View};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn api_flags_anywhere_and_kept_in_the_args() {
+        let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            Command::parse(&words("read -field=password secret/data/db")),
+            Ok(Command::Api {
+                op: ApiOp::Read,
+                path: "secret/data/db".into(),
+                args: vec!["-field=password".into()]
+            })
+        );
+        assert_eq!(
+            Command::parse(&words("read secret/x -format json")),
+            Ok(Command::Api {
+                op: ApiOp::Read,
+                path: "secret/x".into(),
+                args: vec!["-format=json".into()]
+            })
+        );
+        assert!(Command::parse(&words("read -format=yaml x")).is_err());
+        assert!(Command::parse(&words("list -field=a x")).is_err());
+        assert!(Command::parse(&words("read -field")).is_err());
+        let (flags, rest) = ApiFlags::split(&words("--field=a b=1 -")).unwrap();
+        assert_eq!(flags.field.as_deref(), Some("a"));
+        assert_eq!(rest, words("b=1 -"));
+    }
+
+    #[test]
+    fn field_looks_in_data_then_kv2_data() {
+        let flags = ApiFlags {
+            field: Some("password".into()),
+            json: false,
+        };
+        for secret in [
+            json!({"data": {"password": "p w"}}),
+            json!({"data": {"data": {"password": "p w"}, "metadata": {}}}),
+        ] {
+            let out = flags
+                .apply(Output {
+                    json: Some(secret),
+                    view: View::Empty,
+                    notes: vec![],
+                })
+                .unwrap();
+            assert_eq!(out.view.render_text(), "p w");
+            assert_eq!(out.json, Some(json!("p w")));
+        }
+        let token = ApiFlags {
+            field: Some("client_token".into()),
+            json: false,
+        };
+        let out = Output {
+            json: Some(json!({"auth": {"client_token": "s.x"}})),
+            view: View::Empty,
+            notes: vec![],
+        };
+        assert!(token.apply(out).is_err());
+    }
 
     fn p(line: &str) -> Result<Command, UsageError> {
         let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();

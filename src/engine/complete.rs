@@ -49,7 +49,10 @@ enum Slot {
     Flags(&'static [&'static str]),
     NsSubcommand,
     Namespace,
+    /// A raw API path (`read secret/data/x`).
     ApiPath,
+    /// A path as `ls` and `cat` take it: inside a KV v2 mount, without `data/`.
+    KvPath,
     Policy,
     Words(&'static [&'static str]),
     Nothing,
@@ -75,7 +78,8 @@ fn slot(words: &[String], partial: &str) -> Slot {
         [cmd] => match cmd.as_str() {
             "ns" | "namespace" => Slot::NsSubcommand,
             "cd" | "tree" | "lock" | "unlock" | "describe" => Slot::Namespace,
-            "ls" | "read" | "list" | "write" | "patch" | "delete" | "cat" => Slot::ApiPath,
+            "read" | "list" | "write" | "patch" | "delete" => Slot::ApiPath,
+            "ls" | "cat" => Slot::KvPath,
             "policy" => Slot::Words(&["read"]),
             _ => Slot::Nothing,
         },
@@ -108,7 +112,8 @@ pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
             recent = r;
             c
         }
-        Slot::ApiPath => api_paths(ctx, &partial, &mut pending),
+        Slot::ApiPath => api_paths(ctx, &partial, false, &mut pending),
+        Slot::KvPath => api_paths(ctx, &partial, true, &mut pending),
         Slot::Policy => match ctx.cache.list(&ctx.cwd, "sys/policies/acl") {
             Some(names) => names,
             None => {
@@ -133,6 +138,36 @@ pub async fn complete(ctx: &Context, line: &str, wait: Duration) -> Vec<String> 
             return found;
         }
         ctx.cache.settle(left).await;
+    }
+}
+
+/// What Tab offers in line mode: the completions of [`complete`], narrowed to those that
+/// extend the typed word when there are any. A fuzzy match that does not start with the
+/// word would leave no common prefix, so Tab could never complete `cd ac` to `cd acme/`;
+/// fuzzy matches are offered when nothing starts with the word (`cd pymnts`).
+pub async fn complete_for_tab(ctx: &Context, line: &str, wait: Duration) -> Vec<String> {
+    let found = complete(ctx, line, wait).await;
+    let (mut typed, new_word) = words::split_for_completion(line);
+    let partial = if new_word {
+        String::new()
+    } else {
+        typed.pop().unwrap_or_default()
+    };
+    prefer_prefix(found, &partial)
+}
+
+/// Keep the words that start with `partial` (smart case), if any do; else all of them.
+/// The order is kept.
+pub fn prefer_prefix(found: Vec<String>, partial: &str) -> Vec<String> {
+    let partial = partial.trim_start_matches('^');
+    if partial.is_empty() {
+        return found;
+    }
+    let extends = |w: &str| fuzzy::starts_with_smart(w, partial);
+    if found.iter().any(|w| extends(w)) {
+        found.into_iter().filter(|w| extends(w)).collect()
+    } else {
+        found
     }
 }
 
@@ -179,8 +214,10 @@ fn namespaces(ctx: &Context, partial: &str, pending: &mut bool) -> (Vec<String>,
 }
 
 /// API path candidates: mounts, usual sys paths and child namespaces at the first level;
-/// then keys inside a mount, level by level (KV v2 through `metadata/`).
-fn api_paths(ctx: &Context, partial: &str, pending: &mut bool) -> Vec<String> {
+/// then keys inside a mount, level by level (KV v2 through `metadata/`). With `logical`
+/// (`ls`, `cat`), the keys of a KV v2 mount follow the mount directly, as those commands
+/// take them (`secret/app`, not `secret/data/app`).
+fn api_paths(ctx: &Context, partial: &str, logical: bool, pending: &mut bool) -> Vec<String> {
     let (mut ns, mut consumed, rest) = match partial.strip_prefix('/') {
         Some(r) => (NsPath::root(), "/".to_string(), r),
         None => (ctx.cwd.clone(), String::new(), partial),
@@ -246,6 +283,10 @@ fn api_paths(ctx: &Context, partial: &str, pending: &mut bool) -> Vec<String> {
         .filter(|m| dir.starts_with(m.path.as_str()))
         .max_by_key(|m| m.path.len());
     let (list_path, shown_dir) = match mount {
+        Some(m) if m.kv2 && logical => {
+            let inner = &dir[m.path.len()..];
+            (format!("{}metadata/{inner}", m.path), dir.to_string())
+        }
         Some(m) if m.kv2 => {
             let inner = &dir[m.path.len()..];
             if inner.is_empty() {
@@ -298,5 +339,30 @@ mod tests {
         assert_eq!(slot(&w("describe"), ""), Slot::Namespace);
         assert_eq!(slot(&w("ns list"), "-"), Slot::Flags(&["-detailed"]));
         assert_eq!(slot(&w("unlock a"), "--"), Slot::Flags(&["--key"]));
+        assert_eq!(slot(&w("cat"), "se"), Slot::KvPath);
+        assert_eq!(slot(&w("ls"), ""), Slot::KvPath);
+        assert_eq!(slot(&w("write"), ""), Slot::ApiPath);
+    }
+
+    #[test]
+    fn tab_prefers_words_that_extend_the_typed_one() {
+        let found = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            prefer_prefix(found(&["acme/", "stark/search/", "acme/web/"]), "ac"),
+            found(&["acme/", "acme/web/"])
+        );
+        assert_eq!(
+            prefer_prefix(found(&["acme/payments/", "hooli/payments/"]), "pymnts"),
+            found(&["acme/payments/", "hooli/payments/"])
+        );
+        assert_eq!(
+            prefer_prefix(found(&["Prod/", "prod/"]), "p"),
+            found(&["Prod/", "prod/"])
+        );
+        assert_eq!(
+            prefer_prefix(found(&["Prod/", "prod/"]), "P"),
+            found(&["Prod/"])
+        );
+        assert_eq!(prefer_prefix(found(&["é/", "e/"]), "e"), found(&["e/"]));
     }
 }

@@ -263,8 +263,92 @@ fn version_of(info: &Value) -> String {
     }
 }
 
+/// The fields of the Go client's `MountOutput` (`AuthMount` is the same type), in its
+/// order, with the value each takes when the server leaves it out.
+/// A field of a Go struct and the value it takes when the server leaves it out.
+type GoField = (&'static str, fn() -> Value);
+
+const MOUNT_FIELDS: &[GoField] = &[
+    ("uuid", || json!("")),
+    ("type", || json!("")),
+    ("description", || json!("")),
+    ("accessor", || json!("")),
+    ("config", || json!({})),
+    ("options", || Value::Null),
+    ("local", || json!(false)),
+    ("seal_wrap", || json!(false)),
+    ("external_entropy_access", || json!(false)),
+    ("plugin_version", || json!("")),
+    ("running_plugin_version", || json!("")),
+    ("running_sha256", || json!("")),
+    ("deprecation_status", || json!("")),
+];
+
+/// The fields of `MountConfigOutput` that are always printed; the others are printed
+/// only when set (`omitempty`).
+const CONFIG_ALWAYS: &[GoField] = &[
+    ("default_lease_ttl", || json!(0)),
+    ("max_lease_ttl", || json!(0)),
+    ("force_no_cache", || json!(false)),
+];
+const CONFIG_OMITEMPTY: &[&str] = &[
+    "audit_non_hmac_request_keys",
+    "audit_non_hmac_response_keys",
+    "listing_visibility",
+    "passthrough_request_headers",
+    "allowed_response_headers",
+    "token_type",
+    "allowed_managed_keys",
+    "user_lockout_config",
+];
+
+fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// One mount as `bao secrets list -format=json` prints it: the server's answer decoded
+/// into the Go client's struct and encoded again (unknown fields dropped, missing ones
+/// zero, empty optional config fields left out).
+fn as_go_mount(info: &Value) -> Value {
+    let mut out = Map::new();
+    for (field, zero) in MOUNT_FIELDS {
+        let v = match (*field, info.get(*field)) {
+            ("config", Some(c)) => {
+                let mut config = Map::new();
+                for (k, zero) in CONFIG_ALWAYS {
+                    config.insert((*k).into(), c.get(*k).cloned().unwrap_or_else(zero));
+                }
+                for k in CONFIG_OMITEMPTY {
+                    if let Some(v) = c.get(*k).filter(|v| !is_empty_value(v)) {
+                        config.insert((*k).into(), v.clone());
+                    }
+                }
+                Value::Object(config)
+            }
+            ("config", None) => Value::Object(
+                CONFIG_ALWAYS
+                    .iter()
+                    .map(|(k, zero)| ((*k).to_string(), zero()))
+                    .collect(),
+            ),
+            (_, Some(v)) if !v.is_null() => v.clone(),
+            _ => zero(),
+        };
+        out.insert((*field).into(), v);
+    }
+    Value::Object(out)
+}
+
 /// `bao secrets list -format=json` / `bao auth list -format=json`: the map of mounts.
 fn mounts_output(m: Map<String, Value>) -> Output {
+    // As bao prints them: sorted by path (a Go map is encoded in key order).
+    let mut m: Vec<(String, Value)> = m.into_iter().collect();
+    m.sort_by(|a, b| a.0.cmp(&b.0));
     let rows = m
         .iter()
         .map(|(path, info)| {
@@ -277,7 +361,9 @@ fn mounts_output(m: Map<String, Value>) -> Output {
         })
         .collect();
     Output {
-        json: Some(Value::Object(m)),
+        json: Some(Value::Object(
+            m.iter().map(|(k, v)| (k.clone(), as_go_mount(v))).collect(),
+        )),
         view: View::Table {
             header: vec![
                 "PATH".into(),
@@ -491,8 +577,10 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
     json_out.insert("namespace".into(), j);
     sections.push(("Namespace".to_string(), v));
     let (j, v) = section(children, |c| {
-        let rows = c
-            .iter()
+        let mut names: Vec<(&String, &Value)> = c.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        let rows = names
+            .into_iter()
             .map(|(k, i)| {
                 let locked = i.get("locked").and_then(Value::as_bool).unwrap_or(false);
                 vec![
@@ -549,13 +637,37 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
         ("Groups", "groups", groups),
     ] {
         let (j, v) = section(r, |b| {
-            let k = keys(b);
-            let names = if key == "policies" {
-                k.join(" ")
+            let d = data(b);
+            let k: Vec<String> = d
+                .get("keys")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            // Identities are listed by id; their names are what a person reads.
+            let info = d.get("key_info").and_then(Value::as_object);
+            let mut shown: Vec<String> = k
+                .iter()
+                .map(|id| {
+                    info.and_then(|i| i.get(id))
+                        .and_then(|e| e.get("name"))
+                        .and_then(Value::as_str)
+                        .map_or_else(|| id.clone(), str::to_string)
+                })
+                .collect();
+            shown.sort();
+            let text = if shown.is_empty() {
+                "(none)".to_string()
+            } else if key == "policies" {
+                shown.join(" ")
             } else {
-                format!("{} ", k.len()).trim_end().to_string()
+                format!("{}: {}", shown.len(), shown.join(" "))
             };
-            (Value::from(k), View::Text(names))
+            (Value::from(k), View::Text(text))
         });
         json_out.insert(key.into(), j);
         sections.push((title.to_string(), v));
@@ -583,10 +695,15 @@ async fn mounts_of_all(
         let (client, permits) = (client.clone(), permits.clone());
         tasks.spawn(async move {
             let _p = permits.acquire_owned().await;
-            let r = match mounts(&client, &ns, "sys/mounts").await {
+            // Both at once: one round trip per namespace, not two.
+            let (secrets, auths) = tokio::join!(
+                mounts(&client, &ns, "sys/mounts"),
+                mounts(&client, &ns, "sys/auth")
+            );
+            let r = match secrets {
                 Ok(m) => {
                     let mut paths: Vec<String> = m.keys().cloned().collect();
-                    if let Ok(a) = mounts(&client, &ns, "sys/auth").await {
+                    if let Ok(a) = auths {
                         paths.extend(a.keys().map(|k| format!("auth/{k}")));
                     }
                     Ok(paths)
@@ -619,18 +736,20 @@ async fn tree_mounts(
             .map(|e| root.join(&e.path)),
     );
     let found = mounts_of_all(client, all).await;
+    let by_ns: std::collections::HashMap<NsPath, &Result<Vec<String>, String>> = found
+        .iter()
+        .map(|(ns, r)| (ns.strip_prefix(root).unwrap_or_default(), r))
+        .collect();
+    // Every namespace of the tree, in its order; a locked one is not read (its API
+    // refuses every request) and says so.
     let mut json_out = Map::new();
-    let mut by_ns = std::collections::HashMap::new();
-    for (ns, r) in &found {
-        let rel = ns.strip_prefix(root).unwrap_or_default();
-        json_out.insert(
-            rel.header(),
-            match r {
-                Ok(p) => Value::from(p.clone()),
-                Err(e) => json!({ "error": e }),
-            },
-        );
-        by_ns.insert(rel, r);
+    for rel in std::iter::once(NsPath::root()).chain(walk.entries.iter().map(|e| e.path.clone())) {
+        let v = match by_ns.get(&rel) {
+            Some(Ok(p)) => Value::from(p.clone()),
+            Some(Err(e)) => json!({ "error": e }),
+            None => json!({ "error": "locked" }),
+        };
+        json_out.insert(rel.header(), v);
     }
     // In the text, each namespace's own mounts follow its name; the built-in ones that
     // every namespace has (sys/, identity/, cubbyhole/, auth/token/) only in JSON.
@@ -692,25 +811,57 @@ async fn find(
     })
 }
 
+/// The mount that `path` (in `ns`) falls in, and its description. Asked as `bao kv`
+/// asks: `sys/internal/ui/mounts/PATH`, which any token with a capability on the path may
+/// read, and which understands a path that starts with child namespaces; `sys/mounts`
+/// when that gives nothing.
+async fn mount_of(
+    client: &Client,
+    ns: &NsPath,
+    path: &str,
+) -> Result<Option<(String, Value)>, VaultError> {
+    let probe = format!("sys/internal/ui/mounts/{}", path.trim_matches('/'));
+    if let Ok(body) = client
+        .request(Method::Get, &ns.header(), &probe, None)
+        .await
+    {
+        let d = data(body);
+        if let Some(mount) = d.get("path").and_then(Value::as_str) {
+            if !mount.is_empty() {
+                return Ok(Some((mount.to_string(), d.clone())));
+            }
+        }
+    }
+    let m = mounts(client, ns, "sys/mounts").await?;
+    let with_slash = format!("{}/", path.trim_end_matches('/'));
+    Ok(m.into_iter()
+        .filter(|(k, _)| with_slash.starts_with(k.as_str()))
+        .max_by_key(|(k, _)| k.len()))
+}
+
 async fn cat(client: &Client, here: &NsPath, path: &str) -> Result<Output, EngineError> {
     let route = nspath::route(here, path);
-    let m = mounts(client, &route.namespace, "sys/mounts").await?;
-    let with_slash = format!("{}/", route.path.trim_end_matches('/'));
-    let Some((mount, info)) = m
-        .iter()
-        .filter(|(k, _)| with_slash.starts_with(k.as_str()))
-        .max_by_key(|(k, _)| k.len())
-    else {
+    let Some((mount, info)) = mount_of(client, &route.namespace, &route.path).await? else {
         return Err(EngineError::Other(format!(
             "cat: {path} is not inside a mount here; `mounts` lists them"
         )));
     };
+    let mount = &mount;
     if info.get("type").and_then(Value::as_str) != Some("kv") {
         return Err(EngineError::Other(format!(
             "cat: {mount} is not a KV mount; use `read {path}`"
         )));
     }
-    let rest = route.path[mount.len()..].trim_matches('/');
+    let rest = route
+        .path
+        .get(mount.len()..)
+        .unwrap_or_default()
+        .trim_matches('/');
+    if rest.is_empty() || route.path.ends_with('/') {
+        return Err(EngineError::Other(format!(
+            "cat: {path} is not a secret (a mount or a folder); `ls {path}` lists its keys"
+        )));
+    }
     let v2 = info.pointer("/options/version").and_then(Value::as_str) == Some("2");
     let api = if v2 {
         format!("{mount}data/{rest}")

@@ -125,7 +125,7 @@ impl Ranker {
         self.last_query = Some(query.to_string());
         let is_prefix = |text: &str| {
             if smart_lower {
-                text.len() >= prefix.len() && text[..prefix.len()].eq_ignore_ascii_case(prefix)
+                starts_with_smart(text, prefix)
             } else {
                 text.starts_with(prefix)
             }
@@ -155,6 +155,16 @@ impl Ranker {
             .map(|(i, _)| self.texts[i as usize].as_str())
             .collect()
     }
+}
+
+/// Whether `text` starts with `prefix`, ignoring ASCII case when `prefix` has no capital
+/// (smart case). Never panics on a multi-byte character at the cut.
+pub fn starts_with_smart(text: &str, prefix: &str) -> bool {
+    if prefix.chars().any(char::is_uppercase) {
+        return text.starts_with(prefix);
+    }
+    text.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 /// Rank `candidates` against `query` once (short lists).
@@ -233,6 +243,16 @@ mod tests {
         let _ = r.rank("te", 50);
         let inc: Vec<String> = r.rank("te1", 50).into_iter().map(str::to_string).collect();
         assert_eq!(inc, rank(c, &[], "te1", 50));
+    }
+
+    #[test]
+    fn a_multi_byte_character_at_the_prefix_cut_does_not_panic() {
+        // "ae" matches "aéx" once normalised; the prefix check must not cut inside "é".
+        let got = rank(s(&["aéx/", "ae/"]), &[], "ae", 10);
+        assert_eq!(got.first().map(String::as_str), Some("ae/"));
+        assert!(!starts_with_smart("aéx", "ae"));
+        assert!(starts_with_smart("ACME/", "ac"));
+        assert!(!starts_with_smart("acme/", "AC"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The command engine: session state, the command language, its execution and output.
 //! It knows nothing of rustyline, ratatui or crossterm.
 
+pub mod auth;
 pub mod cache;
 pub mod command;
 pub mod complete;

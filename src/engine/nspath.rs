@@ -37,6 +37,10 @@ pub enum PathError {
     /// `cd -` was used before any other `cd`.
     #[error("no previous namespace: `cd -` needs one")]
     NoPrevious,
+    /// A path went above the top namespace of the token (its own namespace): nothing
+    /// above it can be reached, so nothing is sent there.
+    #[error("that goes above {0}, the top namespace of this token: nothing above it can be reached (`cd /` goes to {0})")]
+    AboveTop(String),
     /// A segment broke a naming rule.
     #[error(transparent)]
     Invalid(#[from] NameError),
@@ -294,6 +298,77 @@ pub fn route(current: &NsPath, typed: &str) -> Route {
     Route {
         namespace: current.clone(),
         path,
+        note: None,
+    }
+}
+
+/// Resolve a `cd` argument for a token whose top (its own namespace) may be below the
+/// root: `/` is the top, and a path from the root that already names the top (as the
+/// prompt shows it: `/admin/x` for top `admin`) is taken as it is. Nothing resolves above
+/// the top. With the root as top this is [`resolve`].
+pub fn resolve_within(
+    top: &NsPath,
+    current: &NsPath,
+    previous: Option<&NsPath>,
+    home: &NsPath,
+    arg: Option<&str>,
+) -> Result<NsPath, PathError> {
+    if top.is_root() {
+        return resolve(current, previous, home, arg);
+    }
+    let above = || PathError::AboveTop(top.display());
+    let (base, rest) = match arg {
+        Some(a) if a.starts_with('/') => match walk(NsPath::root(), a) {
+            Ok(full) if full.starts_with(top) => return Ok(full),
+            // `/acme` for top `acme/payments` names an ancestor, as the prompt shows it.
+            Ok(full) if !full.is_root() && top.starts_with(&full) => return Err(above()),
+            _ => (top.clone(), a),
+        },
+        Some(a) if a.starts_with("~/") => (home.clone(), &a[2..]),
+        Some(a) if a != "~" && a != "-" => (current.clone(), a),
+        _ => {
+            let got = resolve(current, previous, home, arg)?;
+            return if got.starts_with(top) {
+                Ok(got)
+            } else {
+                Err(above())
+            };
+        }
+    };
+    let got = walk(base, rest).map_err(|_| above())?;
+    if got.starts_with(top) {
+        Ok(got)
+    } else {
+        Err(above())
+    }
+}
+
+/// [`route`] for a token whose top may be below the root: a leading `/` means the top
+/// (a path that already starts with the top's names is taken from the root as typed, so
+/// it lands in the same place); root-only paths still go to the root, with their note.
+pub fn route_within(top: &NsPath, current: &NsPath, typed: &str) -> Route {
+    if top.is_root() || !typed.starts_with('/') {
+        return route(current, typed);
+    }
+    let path = normalise_api_path(typed);
+    if root_only_prefix(&path).is_some() {
+        return route(&NsPath::root(), typed);
+    }
+    // `/admin/secret/x` with top `admin`: the namespace part is the top, the rest the path.
+    let segs: Vec<&str> = path.split('/').collect();
+    let names_top = segs.len() > top.depth()
+        && segs[..top.depth()]
+            .iter()
+            .zip(top.segments())
+            .all(|(a, b)| *a == b.as_str());
+    let rest = if names_top {
+        segs[top.depth()..].join("/")
+    } else {
+        path
+    };
+    Route {
+        namespace: top.clone(),
+        path: rest,
         note: None,
     }
 }
@@ -579,6 +654,73 @@ mod tests {
         for (cur, typed, want) in cases {
             assert_eq!(route(cur, typed), *want, "route {typed:?} from {cur}");
         }
+    }
+
+    #[test]
+    fn resolve_within_a_top_below_the_root() {
+        let top = p("acme/payments");
+        let cur = p("acme/payments/team");
+        let home = p("acme/payments");
+        let above = Err(PathError::AboveTop("acme/payments".into()));
+        let cases: &[(Option<&str>, Result<NsPath, PathError>)] = &[
+            (None, Ok(p("acme/payments"))),
+            (Some("~"), Ok(p("acme/payments"))),
+            (Some("/"), Ok(p("acme/payments"))),
+            (Some("/x/y"), Ok(p("acme/payments/x/y"))),
+            (Some("/acme/payments/x"), Ok(p("acme/payments/x"))),
+            (Some("/acme"), above.clone()),
+            (Some("/other"), Ok(p("acme/payments/other"))),
+            (Some(".."), Ok(p("acme/payments"))),
+            (Some("../.."), above.clone()),
+            (Some("/.."), above.clone()),
+            (Some("~/.."), above.clone()),
+            (Some("sub"), Ok(p("acme/payments/team/sub"))),
+            (Some("-"), Ok(p("acme/payments/old"))),
+        ];
+        for (arg, want) in cases {
+            let got = resolve_within(&top, &cur, Some(&p("acme/payments/old")), &home, *arg);
+            assert_eq!(&got, want, "cd {arg:?}");
+        }
+        // A previous namespace above the top (from before a login) is refused too.
+        assert_eq!(
+            resolve_within(&top, &cur, Some(&p("acme")), &home, Some("-")),
+            above
+        );
+        // With the root as top nothing changes.
+        assert_eq!(
+            resolve_within(&NsPath::root(), &cur, None, &home, Some("/")),
+            Ok(NsPath::root())
+        );
+    }
+
+    #[test]
+    fn route_within_a_top_below_the_root() {
+        let top = p("admin");
+        let cur = p("admin/team");
+        assert_eq!(
+            route_within(&top, &cur, "secret/data/x"),
+            r("admin/team", "secret/data/x", None)
+        );
+        assert_eq!(
+            route_within(&top, &cur, "/sys/mounts"),
+            r("admin", "sys/mounts", None)
+        );
+        assert_eq!(
+            route_within(&top, &cur, "/admin/sys/mounts"),
+            r("admin", "sys/mounts", None)
+        );
+        assert_eq!(
+            route_within(&top, &cur, "/sys/license"),
+            r("", "sys/license", None)
+        );
+        assert_eq!(
+            route_within(&top, &cur, "sys/license").namespace,
+            NsPath::root()
+        );
+        assert_eq!(
+            route_within(&NsPath::root(), &cur, "/sys/mounts"),
+            r("", "sys/mounts", None)
+        );
     }
 
     #[test]

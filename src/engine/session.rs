@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::engine::cache::Cache;
-use crate::engine::command::{all_commands, ApiOp, Command, UsageError};
+use crate::engine::command::{all_commands, ApiFlags, ApiOp, Command, UsageError};
 use crate::engine::complete;
 use crate::engine::nspath::{self, NameError, NsPath, PathError};
 use crate::engine::output::{cell, Output, View};
@@ -38,6 +38,10 @@ pub struct Options {
     pub no_scan: bool,
     /// Standard input carries the script, so `k=-` cannot read a value from it.
     pub stdin_is_script: bool,
+    /// A secret (`login`'s password) may be asked on the terminal, without echo.
+    pub prompt: bool,
+    /// The full-screen front end runs this session (`connect` is for line mode).
+    pub fullscreen: bool,
 }
 
 /// Why a command failed. The session is left as it was.
@@ -81,6 +85,9 @@ pub struct Session {
     cwd: NsPath,
     previous: Option<NsPath>,
     home: NsPath,
+    /// The token's own namespace: nothing above it is reachable, so `/` means it and no
+    /// request goes above it (root-only paths aside). The root for a root token.
+    top: NsPath,
     /// The locked namespace (here or an ancestor) as last seen, for the prompt.
     locked: Option<NsPath>,
     options: Options,
@@ -88,6 +95,11 @@ pub struct Session {
     log: ActionLog,
     state: StateDir,
     cache: Arc<Cache>,
+    /// The token has not been looked up yet (`-c` and scripts look it up lazily, so a
+    /// command refused by its name sends nothing): `Some(start was given)`.
+    adopt: Option<bool>,
+    /// What the token's lookup had to say, for the next command's output.
+    adopt_notes: Vec<String>,
 }
 
 impl Session {
@@ -98,18 +110,80 @@ impl Session {
             client,
             previous: None,
             home: start.clone(),
+            top: NsPath::root(),
             cwd: start,
             locked: None,
             options,
             keys: state.key_store(),
             log: state.action_log(),
             state,
+            adopt: None,
+            adopt_notes: Vec::new(),
         }
+    }
+
+    /// Look the token up (its namespace is the top) before the first command that needs
+    /// it, rather than now: see [`crate::engine::auth::adopt_token`].
+    pub fn adopt_later(&mut self, start_given: bool) {
+        self.adopt = Some(start_given);
     }
 
     /// The current namespace.
     pub fn cwd(&self) -> &NsPath {
         &self.cwd
+    }
+
+    /// Home: where `cd` with no argument goes.
+    pub fn home(&self) -> &NsPath {
+        &self.home
+    }
+
+    /// The highest namespace this token reaches (its own): `/` means it.
+    pub fn top(&self) -> &NsPath {
+        &self.top
+    }
+
+    /// Use `client` from now on (a new token after `login`, another server after
+    /// `connect`), with `top` the token's namespace, `home` for `cd`, and `cwd` where to
+    /// be now. What completion knew is dropped; the previous namespace is kept only when
+    /// it is still within reach.
+    pub fn reconnect(&mut self, client: Client, top: NsPath, home: NsPath, cwd: NsPath) {
+        // A token below the root: completion walks its namespace, never above it.
+        self.cache = if top.is_root() {
+            Cache::new(client.clone(), home.clone(), !self.options.no_scan)
+        } else {
+            Cache::within(client.clone(), top.clone(), !self.options.no_scan)
+        };
+        self.client = client;
+        if self.previous.as_ref().is_some_and(|p| !p.starts_with(&top)) {
+            self.previous = None;
+        }
+        if self.cwd != cwd {
+            let old = std::mem::replace(&mut self.cwd, cwd);
+            if old.starts_with(&top) {
+                self.previous = Some(old);
+            }
+        }
+        self.top = top;
+        self.home = home;
+        self.locked = None;
+        self.adopt = None;
+    }
+
+    /// Resolve a `cd`-style namespace argument from here, never above the top.
+    pub fn resolve(&self, arg: Option<&str>) -> Result<NsPath, PathError> {
+        nspath::resolve_within(
+            &self.top,
+            &self.cwd,
+            self.previous.as_ref(),
+            &self.home,
+            arg,
+        )
+    }
+
+    /// Where an API path typed here goes (`/` is the top; root-only paths go to the root).
+    pub fn route(&self, typed: &str) -> nspath::Route {
+        nspath::route_within(&self.top, &self.cwd, typed)
     }
 
     /// The locked namespace that covers the current one, if the last look saw one.
@@ -167,6 +241,13 @@ impl Session {
     /// Look at the current namespace once (lock state for the prompt). Errors are returned
     /// for the front end to show; the context stays.
     pub async fn refresh_lock_state(&mut self) -> Result<(), EngineError> {
+        // A prompt shows where the token lives: look it up first (a front end races this
+        // against Ctrl-C; when cancelled, the first command looks it up).
+        if let Some(start_given) = self.adopt {
+            let notes = crate::engine::auth::adopt_token(self, start_given).await;
+            self.adopt_notes.extend(notes);
+            self.adopt = None;
+        }
         let cwd = self.cwd.clone();
         self.locked = self.probe(&cwd).await?;
         Ok(())
@@ -187,7 +268,7 @@ impl Session {
                 self.target_display(sub.as_deref().unwrap_or(""))
             )),
             Command::Api { path, .. } => {
-                let route = nspath::route(&self.cwd, path);
+                let route = self.route(path);
                 Some(format!(
                     "Delete {} in namespace {}?",
                     route.path, route.namespace
@@ -210,7 +291,19 @@ impl Session {
         if cmd.is_mutating() && self.options.read_only {
             return Err(EngineError::ReadOnly(words::redact_line(text.trim())));
         }
-        let result = self.dispatch(cmd).await;
+        let mut adopted = std::mem::take(&mut self.adopt_notes);
+        if let Some(start_given) = self.adopt {
+            // A command refused by its name sends nothing, the token's lookup included:
+            // dispatch refuses it (and the action log records it) as before.
+            if precheck(cmd).is_ok() && (!start_given || may_leave_start(cmd)) {
+                adopted.extend(crate::engine::auth::adopt_token(self, start_given).await);
+                self.adopt = None;
+            }
+        }
+        let result = self.dispatch(cmd).await.map(|mut o| {
+            o.notes.splice(0..0, adopted);
+            o
+        });
         if result.is_ok() {
             self.invalidate_after(cmd);
         }
@@ -328,6 +421,7 @@ impl Session {
             Command::Help(topic) => help(topic.as_deref()),
             Command::Explore(e) => crate::engine::explore::run(self, e).await,
             Command::Incident(i) => crate::engine::incident::run(self, i).await,
+            Command::Auth(a) => crate::engine::auth::run(self, a).await,
             Command::Refresh => {
                 self.cache.clear();
                 self.cache.warm();
@@ -348,7 +442,8 @@ impl Session {
             .await
     }
 
-    fn kv(&self, args: &[String]) -> Result<Map<String, Value>, EngineError> {
+    /// Parse `k=v` arguments (`@file`, `-` for stdin when stdin is not the script).
+    pub(crate) fn kv(&self, args: &[String]) -> Result<Map<String, Value>, EngineError> {
         let wants_stdin = args.iter().any(|a| a == "-" || a.ends_with("=-"));
         if !wants_stdin {
             // Never lock stdin needlessly: a script being read from it holds that lock.
@@ -368,7 +463,9 @@ impl Session {
     /// covers it, if any.
     async fn probe(&self, target: &NsPath) -> Result<Option<NsPath>, EngineError> {
         let locked_ns = |l: &str| NsPath::parse(l).ok();
-        if let (Some(parent), Some(name)) = (target.parent(), target.name()) {
+        // The parent is asked only when it is within reach: never above the top.
+        let parent = target.parent().filter(|p| p.starts_with(&self.top));
+        if let (Some(parent), Some(name)) = (parent, target.name()) {
             match self
                 .client
                 .request(
@@ -423,7 +520,7 @@ impl Session {
     }
 
     async fn cd(&mut self, arg: Option<&str>) -> Result<Output, EngineError> {
-        let target = nspath::resolve(&self.cwd, self.previous.as_ref(), &self.home, arg)?;
+        let target = self.resolve(arg)?;
         let locked = self.probe(&target).await?;
         self.previous = Some(std::mem::replace(&mut self.cwd, target));
         self.locked = locked;
@@ -447,7 +544,7 @@ impl Session {
         }
         let ns = match arg {
             None => self.cwd.clone(),
-            Some(a) => nspath::resolve(&self.cwd, self.previous.as_ref(), &self.home, Some(a))?,
+            Some(a) => self.resolve(Some(a))?,
         };
         let (children, mounts, auths) = tokio::join!(
             tree::list_children(&self.client, &ns),
@@ -556,26 +653,26 @@ impl Session {
     async fn tree(&self, path: Option<&str>, depth: Option<usize>) -> Result<Output, EngineError> {
         let root = match path {
             None => self.cwd.clone(),
-            Some(p) => nspath::resolve(&self.cwd, self.previous.as_ref(), &self.home, Some(p))?,
+            Some(p) => self.resolve(Some(p))?,
         };
         let walk = tree::walk(&self.client, &root, depth, !self.options.no_scan).await?;
+        let text = tree::render(&root.display(), &walk);
+        let locked_skipped = !walk.scanned && walk.entries.iter().any(|e| e.locked);
+        // Move, not copy, the entries into the JSON document (thousands of namespaces).
         let mut info = Map::new();
-        for e in &walk.entries {
-            info.insert(e.path.header(), e.info.clone());
+        for e in walk.entries {
+            info.insert(e.path.header(), e.info);
         }
         let mut out = Output {
             json: Some(Value::Object(info)),
-            view: View::Text(tree::render(&root.display(), &walk)),
+            view: View::Text(text),
             notes: vec![],
         };
-        if !walk.scanned {
-            let locked_skipped = walk.entries.iter().any(|e| e.locked);
-            if locked_skipped {
-                out.notes.push(
-                    "note: listed level by level; namespaces below a locked one cannot be listed"
-                        .into(),
-                );
-            }
+        if locked_skipped {
+            out.notes.push(
+                "note: listed level by level; namespaces below a locked one cannot be listed"
+                    .into(),
+            );
         }
         Ok(out)
     }
@@ -677,15 +774,20 @@ impl Session {
             format!("sys/namespaces/api-lock/unlock/{}", sub.display())
         };
         let mut candidates: Vec<(String, String)> = Vec::new();
+        let mut failures = Vec::new();
         match key {
             Some(k) => candidates.push((k.to_string(), "the given key".into())),
-            None => {
-                for saved in self.keys.find(self.client.addr(), &target.header())? {
-                    candidates.push((saved.key, format!("the key saved at {}", saved.saved_at)));
+            None => match self.keys.find(self.client.addr(), &target.header()) {
+                Ok(saved) => {
+                    for saved in saved {
+                        candidates
+                            .push((saved.key, format!("the key saved at {}", saved.saved_at)));
+                    }
                 }
-            }
+                // A store that cannot be read must not stop a sudo token during an incident.
+                Err(e) => failures.push(format!("the key store could not be read ({e})")),
+            },
         }
-        let mut failures = Vec::new();
         for (k, how) in &candidates {
             let body = json!({ "unlock_key": k });
             match self.send(Method::Post, &path, Some(&body)).await {
@@ -743,7 +845,10 @@ impl Session {
     }
 
     async fn api(&mut self, op: ApiOp, path: &str, args: &[String]) -> Result<Output, EngineError> {
-        let route = nspath::route(&self.cwd, path);
+        // `-field=KEY` / `-format=json` (vault CLI style) travel in the arguments.
+        let (flags, args) = ApiFlags::split(args).map_err(EngineError::Other)?;
+        let args = args.as_slice();
+        let route = self.route(path);
         let (method, body) = match op {
             ApiOp::Read => (Method::Get, None),
             ApiOp::List => (Method::List, None),
@@ -759,7 +864,8 @@ impl Session {
                 &route.path,
                 body.as_ref(),
             )
-            .await?;
+            .await
+            .map_err(|e| self.refused_above_top(&route, e))?;
         let mut out = match op {
             ApiOp::List => {
                 let keys = data_of(resp).get("keys").cloned().unwrap_or(json!([]));
@@ -788,7 +894,62 @@ impl Session {
         if let Some(note) = route.note {
             out.notes.insert(0, note);
         }
-        Ok(out)
+        flags.apply(out).map_err(EngineError::Other)
+    }
+
+    /// A root-only path sent to the root by a token whose top is below it: say why it
+    /// was refused, instead of a bare "permission denied".
+    fn refused_above_top(&self, route: &nspath::Route, e: VaultError) -> EngineError {
+        let refused = matches!(e, VaultError::PermissionDenied { .. });
+        match nspath::root_only_prefix(&route.path) {
+            Some(prefix) if refused && route.namespace.is_root() && !self.top.is_root() => {
+                EngineError::Other(format!(
+                    "{e}\nnote: {prefix} is root-only, so it was sent to the root namespace; this token belongs to {} and cannot reach the root: ask an operator with a root-namespace token",
+                    self.top
+                ))
+            }
+            _ => e.into(),
+        }
+    }
+}
+
+/// The checks that need no server: a command that fails them sends nothing at all.
+fn precheck(cmd: &Command) -> Result<(), EngineError> {
+    match cmd {
+        Command::NsCreate { name, .. } | Command::NsDelete(name) => {
+            nspath::validate_name(name)?;
+        }
+        Command::Lock(Some(sub))
+        | Command::Unlock {
+            subpath: Some(sub), ..
+        } if !sub.is_empty() => {
+            nspath::validate_name(sub)?;
+        }
+        Command::NsLookup(name) | Command::NsPatch { name, .. } => {
+            NsPath::parse(name)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether `cmd` may reach outside the namespace the shell was started in (an absolute
+/// path, `..`, a root-only path), or says where or who the session is (`pwd`, `whoami`):
+/// the token's top must be known then.
+fn may_leave_start(cmd: &Command) -> bool {
+    let leaves = |arg: &Option<String>| {
+        arg.as_deref()
+            .is_some_and(|a| a.starts_with('/') || a.split('/').any(|s| s == ".."))
+    };
+    match cmd {
+        Command::Cd(arg) | Command::Ls(arg) | Command::Tree { path: arg, .. } => leaves(arg),
+        Command::Api { path, .. } => {
+            path.starts_with('/') || nspath::root_only_prefix(path).is_some()
+        }
+        Command::Pwd | Command::Auth(crate::engine::auth::Auth::Whoami) | Command::Explore(_) => {
+            true
+        }
+        _ => false,
     }
 }
 

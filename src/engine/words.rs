@@ -311,7 +311,8 @@ fn add(out: &mut Map<String, Value>, key: &str, value: Value) {
 }
 
 /// Keys whose values never reach history (the brief's list plus a few common credential names).
-const SECRET_KEYS: [&str; 13] = [
+const SECRET_KEYS: [&str; 14] = [
+    "jwt",
     "password",
     "secret_id",
     "token",

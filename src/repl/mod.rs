@@ -201,7 +201,7 @@ impl Completer for LineHelper {
             handle.block_on(async {
                 // Tab offers what is known; it waits a moment for a fill in flight,
                 // never for long (line mode cannot redraw the list when data arrives).
-                complete::complete(&ctx, line, std::time::Duration::from_millis(300)).await
+                complete::complete_for_tab(&ctx, line, std::time::Duration::from_millis(300)).await
             })
         });
         let pairs = found
@@ -278,14 +278,12 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         if rl.history_mut().add(&redacted).unwrap_or(false) && history_ok {
             let _ = rl.append_history(&history);
         }
+        // The question is read by the line editor too: Ctrl-C or Ctrl-D answer "no" at once.
         let mut ask = |question: &str| -> bool {
-            eprint!("{question} [y/N] ");
-            let _ = std::io::stderr().flush();
-            let mut answer = String::new();
-            if std::io::stdin().read_line(&mut answer).is_err() {
-                return false;
+            match rl.readline(&format!("{question} [y/N] ")) {
+                Ok(answer) => matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"),
+                Err(_) => false,
             }
-            matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
         };
         match run_line(session, &printer, &line, keep_going, Some(&mut ask)).await {
             Outcome::Exit => break,

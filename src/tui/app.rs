@@ -63,6 +63,8 @@ pub struct Status {
     pub token: Option<Result<TokenInfo, String>>,
     /// The server's state (None while it is being asked).
     pub health: Option<Result<Health, String>>,
+    /// TLS certificates go unchecked (skip-verify): a warning that never leaves the bar.
+    pub insecure: bool,
 }
 
 /// A one-line message above the input.
@@ -234,6 +236,7 @@ impl App {
                 locked: None,
                 token: None,
                 health: None,
+                insecure: false,
             },
             tree: TreePane::new(NsPath::root()),
             home,

@@ -315,6 +315,7 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
     let client = session.client().clone();
     let home = session.cwd().clone();
     let mut app = App::new(theme, keymap, client.addr(), home.clone());
+    app.status.insecure = client.skips_verify();
     if session.options().format == Format::Json {
         app.set_view_mode(ViewMode::Json);
     }

@@ -135,6 +135,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         None => {}
     }
     fields.push((0, ns_spans));
+    if st.insecure {
+        // Skip-verify: kept until only the namespace is left.
+        fields.push((1, vec![Span::styled(" TLS NOT VERIFIED ", t.locked())]));
+    }
     let token = match &st.token {
         None => format!("token: {}", t.ellipsis()),
         Some(Ok(info)) => format!("token: {} @ {}", info.display_name, info.namespace),

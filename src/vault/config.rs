@@ -52,6 +52,15 @@ pub struct TlsConfig {
 }
 
 impl TlsConfig {
+    /// Whether the server's certificate goes unchecked (`*_SKIP_VERIFY`): the session must
+    /// say so, visibly, for as long as it runs.
+    pub fn skips_verify(&self) -> bool {
+        self.skip_verify
+    }
+
+    /// CA certificates, client identity and skip-verify on a reqwest builder. The server
+    /// name is not set here: [`crate::vault::Client::new`] puts it in the URL (reqwest has
+    /// no SNI override) and pins the real address with `resolve`.
     pub(crate) fn apply(
         &self,
         mut builder: reqwest::ClientBuilder,
@@ -62,29 +71,52 @@ impl TlsConfig {
         };
         let mut ca_files = Vec::new();
         if let Some(file) = &self.ca_cert {
-            ca_files.push(file.clone());
+            ca_files.push((file.clone(), true));
         }
         if let Some(dir) = &self.ca_path {
             let entries = std::fs::read_dir(dir).map_err(|e| {
                 VaultError::Config(format!("cannot read CA directory {}: {e}", dir.display()))
             })?;
-            for entry in entries.flatten() {
-                if entry.path().is_file() {
-                    ca_files.push(entry.path());
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            // A CA directory (as made by c_rehash) also holds files that are not PEM
+            // certificates: those are skipped, a named CA file is not.
+            ca_files.extend(files.into_iter().map(|f| (f, false)));
+        }
+        let mut added = 0usize;
+        for (file, named) in &ca_files {
+            let pem = read(file)?;
+            match reqwest::Certificate::from_pem_bundle(&pem) {
+                Ok(certs) if !certs.is_empty() => {
+                    for cert in certs {
+                        builder = builder.add_root_certificate(cert);
+                        added += 1;
+                    }
+                }
+                Ok(_) | Err(_) if !named => {}
+                Ok(_) => {
+                    return Err(VaultError::Config(format!(
+                        "{} holds no PEM certificate (VAULT_CACERT / ca_cert)",
+                        file.display()
+                    )))
+                }
+                Err(e) => {
+                    return Err(VaultError::Config(format!(
+                        "{} is not a PEM CA certificate: {e}",
+                        file.display()
+                    )))
                 }
             }
         }
-        for file in &ca_files {
-            let pem = read(file)?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                VaultError::Config(format!(
-                    "{} is not a PEM CA certificate: {e}",
-                    file.display()
-                ))
-            })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
+        if let (Some(dir), 0) = (&self.ca_path, added) {
+            return Err(VaultError::Config(format!(
+                "the CA directory {} holds no PEM certificate (VAULT_CAPATH / ca_path)",
+                dir.display()
+            )));
         }
         match (&self.client_cert, &self.client_key) {
             (Some(cert), Some(key)) => {
@@ -92,28 +124,66 @@ impl TlsConfig {
                 pem.push(b'\n');
                 pem.extend(read(key)?);
                 let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                    VaultError::Config(format!("bad client certificate or key: {e}"))
+                    VaultError::Config(format!(
+                        "bad client certificate {} or key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
                 })?;
                 builder = builder.identity(identity);
             }
             (None, None) => {}
             _ => {
                 return Err(VaultError::Config(
-                    "a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY".into(),
+                    "a client certificate needs both VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (client_cert and client_key in a profile)".into(),
                 ))
             }
-        }
-        if self.server_name.is_some() {
-            // reqwest has no SNI override; verification uses the address's host.
-            return Err(VaultError::Config(
-                "VAULT_TLS_SERVER_NAME is not supported yet: use an address whose host matches the certificate".into(),
-            ));
         }
         if self.skip_verify {
             builder = builder.danger_accept_invalid_certs(true);
         }
         Ok(builder)
     }
+}
+
+/// The warning a session shows for as long as it runs without checking certificates.
+pub const SKIP_VERIFY_WARNING: &str = "WARNING: TLS certificate verification is OFF (VAULT_SKIP_VERIFY or skip_verify in the profile): anyone on the network path can read and change this session, token included";
+
+/// Explain a failed TLS handshake in words: which certificate problem, and what to set.
+/// `reason` is the error chain of the failed connection; `None` when it is not about TLS.
+pub(crate) fn explain_tls(reason: &str) -> Option<String> {
+    let r = reason.to_lowercase();
+    let hint = if r.contains("unknownissuer") || r.contains("unknown issuer") {
+        "the server's certificate is signed by an unknown certificate authority (UnknownIssuer): give its CA with VAULT_CACERT=FILE or VAULT_CAPATH=DIR (ca_cert / ca_path in a profile)"
+    } else if r.contains("not valid for name") || r.contains("notvalidforname") {
+        "the server's certificate is not valid for this host name: connect with a name on the certificate, or set VAULT_TLS_SERVER_NAME (tls_server_name in a profile)"
+    } else if r.contains("certificate expired")
+        || (r.contains("expired") && r.contains("certificate"))
+    {
+        "the server's certificate has expired"
+    } else if r.contains("not valid yet") || r.contains("notvalidyet") {
+        "the server's certificate is not valid yet (check this machine's clock)"
+    } else if r.contains("invalid peer certificate")
+        || (r.contains("certificate") && r.contains("invalid"))
+    {
+        "the server's certificate was refused"
+    } else if r.contains("invalidcontenttype") || r.contains("corrupt message") {
+        "the server does not speak TLS here: if it serves plain HTTP, use an http:// address"
+    } else if r.contains("certificaterequired") || r.contains("certificate required") {
+        "the server asks for a client certificate: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (client_cert / client_key in a profile)"
+    } else if r.contains("handshake") || (r.contains("tls") && r.contains("alert")) {
+        "the TLS handshake failed"
+    } else {
+        return None;
+    };
+    Some(format!("TLS: {hint} ({reason})"))
+}
+
+/// The token file of the vault and bao CLIs: `~/.vault-token`.
+pub fn token_file_path() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".vault-token"))
 }
 
 /// Everything needed to connect.
@@ -179,8 +249,7 @@ impl Config {
 }
 
 fn token_file_contents() -> Option<String> {
-    let home = std::env::var_os("HOME")?;
-    std::fs::read_to_string(PathBuf::from(home).join(".vault-token")).ok()
+    std::fs::read_to_string(token_file_path()?).ok()
 }
 
 #[cfg(test)]
@@ -220,6 +289,45 @@ mod tests {
         assert_eq!(c.token.as_ref().map(Token::expose), Some("s.env"));
         let c = cfg(&[], Some("s.file\n"));
         assert_eq!(c.token.as_ref().map(Token::expose), Some("s.file"));
+    }
+
+    #[test]
+    fn tls_problems_are_named() {
+        let unknown = explain_tls("error sending request: client error (Connect): invalid peer certificate: UnknownIssuer").unwrap();
+        assert!(
+            unknown.contains("unknown certificate authority"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("VAULT_CACERT"), "{unknown}");
+        let name = explain_tls("invalid peer certificate: certificate not valid for name \"x\"; certificate is only valid for DnsName(\"localhost\")").unwrap();
+        assert!(name.contains("VAULT_TLS_SERVER_NAME"), "{name}");
+        assert!(
+            explain_tls("received corrupt message of type InvalidContentType")
+                .unwrap()
+                .contains("http://")
+        );
+        assert!(explain_tls("tcp connect error: Connection refused").is_none());
+    }
+
+    #[test]
+    fn a_ca_directory_skips_files_that_are_not_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("README"), "not a certificate").unwrap();
+        let tls = TlsConfig {
+            ca_path: Some(dir.path().to_path_buf()),
+            ..TlsConfig::default()
+        };
+        let err = tls.apply(reqwest::Client::builder()).unwrap_err();
+        assert!(
+            err.to_string().contains("holds no PEM certificate"),
+            "{err}"
+        );
+        let tls = TlsConfig {
+            client_cert: Some(dir.path().join("README")),
+            ..TlsConfig::default()
+        };
+        let err = tls.apply(reqwest::Client::builder()).unwrap_err();
+        assert!(err.to_string().contains("VAULT_CLIENT_KEY"), "{err}");
     }
 
     #[test]

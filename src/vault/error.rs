@@ -6,7 +6,7 @@ use std::fmt;
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     /// 403: the token may not do this here.
-    #[error("permission denied: {req}{}", detail(.messages))]
+    #[error("permission denied: {req}{}", denied_detail(.messages))]
     PermissionDenied {
         /// The request that was refused.
         req: RequestInfo,
@@ -133,11 +133,47 @@ fn unlock_hint(locked: &str) -> String {
 }
 
 fn detail(messages: &[String]) -> String {
-    if messages.is_empty() {
+    let flat = flatten(messages);
+    if flat.is_empty() {
         String::new()
     } else {
-        format!(" ({})", messages.join("; "))
+        format!(" ({})", flat.join("; "))
     }
+}
+
+/// As [`detail`], less a bare "permission denied" that the error already says.
+fn denied_detail(messages: &[String]) -> String {
+    let rest: Vec<String> = flatten(messages)
+        .into_iter()
+        .filter(|m| !m.eq_ignore_ascii_case("permission denied"))
+        .collect();
+    detail(&rest)
+}
+
+/// The server's messages on one line each: Go's multierror text ("1 error occurred:\n\t*
+/// permission denied\n\n") becomes its items.
+fn flatten(messages: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in messages {
+        let m = m.trim();
+        let first = m.lines().next().unwrap_or_default();
+        let is_multi = first.ends_with("occurred:")
+            && first
+                .split_whitespace()
+                .next()
+                .is_some_and(|n| n.parse::<u32>().is_ok());
+        if is_multi {
+            out.extend(
+                m.lines()
+                    .skip(1)
+                    .map(|l| l.trim().trim_start_matches("* ").trim().to_string())
+                    .filter(|l| !l.is_empty()),
+            );
+        } else if !m.is_empty() {
+            out.push(m.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+    out
 }
 
 impl VaultError {
@@ -241,6 +277,28 @@ mod tests {
             VaultError::from_status(400, req(), vec!["bad".into()]),
             VaultError::Status { status: 400, .. }
         ));
+    }
+
+    #[test]
+    fn go_multierror_text_is_one_line() {
+        let e = VaultError::from_status(
+            403,
+            req(),
+            vec!["1 error occurred:\n\t* permission denied\n\n".into()],
+        );
+        assert_eq!(
+            e.to_string(),
+            "permission denied: GET sys/mounts in namespace a/b"
+        );
+        let e = VaultError::from_status(
+            400,
+            req(),
+            vec!["2 errors occurred:\n\t* one\n\t* two\n\n".into()],
+        );
+        assert_eq!(
+            e.to_string(),
+            "server error 400: GET sys/mounts in namespace a/b (one; two)"
+        );
     }
 
     #[test]

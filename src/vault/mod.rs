@@ -4,7 +4,7 @@
 mod config;
 mod error;
 
-pub use config::{Config, TlsConfig, Token};
+pub use config::{token_file_path, Config, TlsConfig, Token, SKIP_VERIFY_WARNING};
 pub use error::{RequestInfo, VaultError};
 
 use std::time::Duration;
@@ -58,9 +58,14 @@ impl Method {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// The address as configured: errors name it, the key store is keyed by it.
     addr: String,
+    /// Where requests go: `addr`, or with `*_TLS_SERVER_NAME` that name as the host
+    /// (pinned to `addr`'s socket addresses), so SNI and verification use the name.
+    base: String,
     token: Option<Token>,
     timeout: Duration,
+    skip_verify: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -76,15 +81,18 @@ impl Client {
     /// Build a client from a configuration.
     pub fn new(config: &Config) -> Result<Client, VaultError> {
         let addr = config.addr.trim_end_matches('/').to_string();
-        let base = reqwest::Url::parse(&addr)
+        let mut base = reqwest::Url::parse(&addr)
             .map_err(|e| VaultError::Config(format!("bad server address {addr:?}: {e}")))?;
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(concat!("vnsh/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .redirect(same_origin_redirects(base));
+            .tcp_nodelay(true);
+        if let Some(name) = config.tls.server_name.as_deref().filter(|n| !n.is_empty()) {
+            builder = pin_server_name(builder, &mut base, name)?;
+        }
+        builder = builder.redirect(same_origin_redirects(base.clone()));
         builder = config.tls.apply(builder)?;
         let http = builder
             .build()
@@ -92,9 +100,16 @@ impl Client {
         Ok(Client {
             http,
             addr,
+            base: base.as_str().trim_end_matches('/').to_string(),
             token: config.token.clone(),
             timeout: config.timeout,
+            skip_verify: config.tls.skips_verify(),
         })
+    }
+
+    /// Whether this client skips the check of the server's certificate (warn about it).
+    pub fn skips_verify(&self) -> bool {
+        self.skip_verify
     }
 
     /// The server address.
@@ -130,7 +145,7 @@ impl Client {
             path: path.to_string(),
             namespace: namespace.to_string(),
         };
-        let url = format!("{}/v1/{}", self.addr, path);
+        let url = format!("{}/v1/{}", self.base, path);
         let http_method = match method {
             Method::Get | Method::List => reqwest::Method::GET,
             Method::Scan => reqwest::Method::from_bytes(b"SCAN")
@@ -184,6 +199,12 @@ impl Client {
         } else {
             match serde_json::from_slice(&bytes) {
                 Ok(v) => Some(v),
+                Err(_) if status.as_u16() == 400 && snippet(&bytes).contains("HTTPS server") => {
+                    return Err(VaultError::Unreachable {
+                        addr: self.addr.clone(),
+                        reason: "TLS: the server speaks TLS here: use an https:// address".into(),
+                    })
+                }
                 Err(_) => {
                     return Err(VaultError::NotJson {
                         status: status.as_u16(),
@@ -238,11 +259,46 @@ impl Client {
                 req: info.clone(),
             };
         }
+        let reason = error_chain(&e);
         VaultError::Unreachable {
             addr: self.addr.clone(),
-            reason: error_chain(&e),
+            reason: config::explain_tls(&reason).unwrap_or(reason),
         }
     }
+}
+
+/// `*_TLS_SERVER_NAME`: reqwest has no SNI override, so the name becomes the URL's host
+/// (SNI, certificate check and Host header use it) and is resolved to the socket
+/// addresses of the configured host. Plain `http://` addresses are left as they are.
+fn pin_server_name(
+    builder: reqwest::ClientBuilder,
+    base: &mut reqwest::Url,
+    name: &str,
+) -> Result<reqwest::ClientBuilder, VaultError> {
+    if base.scheme() != "https" {
+        return Ok(builder);
+    }
+    let port = base.port_or_known_default().unwrap_or(443);
+    let Some(host) = base.host_str() else {
+        return Err(VaultError::Config(format!("no host in the address {base}")));
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<std::net::SocketAddr> = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        Err(_) => {
+            use std::net::ToSocketAddrs;
+            (bare, port)
+                .to_socket_addrs()
+                .map_err(|e| VaultError::Config(format!("cannot resolve {bare}: {e}")))?
+                .collect()
+        }
+    };
+    base.set_host(Some(name)).map_err(|e| {
+        VaultError::Config(format!(
+            "bad TLS server name {name:?} (VAULT_TLS_SERVER_NAME): {e}"
+        ))
+    })?;
+    Ok(builder.resolve_to_addrs(name, &addrs))
 }
 
 /// As the Go client: a 404 whose body still carries data or warnings (a deleted kv-v2
