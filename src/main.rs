@@ -188,7 +188,21 @@ fn generate(what: Generate) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// One malloc arena for the whole process. glibc gives each thread that allocates its
+/// own arena, and what a finished request freed in one is not reused by the next
+/// request on another thread: a session that loaded 10,000 namespaces (tree, then the
+/// completion cache) peaked at 44 MB with the default and 27 MB with one arena. vnsh's
+/// threads rarely allocate at the same time, so the shared lock costs nothing visible.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn main() -> ExitCode {
+    one_malloc_arena();
     let cli = Cli::parse();
     if let Some(what) = cli.generate {
         return generate(what);
