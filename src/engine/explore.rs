@@ -189,19 +189,19 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
         Explore::Describe(ns) => {
             let target = match ns {
                 None => here,
-                Some(p) => nspath::resolve(&here, None, &here, Some(p))?,
+                Some(p) => session.resolve(Some(p))?,
             };
             describe(client, &target).await
         }
         Explore::TreeMounts { path, depth } => {
             let root = match path {
                 None => here,
-                Some(p) => nspath::resolve(&here, None, &here, Some(p))?,
+                Some(p) => session.resolve(Some(p))?,
             };
             tree_mounts(client, &root, *depth, !session.options().no_scan).await
         }
         Explore::Find(pattern) => find(client, &here, pattern, !session.options().no_scan).await,
-        Explore::Cat(path) => cat(client, &here, path).await,
+        Explore::Cat(path) => cat(client, session.route(path), path).await,
     }
 }
 
@@ -839,8 +839,8 @@ async fn mount_of(
         .max_by_key(|(k, _)| k.len()))
 }
 
-async fn cat(client: &Client, here: &NsPath, path: &str) -> Result<Output, EngineError> {
-    let route = nspath::route(here, path);
+/// `route` is where the typed `path` goes from here (never above the token's top).
+async fn cat(client: &Client, route: nspath::Route, path: &str) -> Result<Output, EngineError> {
     let Some((mount, info)) = mount_of(client, &route.namespace, &route.path).await? else {
         return Err(EngineError::Other(format!(
             "cat: {path} is not inside a mount here; `mounts` lists them"
