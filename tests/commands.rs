@@ -1632,3 +1632,40 @@ fn read_only_refuses_changes() {
         json!(["acme/"])
     );
 }
+
+#[test]
+fn ls_follows_a_namespace_prefix_into_a_mount() {
+    let env = common::env();
+    env.bao(&["namespace", "create", "acme"]);
+    env.bao(&["namespace", "create", "-namespace=acme", "pay"]);
+    env.bao(&[
+        "secrets",
+        "enable",
+        "-namespace=acme/pay",
+        "-path=kv",
+        "kv-v2",
+    ]);
+    env.bao(&["kv", "put", "-namespace=acme/pay", "kv/app/db", "user=u"]);
+    // From the root, from acme, and from inside: the same keys, as completion offers them.
+    for (start, path) in [
+        ("", "acme/pay/kv/app/"),
+        ("acme", "pay/kv/app"),
+        ("acme/pay", "kv/app/"),
+    ] {
+        let mut args = vec!["--format", "json", "-c"];
+        let cmd = format!("ls {path}");
+        if !start.is_empty() {
+            args.splice(0..0, ["-n", start]);
+        }
+        args.push(&cmd);
+        let out = env.vnsh(&args);
+        assert_eq!(
+            common::json_lines(&out),
+            vec![serde_json::json!(["db"])],
+            "from {start:?}: {cmd}"
+        );
+    }
+    // A namespace path is still a namespace listing.
+    let out = env.vnsh(&["-c", "ls acme"]);
+    assert!(common::ok(&out).contains("pay/"));
+}

@@ -79,6 +79,26 @@ pub enum EngineError {
     Other(String),
 }
 
+/// A secret a front end is asked for (the full-screen shell's hidden-input dialog). The
+/// answer goes to `reply`; dropping it means cancelled.
+pub struct SecretAsk {
+    /// What is asked, e.g. `Password`.
+    pub label: String,
+    /// Where the secret goes.
+    pub reply: tokio::sync::oneshot::Sender<String>,
+}
+
+impl std::fmt::Debug for SecretAsk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretAsk")
+            .field("label", &self.label)
+            .finish()
+    }
+}
+
+/// How a front end without a terminal to prompt on asks for a secret.
+pub type SecretAsker = Arc<dyn Fn(SecretAsk) + Send + Sync>;
+
 /// The state of one shell: where it is, where it was, and how it talks to the server.
 pub struct Session {
     client: Client,
@@ -100,6 +120,10 @@ pub struct Session {
     adopt: Option<bool>,
     /// What the token's lookup had to say, for the next command's output.
     adopt_notes: Vec<String>,
+    /// Asks the front end for a secret (the TUI), where no terminal prompt can.
+    asker: Option<SecretAsker>,
+    /// Counts [`Session::reconnect`]s: a front end that keeps its own client sees a change.
+    generation: u64,
 }
 
 impl Session {
@@ -119,7 +143,29 @@ impl Session {
             state,
             adopt: None,
             adopt_notes: Vec::new(),
+            asker: None,
+            generation: 0,
         }
+    }
+
+    /// Let `asker` ask for secrets (`login`'s password) the terminal cannot be asked for.
+    pub fn set_secret_asker(&mut self, asker: SecretAsker) {
+        self.asker = Some(asker);
+    }
+
+    /// What asks the front end for a secret, if one was set.
+    pub fn secret_asker(&self) -> Option<&SecretAsker> {
+        self.asker.as_ref()
+    }
+
+    /// A secret not given can be asked (on the terminal, or by the front end).
+    pub fn can_ask_secret(&self) -> bool {
+        self.options.prompt || self.asker.is_some()
+    }
+
+    /// How many times the client, top or home changed ([`Session::reconnect`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Look the token up (its namespace is the top) before the first command that needs
@@ -168,6 +214,7 @@ impl Session {
         self.home = home;
         self.locked = None;
         self.adopt = None;
+        self.generation += 1;
     }
 
     /// Resolve a `cd`-style namespace argument from here, never above the top.
@@ -539,7 +586,24 @@ impl Session {
         {
             let mounts = self.mounts(&self.cwd).await.ok();
             if let Some(found) = mounts.as_ref().and_then(|m| mount_for(m, arg)) {
-                return self.ls_mount(found, arg).await;
+                return self.ls_mount(&self.cwd, found, arg).await;
+            }
+            // `ls acme/payments/secret/` from above: the deepest namespace prefix that has
+            // a mount for the rest (what completion offers).
+            let segs: Vec<&str> = arg.split('/').filter(|s| !s.is_empty()).collect();
+            for i in (1..segs.len()).rev() {
+                let ns = self.cwd.join(&NsPath::from_segments(segs[..i].iter().copied()));
+                let rest = arg
+                    .trim_start_matches('/')
+                    .splitn(i + 1, '/')
+                    .last()
+                    .unwrap_or_default()
+                    .to_string();
+                if let Ok(m) = self.mounts(&ns).await {
+                    if let Some(found) = mount_for(&m, &rest) {
+                        return self.ls_mount(&ns, found, &rest).await;
+                    }
+                }
             }
         }
         let ns = match arg {
@@ -597,6 +661,7 @@ impl Session {
 
     async fn ls_mount(
         &self,
+        ns: &NsPath,
         (mount, info): (String, Value),
         arg: &str,
     ) -> Result<Output, EngineError> {
@@ -616,7 +681,11 @@ impl Session {
         } else {
             format!("{mount}{rest}")
         };
-        let body = match self.send(Method::List, &path, None).await {
+        let body = match self
+            .client
+            .request(Method::List, &ns.header(), &path, None)
+            .await
+        {
             Ok(body) => body,
             // An empty mount or folder lists as nothing, like an empty directory.
             Err(VaultError::NotFound { .. }) => None,
