@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 
 use crate::engine::nspath::NsPath;
 use crate::engine::tree;
-use crate::vault::{Client, Method};
+use crate::vault::{body, Client, Method};
 
 /// A value being fetched (by a fill started in that generation), or fetched.
 #[derive(Debug, Clone)]
@@ -154,7 +154,7 @@ impl Cache {
             )
             .await
         {
-            Ok(body) => keys_of(body.as_ref())
+            Ok(body) => body::keys(body.as_ref())
                 .iter()
                 .filter_map(|k| NsPath::parse(k).ok())
                 .map(|p| self.top.join(&p))
@@ -250,7 +250,7 @@ impl Cache {
                 .client
                 .request(Method::List, &key.0.header(), &key.1, None)
                 .await
-                .map(|b| keys_of(b.as_ref()))
+                .map(|b| body::keys(b.as_ref()))
                 .unwrap_or_default();
             let mut st = me.lock();
             if st.generation == generation {
@@ -331,40 +331,19 @@ impl Cache {
     }
 }
 
-fn keys_of(body: Option<&Value>) -> Vec<String> {
-    body.and_then(|b| b.pointer("/data/keys"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn mounts_of(body: Option<&Value>, prefix: &str) -> Vec<Mount> {
-    let Some(body) = body else {
-        return Vec::new();
-    };
-    let source = body.get("data").filter(|d| d.is_object()).unwrap_or(body);
-    source
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, v)| k.ends_with('/') && v.is_object())
-                .map(|(k, v)| Mount {
-                    path: format!("{prefix}{k}"),
-                    kind: v
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    kv2: v.pointer("/options/version").and_then(Value::as_str) == Some("2"),
-                })
-                .collect()
+    body::mounts(body)
+        .iter()
+        .map(|(k, v)| Mount {
+            path: format!("{prefix}{k}"),
+            kind: v
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            kv2: v.pointer("/options/version").and_then(Value::as_str) == Some("2"),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 #[cfg(test)]

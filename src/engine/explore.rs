@@ -14,7 +14,7 @@ use crate::engine::nspath::{self, NsPath};
 use crate::engine::output::{cell, Output, View};
 use crate::engine::session::{EngineError, Session};
 use crate::engine::tree;
-use crate::vault::{Client, Method, VaultError};
+use crate::vault::{body, Client, Method, VaultError};
 
 /// How many namespaces are read at once by `tree --mounts` and `find`.
 pub const CONCURRENCY: usize = 32;
@@ -176,7 +176,10 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
                     None,
                 )
                 .await?;
-            let policy = data(body).get("policy").cloned().unwrap_or(Value::Null);
+            let policy = body::data(body)
+                .get("policy")
+                .cloned()
+                .unwrap_or(Value::Null);
             Ok(Output {
                 view: View::Text(cell(&policy)),
                 json: Some(json!({ "policy": policy })),
@@ -205,24 +208,6 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
     }
 }
 
-fn data(body: Option<Value>) -> Value {
-    body.and_then(|mut b| b.get_mut("data").map(Value::take))
-        .unwrap_or(Value::Null)
-}
-
-fn keys(body: Option<Value>) -> Vec<String> {
-    data(body)
-        .get("keys")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// LIST that treats "nothing there" (404) as an empty answer.
 async fn list(client: &Client, ns: &NsPath, path: &str) -> Result<Option<Value>, VaultError> {
     match client.request(Method::List, &ns.header(), path, None).await {
@@ -240,15 +225,7 @@ async fn mounts(
     let body = client
         .request(Method::Get, &ns.header(), path, None)
         .await?;
-    let d = data(body);
-    Ok(d.as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, v)| k.ends_with('/') && v.is_object())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(body::mounts(body.as_ref()))
 }
 
 fn version_of(info: &Value) -> String {
@@ -378,7 +355,7 @@ fn mounts_output(m: Map<String, Value>) -> Output {
 }
 
 async fn names(client: &Client, ns: &NsPath, path: &str) -> Result<Output, EngineError> {
-    let names = keys(list(client, ns, path).await?);
+    let names = body::keys(list(client, ns, path).await?.as_ref());
     Ok(Output {
         view: View::Text(names.join("\n")),
         json: Some(Value::from(names)),
@@ -388,7 +365,7 @@ async fn names(client: &Client, ns: &NsPath, path: &str) -> Result<Output, Engin
 
 async fn identities(client: &Client, ns: &NsPath, path: &str) -> Result<Output, EngineError> {
     let body = list(client, ns, path).await?;
-    let d = data(body);
+    let d = body::data(body);
     let info = d.get("key_info").and_then(Value::as_object);
     let ids: Vec<String> = d
         .get("keys")
@@ -422,7 +399,7 @@ async fn identities(client: &Client, ns: &NsPath, path: &str) -> Result<Output, 
 }
 
 async fn tokens(client: &Client, ns: &NsPath, detailed: bool) -> Result<Output, EngineError> {
-    let accessors = keys(list(client, ns, "auth/token/accessors").await?);
+    let accessors = body::keys(list(client, ns, "auth/token/accessors").await?.as_ref());
     if !detailed {
         return Ok(Output {
             view: View::Text(accessors.join("\n")),
@@ -446,7 +423,7 @@ async fn tokens(client: &Client, ns: &NsPath, detailed: bool) -> Result<Output, 
                     Some(&body),
                 )
                 .await;
-            (i, a, r.map(data))
+            (i, a, r.map(body::data))
         });
     }
     let mut found = Vec::new();
@@ -529,7 +506,7 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
                     None,
                 )
                 .await
-                .map(data),
+                .map(body::data),
             _ => Ok(json!({ "path": "", "locked": false, "custom_metadata": {} })),
         }
     };
@@ -637,7 +614,7 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
         ("Groups", "groups", groups),
     ] {
         let (j, v) = section(r, |b| {
-            let d = data(b);
+            let d = body::data(b);
             let k: Vec<String> = d
                 .get("keys")
                 .and_then(Value::as_array)
@@ -685,10 +662,10 @@ fn is_builtin(mount: &str) -> bool {
 }
 
 /// For each namespace, its mounts (secrets and auth), read concurrently and bounded.
-async fn mounts_of_all(
-    client: &Client,
-    namespaces: Vec<NsPath>,
-) -> Vec<(NsPath, Result<Vec<String>, String>)> {
+/// A namespace and its mount paths (`auth/…` for auth methods), or why they could not be read.
+type NsMounts = (NsPath, Result<Vec<String>, String>);
+
+async fn mounts_of_all(client: &Client, namespaces: Vec<NsPath>) -> Vec<NsMounts> {
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = JoinSet::new();
     for (i, ns) in namespaces.into_iter().enumerate() {
@@ -721,12 +698,14 @@ async fn mounts_of_all(
     out.into_iter().map(|(_, ns, r)| (ns, r)).collect()
 }
 
-async fn tree_mounts(
+/// The tree below `root` and the mounts of `root` and of every namespace in it that is
+/// not locked (a locked one refuses every request).
+async fn walk_with_mounts(
     client: &Client,
     root: &NsPath,
     depth: Option<usize>,
     use_scan: bool,
-) -> Result<Output, EngineError> {
+) -> Result<(tree::Walk, Vec<NsMounts>), EngineError> {
     let walk = tree::walk(client, root, depth, use_scan).await?;
     let mut all = vec![root.clone()];
     all.extend(
@@ -736,6 +715,16 @@ async fn tree_mounts(
             .map(|e| root.join(&e.path)),
     );
     let found = mounts_of_all(client, all).await;
+    Ok((walk, found))
+}
+
+async fn tree_mounts(
+    client: &Client,
+    root: &NsPath,
+    depth: Option<usize>,
+    use_scan: bool,
+) -> Result<Output, EngineError> {
+    let (walk, found) = walk_with_mounts(client, root, depth, use_scan).await?;
     let by_ns: std::collections::HashMap<NsPath, &Result<Vec<String>, String>> = found
         .iter()
         .map(|(ns, r)| (ns.strip_prefix(root).unwrap_or_default(), r))
@@ -782,15 +771,7 @@ async fn find(
     pattern: &str,
     use_scan: bool,
 ) -> Result<Output, EngineError> {
-    let walk = tree::walk(client, here, None, use_scan).await?;
-    let mut all = vec![here.clone()];
-    all.extend(
-        walk.entries
-            .iter()
-            .filter(|e| !e.locked)
-            .map(|e| here.join(&e.path)),
-    );
-    let found = mounts_of_all(client, all).await;
+    let (walk, found) = walk_with_mounts(client, here, None, use_scan).await?;
     let mut candidates: Vec<String> = walk.entries.iter().map(|e| e.path.header()).collect();
     for (ns, r) in &found {
         if let Ok(paths) = r {
@@ -825,7 +806,7 @@ async fn mount_of(
         .request(Method::Get, &ns.header(), &probe, None)
         .await
     {
-        let d = data(body);
+        let d = body::data(body);
         if let Some(mount) = d.get("path").and_then(Value::as_str) {
             if !mount.is_empty() {
                 return Ok(Some((mount.to_string(), d.clone())));

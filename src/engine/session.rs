@@ -13,7 +13,7 @@ use crate::engine::output::{cell, Output, View};
 use crate::engine::store::{ActionLog, KeyStore, StateDir, StoreError};
 use crate::engine::tree;
 use crate::engine::words::{self, KvError, WordsError};
-use crate::vault::{Client, Method, VaultError};
+use crate::vault::{body, Client, Method, VaultError};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -411,7 +411,7 @@ impl Session {
                         None,
                     )
                     .await?;
-                Ok(namespace_output(data_of(body)))
+                Ok(namespace_output(body::data(body)))
             }
             Command::NsCreate { name, args } => {
                 let name = nspath::validate_name(name)?;
@@ -424,7 +424,7 @@ impl Session {
                         Some(&body),
                     )
                     .await?;
-                Ok(namespace_output(data_of(resp)))
+                Ok(namespace_output(body::data(resp)))
             }
             Command::NsPatch { name, args } => {
                 let name = NsPath::parse(name)?;
@@ -437,7 +437,7 @@ impl Session {
                         Some(&body),
                     )
                     .await?;
-                Ok(namespace_output(data_of(resp)))
+                Ok(namespace_output(body::data(resp)))
             }
             Command::NsDelete(name) => {
                 let name = nspath::validate_name(name)?;
@@ -524,7 +524,7 @@ impl Session {
                 .await
             {
                 Ok(body) => {
-                    let locked = data_of(body)
+                    let locked = body::data(body)
                         .get("locked")
                         .and_then(Value::as_bool)
                         .unwrap_or(false);
@@ -592,7 +592,9 @@ impl Session {
             // a mount for the rest (what completion offers).
             let segs: Vec<&str> = arg.split('/').filter(|s| !s.is_empty()).collect();
             for i in (1..segs.len()).rev() {
-                let ns = self.cwd.join(&NsPath::from_segments(segs[..i].iter().copied()));
+                let ns = self
+                    .cwd
+                    .join(&NsPath::from_segments(segs[..i].iter().copied()));
                 let rest = arg
                     .trim_start_matches('/')
                     .splitn(i + 1, '/')
@@ -691,7 +693,7 @@ impl Session {
             Err(VaultError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         };
-        let keys = data_of(body).get("keys").cloned().unwrap_or(json!([]));
+        let keys = body::data(body).get("keys").cloned().unwrap_or(json!([]));
         let text = keys
             .as_array()
             .map(|a| a.iter().map(cell).collect::<Vec<_>>().join("\n"))
@@ -708,7 +710,7 @@ impl Session {
             .client
             .request(Method::Get, &ns.header(), "sys/mounts", None)
             .await?;
-        Ok(mount_map(body))
+        Ok(body::mounts(body.as_ref()))
     }
 
     async fn auth_mounts(&self, ns: &NsPath) -> Result<Map<String, Value>, VaultError> {
@@ -716,7 +718,7 @@ impl Session {
             .client
             .request(Method::Get, &ns.header(), "sys/auth", None)
             .await?;
-        Ok(mount_map(body))
+        Ok(body::mounts(body.as_ref()))
     }
 
     async fn tree(&self, path: Option<&str>, depth: Option<usize>) -> Result<Output, EngineError> {
@@ -787,7 +789,7 @@ impl Session {
         let target_header = target.header();
         let task = tokio::spawn(async move {
             let body = client.request(Method::Post, &ns, &path, None).await?;
-            let key = data_of(body.clone())
+            let key = body::data(body.clone())
                 .get("unlock_key")
                 .and_then(Value::as_str)
                 .map(str::to_string);
@@ -937,7 +939,7 @@ impl Session {
             .map_err(|e| self.refused_above_top(&route, e))?;
         let mut out = match op {
             ApiOp::List => {
-                let keys = data_of(resp).get("keys").cloned().unwrap_or(json!([]));
+                let keys = body::data(resp).get("keys").cloned().unwrap_or(json!([]));
                 let text = keys
                     .as_array()
                     .map(|a| a.iter().map(cell).collect::<Vec<_>>().join("\n"))
@@ -1047,12 +1049,6 @@ fn help(topic: Option<&str>) -> Result<Output, EngineError> {
                 EngineError::Other(format!("help: no command `{t}`; `help` lists them"))
             }),
     }
-}
-
-/// The `data` of a response (Null when absent).
-fn data_of(body: Option<Value>) -> Value {
-    body.and_then(|mut b| b.get_mut("data").map(Value::take))
-        .unwrap_or(Value::Null)
 }
 
 /// As the Go client's `ParseSecret`: a body with none of a Secret's fields (`sys/health`,
@@ -1231,21 +1227,6 @@ fn warnings_output(body: Option<&Value>, verb: &str) -> Output {
         },
         notes,
     }
-}
-
-fn mount_map(body: Option<Value>) -> Map<String, Value> {
-    let body = body.unwrap_or(Value::Null);
-    // Newer servers nest mounts under `data`; older ones also repeat them at the top.
-    let source = body.get("data").filter(|d| d.is_object()).unwrap_or(&body);
-    source
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, v)| k.ends_with('/') && v.is_object())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn mount_kind(info: &Value) -> String {

@@ -1,6 +1,7 @@
 //! The thin async Vault client: one kept-alive connection pool, the namespace header,
 //! typed errors. It knows nothing of commands or front ends.
 
+pub mod body;
 mod config;
 mod error;
 
