@@ -390,3 +390,64 @@ fn tui_a_hanging_server_freezes_nothing() {
         "a cancelled command makes the status 1, as in line mode:\n{screen}"
     );
 }
+
+/// `login userpass` without `password=` asks it in a hidden-input dialog; after the login
+/// the status bar shows the new user and the tree starts at the token's namespace.
+#[test]
+fn tui_login_asks_the_password_unseen() {
+    let env = common::env();
+    env.bao(&["namespace", "create", "t1"]);
+    env.bao(&["namespace", "create", "-namespace=t1", "child"]);
+    env.bao(&["namespace", "create", "globex"]);
+    let policy = env.dir.path().join("list.hcl");
+    std::fs::write(
+        &policy,
+        "path \"sys/namespaces*\" { capabilities = [\"read\", \"list\"] }\n",
+    )
+    .expect("policy");
+    env.bao(&[
+        "policy",
+        "write",
+        "-namespace=t1",
+        "lister",
+        policy.to_str().expect("path"),
+    ]);
+    env.bao(&["auth", "enable", "-namespace=t1", "userpass"]);
+    env.bao(&[
+        "write",
+        "-namespace=t1",
+        "auth/userpass/users/bob",
+        "password=correct horse",
+        "policies=lister",
+    ]);
+    let tmux = start_vnsh(&env);
+    tmux.wait_for("the tree and the prompt", |s| {
+        s.contains("globex/") && s.contains("/>")
+    });
+    tmux.type_text("cd t1");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the prompt in t1", |s| s.contains("t1>"));
+    tmux.type_text("login userpass username=bob");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the password dialog", |s| {
+        s.contains("Password (will be hidden)")
+    });
+    tmux.type_text("correct horse");
+    let screen = tmux.wait_for("the masked password", |s| s.contains("•••••••••••••_"));
+    assert!(!screen.contains("correct horse"), "{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the new user in the status bar", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("token: t1-auth-userpass-bob @ t1"))
+            && s.contains("Logged in as t1-auth-userpass-bob")
+    });
+    assert!(!screen.contains("correct horse"), "{screen}");
+    tmux.wait_for("the tree from t1 down, nothing above it", |s| {
+        s.contains("child/") && !s.contains("globex/")
+    });
+    tmux.keys(&["C-d"]);
+    tmux.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
+    let history = std::fs::read_to_string(env.vnsh_state().join("history")).unwrap_or_default();
+    assert!(!history.contains("correct horse"), "{history}");
+}

@@ -534,3 +534,99 @@ fn narrow_tab_reaches_the_tree() {
         "{screen}"
     );
 }
+
+/// `login userpass username=bob` asks the password in a hidden-input dialog: only a mark
+/// per character is drawn; Enter sends what was typed, Esc cancels.
+#[test]
+fn secret_dialog_is_masked() {
+    use vnsh::tui::app::{AppEvent, SecretInput};
+    use vnsh::tui::engine::EngineEvent;
+    let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let mut app = app_at("acme");
+    let (reply, mut answer) = oneshot::channel();
+    app.on_event(AppEvent::Engine(EngineEvent::Secret {
+        label: "Password (will be hidden): ".into(),
+        reply,
+    }));
+    for c in "hunter2x".chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+    app.on_key(key(KeyCode::Backspace));
+    let screen = render_text(&mut app, 100, 30);
+    assert!(!screen.contains("hunter2"), "{screen}");
+    assert!(screen.contains("•••••••_"), "{screen}");
+    assert!(
+        !format!("{:?}", app.dialog).contains("hunter2"),
+        "Debug never shows it"
+    );
+    assert_snapshot!(screen);
+    // A paste goes into the secret, not the command line.
+    app.on_paste("!\nsecond line");
+    app.on_key(key(KeyCode::Enter));
+    assert!(app.dialog.is_none());
+    assert_eq!(answer.try_recv().as_deref(), Ok("hunter2!"));
+    assert!(app.input.is_empty());
+
+    // Esc cancels: the reply is dropped, nothing is sent.
+    let (reply, mut answer) = oneshot::channel();
+    app.on_event(AppEvent::Engine(EngineEvent::Secret {
+        label: "Password (will be hidden): ".into(),
+        reply,
+    }));
+    app.on_key(key(KeyCode::Char('x')));
+    app.on_key(key(KeyCode::Esc));
+    assert!(app.dialog.is_none());
+    assert!(answer.try_recv().is_err());
+
+    // ASCII terminals get `*`.
+    let mut app = app_at("/");
+    app.theme = Theme::new(false, true);
+    app.dialog = Some(Dialog::Secret {
+        label: "Password (will be hidden): ".into(),
+        value: SecretInput::new("abc"),
+        reply: None,
+    });
+    let screen = render_text(&mut app, 80, 24);
+    assert!(
+        screen.contains("***_") && !screen.contains("abc"),
+        "{screen}"
+    );
+}
+
+/// After a `login` the engine sends the new client and top: the status bar asks who the
+/// token is again and shows the new user; the tree starts at the token's namespace.
+#[test]
+fn a_new_token_updates_the_status_bar_and_the_tree() {
+    use vnsh::tui::app::{AppEvent, Effect};
+    use vnsh::tui::engine::EngineEvent;
+    use vnsh::vault::{Client, Config};
+    let mut app = app_at("acme/payments");
+    let config = Config::from_lookup(|k| (k == "VAULT_ADDR").then(|| SERVER.to_string()), || None);
+    let client = Client::new(&config).expect("client");
+    let fx = app.on_event(AppEvent::Engine(EngineEvent::Reconnected {
+        client,
+        top: ns("acme"),
+        home: ns("acme"),
+    }));
+    assert_eq!(app.tree.top, ns("acme"));
+    assert_eq!(app.home, ns("acme"));
+    assert!(
+        fx.contains(&Effect::LoadChildren(ns("acme"))),
+        "the new top is listed: {fx:?}"
+    );
+    assert!(
+        app.status.token.is_none(),
+        "who the token is is asked again"
+    );
+    app.on_event(AppEvent::Token(Ok(TokenInfo {
+        display_name: "userpass-bob".into(),
+        namespace: "acme/".into(),
+    })));
+    let screen = render_text(&mut app, 100, 30);
+    let bar = screen.lines().next().unwrap_or_default();
+    assert!(bar.contains("token: userpass-bob @ acme/"), "{screen}");
+    assert!(
+        !screen.contains("globex"),
+        "nothing above the token's namespace in the tree:\n{screen}"
+    );
+}

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::engine::command::{CommandInfo, UsageError};
 use crate::engine::nspath::NsPath;
 use crate::engine::output::{cell, Output, View};
-use crate::engine::session::{EngineError, Session};
+use crate::engine::session::{EngineError, SecretAsk, Session};
 use crate::vault::{self, Client, Method, Token, VaultError};
 
 /// A command about who the session is.
@@ -258,8 +258,22 @@ fn take_str(kv: &mut Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-/// Ask for a secret on the terminal without echo, or say how to give it instead.
-fn ask(session: &Session, label: &str, key: &str) -> Result<String, EngineError> {
+/// Ask for a secret on the terminal without echo (or in the front end's hidden-input
+/// dialog), or say how to give it instead.
+async fn ask(session: &Session, label: &str, key: &str) -> Result<String, EngineError> {
+    let cancelled = || EngineError::Other(format!("login: cancelled (no {key} typed)"));
+    if let Some(asker) = session.secret_asker() {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        asker(SecretAsk {
+            label: label.to_string(),
+            reply,
+        });
+        return answer
+            .await
+            .ok()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(cancelled);
+    }
     if !session.options().prompt {
         return Err(EngineError::Other(format!(
             "login: no {key} given, and there is no terminal to ask it on (a script, -c without a terminal, or the full-screen shell): give {key}=@FILE"
@@ -273,9 +287,7 @@ fn ask(session: &Session, label: &str, key: &str) -> Result<String, EngineError>
     }
     .map_err(|e| EngineError::Other(format!("login: cannot read the {key}: {e}")))?;
     if answer.is_empty() {
-        return Err(EngineError::Other(format!(
-            "login: cancelled (no {key} typed)"
-        )));
+        return Err(cancelled());
     }
     Ok(answer)
 }
@@ -338,7 +350,7 @@ async fn login(session: &mut Session, l: &Login) -> Result<Output, EngineError> 
         "token" => {
             let t = match take_str(&mut kv, "token") {
                 Some(t) => t,
-                None => ask(session, "Token (will be hidden): ", "token")?,
+                None => ask(session, "Token (will be hidden): ", "token").await?,
             };
             Token::new(t)
         }
@@ -349,7 +361,7 @@ async fn login(session: &mut Session, l: &Login) -> Result<Output, EngineError> 
                 ))
             })?;
             if !kv.contains_key("password") {
-                let p = ask(session, "Password (will be hidden): ", "password")?;
+                let p = ask(session, "Password (will be hidden): ", "password").await?;
                 kv.insert("password".into(), Value::String(p));
             }
             let body = post(format!("auth/{mount}/login/{user}"), kv).await?;
@@ -363,8 +375,8 @@ async fn login(session: &mut Session, l: &Login) -> Result<Output, EngineError> 
             }
             // A role may not need a secret id (bind_secret_id=false): ask only when one
             // can be typed; the server says when it is missing.
-            if !kv.contains_key("secret_id") && session.options().prompt {
-                let s = ask(session, "Secret ID (will be hidden): ", "secret_id")?;
+            if !kv.contains_key("secret_id") && session.can_ask_secret() {
+                let s = ask(session, "Secret ID (will be hidden): ", "secret_id").await?;
                 kv.insert("secret_id".into(), Value::String(s));
             }
             let body = post(format!("auth/{mount}/login"), kv).await?;

@@ -17,4 +17,4 @@ pub mod words;
 
 pub use command::Command;
 pub use output::{Output, View};
-pub use session::{EngineError, Format, Options, Session};
+pub use session::{EngineError, Format, Options, SecretAsk, SecretAsker, Session};

@@ -100,9 +100,56 @@ pub struct Popup {
     pub pending: bool,
 }
 
+/// What is typed in the hidden-input dialog: never shown, never in `Debug`.
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct SecretInput(String);
+
+impl SecretInput {
+    /// Text typed so far (tests build a dialog with it).
+    pub fn new(text: &str) -> SecretInput {
+        SecretInput(text.to_string())
+    }
+
+    /// How many characters were typed (what the mask shows).
+    pub fn chars(&self) -> usize {
+        self.0.chars().count()
+    }
+
+    fn push_str(&mut self, text: &str) {
+        self.0.push_str(text);
+    }
+
+    fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn take(&mut self) -> String {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretInput({} chars)", self.chars())
+    }
+}
+
 /// A window over everything else.
 #[derive(Debug)]
 pub enum Dialog {
+    /// A command asks for a secret (`login`'s password), typed unseen.
+    Secret {
+        /// What is asked.
+        label: String,
+        /// What is typed so far (shown masked).
+        value: SecretInput,
+        /// Where the secret goes (dropping it cancels).
+        reply: Option<oneshot::Sender<String>>,
+    },
     /// A destructive command asks first.
     Confirm {
         /// The question.
@@ -344,6 +391,11 @@ impl App {
     /// Text pasted into the terminal (bracketed paste).
     pub fn on_paste(&mut self, text: &str) -> Vec<Effect> {
         let mut fx = Vec::new();
+        if let Some(Dialog::Secret { value, .. }) = self.dialog.as_mut() {
+            // A password manager pastes: the first line is the secret.
+            value.push_str(text.lines().next().unwrap_or_default());
+            return fx;
+        }
         if self.dialog.is_some() {
             return fx;
         }
@@ -788,6 +840,42 @@ impl App {
             .action(&[Scope::Dialog, Scope::Global, Scope::Pane], &key);
         let plain_q = key.code == KeyCode::Char('q') || key.code == KeyCode::Char('?');
         match self.dialog.take() {
+            Some(Dialog::Secret {
+                label,
+                mut value,
+                reply,
+            }) => {
+                let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+                match (key.code, action) {
+                    (KeyCode::Esc, _) | (_, Some(Action::Cancel)) => {
+                        self.message = Some(Message::Info("cancelled".into()));
+                    }
+                    (KeyCode::Enter, _) => {
+                        if let Some(reply) = reply {
+                            let _ = reply.send(value.take());
+                        }
+                    }
+                    (code, _) => {
+                        match code {
+                            KeyCode::Backspace => value.pop(),
+                            KeyCode::Char('u') if ctrl => value.clear(),
+                            KeyCode::Char(c)
+                                if !key
+                                    .modifiers
+                                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+                            {
+                                value.push_str(c.encode_utf8(&mut [0; 4]))
+                            }
+                            _ => {}
+                        }
+                        self.dialog = Some(Dialog::Secret {
+                            label,
+                            value,
+                            reply,
+                        });
+                    }
+                }
+            }
             Some(Dialog::Confirm { question, reply }) => {
                 let answer = match action {
                     Some(Action::Yes) => Some(true),
@@ -1006,6 +1094,31 @@ impl App {
                     r.label = command;
                 }
             }
+            EngineEvent::Secret { label, reply } => {
+                self.popup = None;
+                self.dialog = Some(Dialog::Secret {
+                    label,
+                    value: SecretInput::default(),
+                    reply: Some(reply),
+                });
+            }
+            EngineEvent::Reconnected { top, home, .. } => {
+                // Another token (or the first look at it): who it is is asked again, and
+                // the tree starts at its namespace (nothing above it is reachable).
+                self.home = home;
+                self.status.token = None;
+                if top == self.tree.top {
+                    self.reload_tree(fx);
+                } else {
+                    self.tree = TreePane::new(top.clone());
+                    self.tree.mark_loading(&top);
+                    fx.push(Effect::LoadChildren(top));
+                    let cwd = self.status.cwd.clone();
+                    fx.extend(self.tree.reveal(&cwd).into_iter().map(Effect::LoadChildren));
+                }
+                let th = self.tree_height();
+                self.tree.scroll_into_view(th);
+            }
             EngineEvent::Confirm {
                 question, reply, ..
             } => {
@@ -1060,7 +1173,10 @@ impl App {
                     );
                     self.responses.push(entry, rh);
                 }
-                if matches!(self.dialog, Some(Dialog::Confirm { .. })) {
+                if matches!(
+                    self.dialog,
+                    Some(Dialog::Confirm { .. } | Dialog::Secret { .. })
+                ) {
                     self.dialog = None;
                 }
                 self.message = Some(Message::Info("cancelled".into()));

@@ -3,11 +3,14 @@
 //! and sends back what happened as [`EngineEvent`]s. A cancel (Ctrl-C) drops the command
 //! in flight, never the session.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::nspath::NsPath;
-use crate::engine::{complete, words, Command, EngineError, Output, Session};
+use crate::engine::{complete, words, Command, EngineError, Output, SecretAsk, Session};
+use crate::vault::Client;
 
 /// What the UI asks of the engine task.
 #[derive(Debug)]
@@ -48,6 +51,24 @@ pub enum EngineEvent {
         question: String,
         /// Where the answer goes (dropping it means no).
         reply: oneshot::Sender<bool>,
+    },
+    /// A command needs a secret (`login`'s password): the UI asks it, unseen. The secret
+    /// goes to `reply` and nowhere else; dropping `reply` cancels the command's login.
+    Secret {
+        /// What is asked (`Password (will be hidden): `).
+        label: String,
+        /// Where the secret goes.
+        reply: oneshot::Sender<String>,
+    },
+    /// The session has another client, top or home (the token was looked up, `login`):
+    /// the UI's own requests (tree, status, health) use this client from now on.
+    Reconnected {
+        /// The session's client (its token).
+        client: Client,
+        /// The token's namespace: the tree's top.
+        top: NsPath,
+        /// Home.
+        home: NsPath,
     },
     /// A command finished (or was declined, or did not parse).
     Finished {
@@ -93,7 +114,7 @@ pub struct EngineHandle {
 
 /// Start the engine task on `session`; its events go to `events` (mapped with `wrap`).
 pub fn spawn<E, F>(
-    session: Session,
+    mut session: Session,
     events: mpsc::UnboundedSender<E>,
     wrap: F,
 ) -> (EngineHandle, tokio::task::JoinHandle<()>)
@@ -103,10 +124,18 @@ where
 {
     let (req_tx, req_rx) = mpsc::unbounded_channel();
     let (cancel_tx, cancel_rx) = mpsc::unbounded_channel();
-    let sink = Sink {
-        tx: events,
-        wrap: Box::new(wrap),
-    };
+    let wrap: Wrap<E> = Arc::new(wrap);
+    {
+        // A secret the session needs is asked in a dialog: the keyboard is the UI's.
+        let (tx, wrap) = (events.clone(), wrap.clone());
+        session.set_secret_asker(Arc::new(move |ask: SecretAsk| {
+            let _ = tx.send(wrap(EngineEvent::Secret {
+                label: ask.label,
+                reply: ask.reply,
+            }));
+        }));
+    }
+    let sink = Sink { tx: events, wrap };
     let task = tokio::spawn(engine_loop(session, req_rx, cancel_rx, sink));
     (
         EngineHandle {
@@ -117,7 +146,7 @@ where
     )
 }
 
-type Wrap<E> = Box<dyn Fn(EngineEvent) -> E + Send + Sync>;
+type Wrap<E> = Arc<dyn Fn(EngineEvent) -> E + Send + Sync>;
 
 struct Sink<E> {
     tx: mpsc::UnboundedSender<E>,
@@ -128,6 +157,19 @@ impl<E> Sink<E> {
     fn send(&self, ev: EngineEvent) {
         // The UI is gone only when the app is quitting: nothing to tell then.
         let _ = self.tx.send((self.wrap)(ev));
+    }
+
+    /// Where the session is; first its client and top when they changed since `seen`.
+    fn prompt_since(&self, session: &Session, seen: &mut u64) {
+        if session.generation() != *seen {
+            *seen = session.generation();
+            self.send(EngineEvent::Reconnected {
+                client: session.client().clone(),
+                top: session.top().clone(),
+                home: session.home().clone(),
+            });
+        }
+        self.prompt(session);
     }
 
     fn prompt(&self, session: &Session) {
@@ -146,6 +188,7 @@ async fn engine_loop<E>(
     sink: Sink<E>,
 ) {
     session.warm_cache();
+    let mut seen = session.generation();
     sink.prompt(&session);
     // The first look at the namespace (its lock state). A slow server must not hold the
     // first command hostage: a Ctrl-C meanwhile ends the look and cancels that command.
@@ -158,7 +201,7 @@ async fn engine_loop<E>(
         }
         Some(id) = cancels.recv() => cancelled_early.push(id),
     }
-    sink.prompt(&session);
+    sink.prompt_since(&session, &mut seen);
     while let Some(Request::Run { id, line }) = requests.recv().await {
         if cancelled_early.contains(&id) {
             sink.send(EngineEvent::Cancelled { id });
@@ -180,7 +223,7 @@ async fn engine_loop<E>(
                 (false, true)
             }
         };
-        sink.prompt(&session);
+        sink.prompt_since(&session, &mut seen);
         sink.send(EngineEvent::Done { id, exit, failed });
     }
 }

@@ -287,6 +287,17 @@ impl Runner {
         }
     }
 
+    /// The session has another client (a `login`, the token's first lookup): the tree,
+    /// the status bar and health use it from now on.
+    fn reconnected(&mut self, client: &Client, home: &NsPath) {
+        self.client = client.clone();
+        let (client, home, tx) = (client.clone(), home.clone(), self.events.clone());
+        tokio::spawn(async move {
+            let _ = tx.send(AppEvent::Token(fetch_token(client, home).await));
+        });
+        self.refresh_health();
+    }
+
     fn refresh_health(&self) {
         let client = self.client.clone();
         let tx = self.events.clone();
@@ -402,7 +413,12 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
                     break;
                 }
             },
-            Some(ev) = rx.recv() => app.on_event(ev),
+            Some(ev) = rx.recv() => {
+                if let AppEvent::Engine(engine::EngineEvent::Reconnected { client, home, .. }) = &ev {
+                    runner.reconnected(client, home);
+                }
+                app.on_event(ev)
+            }
             _ = spinner.tick(), if app.busy() => {
                 app.on_tick();
                 Vec::new()

@@ -94,6 +94,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     match &app.dialog {
         Some(Dialog::Confirm { question, .. }) => draw_confirm(frame, app, question),
+        Some(Dialog::Secret { label, value, .. }) => draw_secret(frame, app, label, value.chars()),
         Some(Dialog::UnlockKey {
             text,
             key,
@@ -642,6 +643,40 @@ fn draw_confirm(frame: &mut Frame, app: &App, question: &str) {
         Span::raw(" no (the default)"),
     ]));
     dialog_frame(frame, app, "Confirm", lines, w);
+}
+
+/// The hidden-input dialog: only a mark per character typed is shown.
+fn draw_secret(frame: &mut Frame, app: &App, label: &str, typed: usize) {
+    let t = &app.theme;
+    let w = dialog_width(app, 62);
+    let inner = usize::from(w.saturating_sub(4));
+    let title = label
+        .split(" (")
+        .next()
+        .unwrap_or(label)
+        .trim_end_matches([':', ' ']);
+    let mark = if t.ascii { "*" } else { "\u{2022}" };
+    let shown = mark.repeat(typed.min(inner.saturating_sub(2)));
+    let lines = vec![
+        Line::from(Span::styled(
+            format!(" {label}"),
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled(shown, t.key()),
+            Span::styled("_", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+        ]),
+        Line::default(),
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled("[Enter]", t.key()),
+            Span::raw(" send    "),
+            Span::styled("[Esc]", t.key()),
+            Span::raw(" cancel"),
+        ]),
+    ];
+    dialog_frame(frame, app, title, lines, w);
 }
 
 fn draw_unlock_key(
