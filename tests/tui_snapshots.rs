@@ -7,9 +7,10 @@ use insta::assert_snapshot;
 use serde_json::json;
 use tokio::sync::oneshot;
 
+use vnsh::engine::explore::{Listed, Summary, Unreadable};
 use vnsh::engine::nspath::NsPath;
 use vnsh::engine::{Output, View};
-use vnsh::tui::app::{App, Dialog, Focus, Health, Message, Popup, TokenInfo};
+use vnsh::tui::app::{App, AppEvent, Dialog, Effect, Focus, Health, Message, Popup, TokenInfo};
 use vnsh::tui::keymap::Keymap;
 use vnsh::tui::render_text;
 use vnsh::tui::responses::Entry;
@@ -367,6 +368,95 @@ fn keys_history_and_help() {
     assert_eq!(app.tree.selected, ns("acme"));
     app.on_key(key(KeyCode::Char('x')));
     assert_eq!((app.focus, app.input.text()), (Focus::Input, "x"));
+}
+
+/// What a tenant admin may read of acme/payments: not its auth methods nor its entities.
+fn payments_summary() -> Summary {
+    let listed = |keys: &[&str]| Listed {
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+        names: keys.iter().map(|k| k.to_string()).collect(),
+    };
+    let denied = || Unreadable {
+        reason: "permission denied".into(),
+        error: "permission denied (403)".into(),
+    };
+    let object = |v: serde_json::Value| v.as_object().cloned().expect("an object");
+    Summary {
+        path: ns("acme/payments"),
+        namespace: Ok(json!({
+            "path": "acme/payments/",
+            "locked": false,
+            "custom_metadata": {"owner": "payments-team", "tier": "gold"}
+        })),
+        children: Ok(object(json!({"prod/": {}, "staging/": {}}))),
+        mounts: Ok(object(json!({
+            "cubbyhole/": {"type": "cubbyhole"},
+            "identity/": {"type": "identity"},
+            "sys/": {"type": "system"},
+            "kv/": {"type": "kv", "options": {"version": "2"}},
+            "legacy/": {"type": "kv", "options": {"version": "1"}},
+            "pki/": {"type": "pki"},
+        }))),
+        auth: Err(denied()),
+        policies: Ok(listed(&["default", "payments-admin"])),
+        entities: Err(denied()),
+        groups: Ok(listed(&["g1"])),
+    }
+}
+
+/// The tree cursor on a namespace, its summary read: beside the tree on a wide screen.
+#[test]
+fn summary_beside_the_tree() {
+    let mut app = app_at("acme/payments");
+    let _ = app.load_summary(ns("acme/payments"));
+    let _ = app.on_event(AppEvent::Summary {
+        ns: ns("acme/payments"),
+        generation: app.summary_generation,
+        result: Ok(Box::new(payments_summary())),
+    });
+    assert_snapshot!(render_text(&mut app, 140, 24));
+}
+
+/// The same at 100 columns: below the tree.
+#[test]
+fn summary_below_the_tree() {
+    let mut app = app_at("acme/payments");
+    let _ = app.load_summary(ns("acme/payments"));
+    let _ = app.on_event(AppEvent::Summary {
+        ns: ns("acme/payments"),
+        generation: app.summary_generation,
+        result: Ok(Box::new(payments_summary())),
+    });
+    assert_snapshot!(render_text(&mut app, 100, 30));
+}
+
+/// The summary pane asks for the namespace under the cursor once, drops what it knows
+/// after a change to the server, and ignores answers asked before that.
+#[test]
+fn summary_is_cached_and_dropped() {
+    let mut app = app_at("acme/payments");
+    app.on_resize(140, 30);
+    assert_eq!(app.summary_wanted(), Some(ns("acme/payments")));
+    let fx = app.load_summary(ns("acme/payments"));
+    assert!(matches!(
+        &fx[..],
+        [Effect::LoadSummary { generation: 0, .. }]
+    ));
+    assert_eq!(app.summary_wanted(), None, "being read");
+    assert!(app.load_summary(ns("acme/payments")).is_empty());
+    // `r` in the tree lists it again and forgets the summaries; a late answer is dropped.
+    app.focus = Focus::Tree;
+    let _ = app.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE));
+    assert_eq!(app.summary_wanted(), Some(ns("acme/payments")));
+    let _ = app.on_event(AppEvent::Summary {
+        ns: ns("acme/payments"),
+        generation: 0,
+        result: Ok(Box::new(payments_summary())),
+    });
+    assert!(app.summaries.is_empty());
+    // Too narrow: no pane, nothing asked.
+    app.on_resize(80, 24);
+    assert_eq!(app.summary_wanted(), None);
 }
 
 /// docs/tui.md shows the key bindings as they are.

@@ -484,18 +484,128 @@ fn short(e: &VaultError) -> String {
     }
 }
 
-/// One section of `describe`: a view, or why it could not be read.
-fn section<T>(r: Result<T, VaultError>, f: impl FnOnce(T) -> (Value, View)) -> (Value, View) {
-    match r {
-        Ok(v) => f(v),
-        Err(e) => (
-            json!({ "error": e.to_string() }),
-            View::Text(format!("(not readable: {})", short(&e))),
-        ),
+/// Why a part of a namespace could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// In a few words ("permission denied"), for a line of text.
+    pub reason: String,
+    /// The whole error, for JSON.
+    pub error: String,
+}
+
+impl From<VaultError> for Unreadable {
+    fn from(e: VaultError) -> Unreadable {
+        Unreadable {
+            reason: short(&e),
+            error: e.to_string(),
+        }
     }
 }
 
-async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
+/// A part of a [`Summary`]: what was read, or why it could not be.
+pub type Part<T> = Result<T, Unreadable>;
+
+/// A LIST of policies or identities: the keys (identities: ids) and what a person reads
+/// (identities: their names), sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// The keys as listed.
+    pub keys: Vec<String>,
+    /// The names shown, sorted.
+    pub names: Vec<String>,
+}
+
+impl Listed {
+    fn from_body(b: Option<Value>) -> Listed {
+        let d = body::data(b);
+        let keys: Vec<String> = d
+            .get("keys")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Identities are listed by id; their names are what a person reads.
+        let info = d.get("key_info").and_then(Value::as_object);
+        let mut names: Vec<String> = keys
+            .iter()
+            .map(|id| {
+                info.and_then(|i| i.get(id))
+                    .and_then(|e| e.get("name"))
+                    .and_then(Value::as_str)
+                    .map_or_else(|| id.clone(), str::to_string)
+            })
+            .collect();
+        names.sort();
+        Listed { keys, names }
+    }
+}
+
+/// What `describe` shows of a namespace, as data (the TUI's summary pane draws it too):
+/// each part as read, or why the token may not read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The namespace.
+    pub path: NsPath,
+    /// Its entry in its parent (`path`, `locked`, `custom_metadata`).
+    pub namespace: Part<Value>,
+    /// Its child namespaces (`name/` → key info with `locked`).
+    pub children: Part<Map<String, Value>>,
+    /// Its secrets engines (`sys/mounts`).
+    pub mounts: Part<Map<String, Value>>,
+    /// Its auth methods (`sys/auth`).
+    pub auth: Part<Map<String, Value>>,
+    /// Its ACL policies.
+    pub policies: Part<Listed>,
+    /// Its identity entities.
+    pub entities: Part<Listed>,
+    /// Its identity groups.
+    pub groups: Part<Listed>,
+}
+
+impl Summary {
+    /// Whether it is locked.
+    pub fn locked(&self) -> Part<bool> {
+        self.namespace
+            .as_ref()
+            .map(|d| d.get("locked").and_then(Value::as_bool).unwrap_or(false))
+            .map_err(Clone::clone)
+    }
+
+    /// Its custom metadata, sorted by key.
+    pub fn metadata(&self) -> Part<Vec<(String, String)>> {
+        self.namespace
+            .as_ref()
+            .map(|d| {
+                d.get("custom_metadata")
+                    .and_then(Value::as_object)
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), cell(v))).collect())
+                    .unwrap_or_default()
+            })
+            .map_err(Clone::clone)
+    }
+}
+
+/// Mounts grouped by type (`kv v2` for a KV v2 mount): type → paths, sorted.
+pub fn mounts_by_type(m: &Map<String, Value>) -> Vec<(String, Vec<String>)> {
+    let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (path, info) in m {
+        let kind = info.get("type").map(cell).unwrap_or_default();
+        let kind = match version_of(info) {
+            v if v.starts_with('v') && kind == "kv" => format!("kv {v}"),
+            _ => kind,
+        };
+        groups.entry(kind).or_default().push(path.clone());
+    }
+    groups.into_iter().collect()
+}
+
+/// Read what `describe` shows of `ns`, all at once. Only a namespace that does not exist
+/// is an error; a part the token may not read is [`Unreadable`].
+pub async fn summary(client: &Client, ns: &NsPath) -> Result<Summary, EngineError> {
     let lookup = async {
         match (ns.parent(), ns.name()) {
             (Some(parent), Some(name)) => client
@@ -525,9 +635,34 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
             "namespace {ns} does not exist ({e})"
         )));
     }
+    Ok(Summary {
+        path: ns.clone(),
+        namespace: info.map_err(Unreadable::from),
+        children: children.map_err(Unreadable::from),
+        mounts: secrets.map_err(Unreadable::from),
+        auth: auths.map_err(Unreadable::from),
+        policies: policies.map(Listed::from_body).map_err(Unreadable::from),
+        entities: entities.map(Listed::from_body).map_err(Unreadable::from),
+        groups: groups.map(Listed::from_body).map_err(Unreadable::from),
+    })
+}
+
+/// One section of `describe`: a view, or why it could not be read.
+fn section<T>(r: Part<T>, f: impl FnOnce(T) -> (Value, View)) -> (Value, View) {
+    match r {
+        Ok(v) => f(v),
+        Err(e) => (
+            json!({ "error": e.error }),
+            View::Text(format!("(not readable: {})", e.reason)),
+        ),
+    }
+}
+
+async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
+    let s = summary(client, ns).await?;
     let mut json_out = Map::new();
     let mut sections = Vec::new();
-    let (j, v) = section(info, |d| {
+    let (j, v) = section(s.namespace, |d| {
         let locked = d.get("locked").and_then(Value::as_bool).unwrap_or(false);
         let meta = d.get("custom_metadata").cloned().unwrap_or(json!({}));
         let mut rows = vec![
@@ -553,7 +688,7 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
     });
     json_out.insert("namespace".into(), j);
     sections.push(("Namespace".to_string(), v));
-    let (j, v) = section(children, |c| {
+    let (j, v) = section(s.children, |c| {
         let mut names: Vec<(&String, &Value)> = c.iter().collect();
         names.sort_by(|a, b| a.0.cmp(b.0));
         let rows = names
@@ -581,16 +716,7 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
     json_out.insert("children".into(), j);
     sections.push(("Child namespaces".to_string(), v));
     let by_type = |m: Map<String, Value>| {
-        let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for (path, info) in &m {
-            let kind = info.get("type").map(cell).unwrap_or_default();
-            let kind = match version_of(info) {
-                v if v.starts_with('v') && kind == "kv" => format!("kv {v}"),
-                _ => kind,
-            };
-            groups.entry(kind).or_default().push(path.clone());
-        }
-        let rows = groups
+        let rows = mounts_by_type(&m)
             .into_iter()
             .map(|(k, v)| vec![k, v.join(" ")])
             .collect();
@@ -602,49 +728,26 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
             },
         )
     };
-    let (j, v) = section(secrets, by_type);
+    let (j, v) = section(s.mounts, by_type);
     json_out.insert("mounts".into(), j);
     sections.push(("Secrets engines (by type)".to_string(), v));
-    let (j, v) = section(auths, by_type);
+    let (j, v) = section(s.auth, by_type);
     json_out.insert("auth".into(), j);
     sections.push(("Auth methods (by type)".to_string(), v));
     for (title, key, r) in [
-        ("Policies", "policies", policies),
-        ("Entities", "entities", entities),
-        ("Groups", "groups", groups),
+        ("Policies", "policies", s.policies),
+        ("Entities", "entities", s.entities),
+        ("Groups", "groups", s.groups),
     ] {
-        let (j, v) = section(r, |b| {
-            let d = body::data(b);
-            let k: Vec<String> = d
-                .get("keys")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
-            // Identities are listed by id; their names are what a person reads.
-            let info = d.get("key_info").and_then(Value::as_object);
-            let mut shown: Vec<String> = k
-                .iter()
-                .map(|id| {
-                    info.and_then(|i| i.get(id))
-                        .and_then(|e| e.get("name"))
-                        .and_then(Value::as_str)
-                        .map_or_else(|| id.clone(), str::to_string)
-                })
-                .collect();
-            shown.sort();
-            let text = if shown.is_empty() {
+        let (j, v) = section(r, |l| {
+            let text = if l.names.is_empty() {
                 "(none)".to_string()
             } else if key == "policies" {
-                shown.join(" ")
+                l.names.join(" ")
             } else {
-                format!("{}: {}", shown.len(), shown.join(" "))
+                format!("{}: {}", l.names.len(), l.names.join(" "))
             };
-            (Value::from(k), View::Text(text))
+            (Value::from(l.keys), View::Text(text))
         });
         json_out.insert(key.into(), j);
         sections.push((title.to_string(), v));
@@ -657,7 +760,7 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
 }
 
 /// The mounts every namespace has: not worth showing in a tree or a search.
-fn is_builtin(mount: &str) -> bool {
+pub fn is_builtin(mount: &str) -> bool {
     matches!(mount, "sys/" | "identity/" | "cubbyhole/" | "auth/token/")
 }
 

@@ -2,11 +2,13 @@
 //! What the app wants done outside (run a line, list a namespace, copy) comes back as
 //! [`Effect`]s for the event loop; drawing is [`super::ui::draw`] of this state.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tokio::sync::oneshot;
 
+use crate::engine::explore::Summary;
 use crate::engine::nspath::NsPath;
 use crate::engine::{complete, words};
 
@@ -175,6 +177,17 @@ pub enum Dialog {
     },
 }
 
+/// The summary pane's knowledge of one namespace.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SummaryState {
+    /// Being read.
+    Loading,
+    /// Read (parts the token may not read say so inside).
+    Ready(Box<Summary>),
+    /// Could not be read at all (the namespace is gone, the server is down).
+    Failed(String),
+}
+
 /// What the event loop should do for the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -189,6 +202,13 @@ pub enum Effect {
     Cancel(u64),
     /// List the children of a namespace for the tree.
     LoadChildren(NsPath),
+    /// Read a namespace's summary for the summary pane.
+    LoadSummary {
+        /// The namespace.
+        ns: NsPath,
+        /// The cache generation it is for (answers for an older one are dropped).
+        generation: u64,
+    },
     /// Append a (redacted) line to the history file.
     AddHistory(String),
     /// Put text on the clipboard with OSC 52.
@@ -210,6 +230,15 @@ pub enum AppEvent {
         ns: NsPath,
         /// Its children.
         result: Result<Vec<(String, bool)>, String>,
+    },
+    /// A namespace's summary, or why it could not be read.
+    Summary {
+        /// The namespace.
+        ns: NsPath,
+        /// The cache generation it was asked for.
+        generation: u64,
+        /// What was read.
+        result: Result<Box<Summary>, String>,
     },
     /// Who the token is.
     Token(Result<TokenInfo, String>),
@@ -244,6 +273,10 @@ pub struct App {
     pub tree: TreePane,
     /// Show the tree pane (F4).
     pub show_tree: bool,
+    /// Summaries of the namespaces the tree cursor rested on.
+    pub summaries: BTreeMap<NsPath, SummaryState>,
+    /// Bumped when the summaries are dropped (reconnect, a change to the server).
+    pub summary_generation: u64,
     /// The responses.
     pub responses: ResponsePane,
     /// The line above the input.
@@ -293,6 +326,8 @@ impl App {
             rsearch: None,
             popup: None,
             show_tree: true,
+            summaries: BTreeMap::new(),
+            summary_generation: 0,
             responses: ResponsePane::default(),
             message: None,
             running: None,
@@ -353,6 +388,33 @@ impl App {
     /// Whether the tree pane is on screen now.
     pub fn tree_visible(&self) -> bool {
         self.areas().tree.is_some()
+    }
+
+    /// The namespace whose summary the pane wants and does not have: the one under the
+    /// tree cursor, when the summary pane is on screen. The event loop asks for it once
+    /// the cursor has rested there a moment ([`App::load_summary`]).
+    pub fn summary_wanted(&self) -> Option<NsPath> {
+        self.areas().summary?;
+        let sel = &self.tree.selected;
+        (!self.summaries.contains_key(sel)).then(|| sel.clone())
+    }
+
+    /// Read the summary of `ns` (unless it is known or being read).
+    pub fn load_summary(&mut self, ns: NsPath) -> Vec<Effect> {
+        if self.summaries.contains_key(&ns) {
+            return Vec::new();
+        }
+        self.summaries.insert(ns.clone(), SummaryState::Loading);
+        vec![Effect::LoadSummary {
+            ns,
+            generation: self.summary_generation,
+        }]
+    }
+
+    /// Forget every summary (the server changed, or another token looks at it).
+    fn drop_summaries(&mut self) {
+        self.summaries.clear();
+        self.summary_generation += 1;
     }
 
     /// The panes' widths follow the layout (prose in the responses wraps at it).
@@ -719,6 +781,7 @@ impl App {
     }
 
     fn reload_tree(&mut self, fx: &mut Vec<Effect>) {
+        self.drop_summaries();
         for ns in self.tree.expanded() {
             self.tree.mark_loading(&ns);
             fx.push(Effect::LoadChildren(ns));
@@ -1056,6 +1119,19 @@ impl App {
                 let th = self.tree_height();
                 self.tree.scroll_into_view(th);
             }
+            AppEvent::Summary {
+                ns,
+                generation,
+                result,
+            } => {
+                if generation == self.summary_generation {
+                    let state = match result {
+                        Ok(s) => SummaryState::Ready(s),
+                        Err(e) => SummaryState::Failed(e),
+                    };
+                    self.summaries.insert(ns, state);
+                }
+            }
             AppEvent::Token(t) => self.status.token = Some(t),
             AppEvent::Health(h) => self.status.health = Some(h),
             AppEvent::CacheFilled => {
@@ -1110,6 +1186,7 @@ impl App {
                 if top == self.tree.top {
                     self.reload_tree(fx);
                 } else {
+                    self.drop_summaries();
                     self.tree = TreePane::new(top.clone());
                     self.tree.mark_loading(&top);
                     fx.push(Effect::LoadChildren(top));

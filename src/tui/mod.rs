@@ -258,6 +258,21 @@ impl Runner {
                         let _ = tx.send(AppEvent::Children { ns, result });
                     });
                 }
+                Effect::LoadSummary { ns, generation } => {
+                    let client = self.client.clone();
+                    let tx = self.events.clone();
+                    tokio::spawn(async move {
+                        let result = crate::engine::explore::summary(&client, &ns)
+                            .await
+                            .map(Box::new)
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(AppEvent::Summary {
+                            ns,
+                            generation,
+                            result,
+                        });
+                    });
+                }
                 Effect::AddHistory(line) => self.history.add(&line),
                 Effect::Copy(text) => {
                     let seq = osc52::sequence(&text);
@@ -315,6 +330,9 @@ async fn recv_signal(sig: &mut Option<tokio::signal::unix::Signal>) {
         None => std::future::pending::<()>().await,
     }
 }
+
+/// How long the tree cursor rests on a namespace before its summary is read.
+const SUMMARY_DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// Run the TUI on `session` until the user quits. Returns the exit status: 0, 1 when a
 /// command failed (as line mode), 128+N on a signal, 2 when the terminal cannot be used.
@@ -377,6 +395,8 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
     let mut code: Option<i32> = None;
     let mut dirty = true;
     let mut draw_failures = 0u32;
+    // The namespace whose summary is asked for once the cursor has rested on it until then.
+    let mut summary_due: Option<(NsPath, tokio::time::Instant)> = None;
     loop {
         if PANICKED.load(Ordering::SeqCst) {
             code = Some(101);
@@ -398,6 +418,11 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
             }
         }
         dirty = true;
+        let wanted = app.summary_wanted();
+        if wanted.as_ref() != summary_due.as_ref().map(|(ns, _)| ns) {
+            summary_due = wanted.map(|ns| (ns, tokio::time::Instant::now() + SUMMARY_DEBOUNCE));
+        }
+        let due_at = summary_due.as_ref().map(|(_, at)| *at);
         let effects = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(key))) => app.on_key(key),
@@ -418,6 +443,12 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
                     runner.reconnected(client, home);
                 }
                 app.on_event(ev)
+            }
+            _ = tokio::time::sleep_until(due_at.unwrap_or_else(tokio::time::Instant::now)), if due_at.is_some() => {
+                match summary_due.take() {
+                    Some((ns, _)) => app.load_summary(ns),
+                    None => Vec::new(),
+                }
             }
             _ = spinner.tick(), if app.busy() => {
                 app.on_tick();

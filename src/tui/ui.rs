@@ -1,6 +1,8 @@
 //! Drawing: a pure function of the [`App`]'s state onto a ratatui frame. Panes give way on
 //! narrow terminals: the tree sits left from 100 columns, above the responses from
-//! [`MIN_TREE_COLS`], and below that replaces them only while it has the focus.
+//! [`MIN_TREE_COLS`], and below that replaces them only while it has the focus. The summary
+//! of the namespace under the tree cursor sits beside the tree from [`SUMMARY_BESIDE_COLS`],
+//! below it from 100 columns (with enough rows), and is hidden below that.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -8,14 +10,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::app::{App, Dialog, Focus, Message};
+use super::app::{App, Dialog, Focus, Message, SummaryState};
 use super::keymap::{Action, Scope};
 use super::responses::LineKind;
 use super::text::{fit_left, skip_cols, width, wrap};
 use super::tree_pane::{visible_offset, Row};
+use crate::engine::explore::{is_builtin, mounts_by_type, Part};
 
 /// From this width the tree pane sits left of the responses.
 pub const WIDE_COLS: u16 = 100;
+/// From this width the summary pane sits beside the tree (narrower: below it).
+pub const SUMMARY_BESIDE_COLS: u16 = 140;
+/// From this many body rows a 100-column screen has the summary below the tree.
+const SUMMARY_BELOW_ROWS: u16 = 20;
 /// From this width (and enough rows) the tree pane sits above the responses.
 pub const MIN_TREE_COLS: u16 = 64;
 /// At most this many completions show at once.
@@ -28,6 +35,8 @@ pub struct Areas {
     pub status: Rect,
     /// The namespace tree, when it shows.
     pub tree: Option<Rect>,
+    /// The summary of the namespace under the tree cursor, when there is room for it.
+    pub summary: Option<Rect>,
     /// The responses (zero height when the tree replaces them).
     pub responses: Rect,
     /// The message line above the input.
@@ -49,24 +58,42 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         Constraint::Length(hints_h),
     ])
     .areas(area);
-    let (tree, responses) = if !app.show_tree {
-        (None, body)
+    let (tree, summary, responses) = if !app.show_tree {
+        (None, None, body)
+    } else if area.width >= SUMMARY_BESIDE_COLS {
+        let w = (area.width / 4).clamp(24, 40);
+        let sw = (area.width / 4).clamp(30, 44);
+        let [t, s, r] = Layout::horizontal([
+            Constraint::Length(w),
+            Constraint::Length(sw),
+            Constraint::Fill(1),
+        ])
+        .areas(body);
+        (Some(t), Some(s), r)
     } else if area.width >= WIDE_COLS {
         let w = (area.width / 4).clamp(24, 40);
         let [t, r] = Layout::horizontal([Constraint::Length(w), Constraint::Fill(1)]).areas(body);
-        (Some(t), r)
+        if body.height >= SUMMARY_BELOW_ROWS {
+            let [t, s] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(body.height / 2)])
+                    .areas(t);
+            (Some(t), Some(s), r)
+        } else {
+            (Some(t), None, r)
+        }
     } else if area.width >= MIN_TREE_COLS && body.height >= 14 {
         let h = (body.height / 3).max(5);
         let [t, r] = Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(body);
-        (Some(t), r)
+        (Some(t), None, r)
     } else if app.focus == Focus::Tree {
-        (Some(body), Rect::new(body.x, body.y, body.width, 0))
+        (Some(body), None, Rect::new(body.x, body.y, body.width, 0))
     } else {
-        (None, body)
+        (None, None, body)
     };
     Areas {
         status,
         tree,
+        summary,
         responses,
         message,
         input,
@@ -80,6 +107,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_status(frame, app, areas.status);
     if let Some(tree) = areas.tree {
         draw_tree(frame, app, tree);
+    }
+    if let Some(summary) = areas.summary {
+        draw_summary(frame, app, summary);
     }
     if areas.responses.height > 0 {
         draw_responses(frame, app, areas.responses);
@@ -280,6 +310,115 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_summary(frame: &mut Frame, app: &App, area: Rect) {
+    let block = pane_block(app, " Summary ".into(), false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines = summary_lines(app, usize::from(inner.width));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The summary pane's lines for the namespace under the tree cursor, `width` columns wide.
+/// A part the token may not read says so on its own line.
+pub fn summary_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let ns = &app.tree.selected;
+    let label = |k: &str| Span::styled(format!("{k:<9}"), t.dim());
+    let unreadable = || Span::styled("(not readable)", t.dim());
+    let none = || Span::styled("(none)", t.dim());
+    let mut lines = vec![Line::from(vec![label("path"), Span::raw(ns.display())])];
+    let s = match app.summaries.get(ns) {
+        Some(SummaryState::Ready(s)) => s,
+        Some(SummaryState::Failed(e)) => {
+            lines.extend(
+                wrap(&format!("! {e}"), width.max(8))
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(l, t.error()))),
+            );
+            return lines;
+        }
+        None | Some(SummaryState::Loading) => {
+            lines.push(Line::from(Span::styled(
+                format!("loading{}", t.ellipsis()),
+                t.dim(),
+            )));
+            return lines;
+        }
+    };
+    lines.push(Line::from(vec![
+        label("locked"),
+        match s.locked() {
+            Ok(true) => Span::styled("yes", t.locked_text()),
+            Ok(false) => Span::raw("no"),
+            Err(_) => unreadable(),
+        },
+    ]));
+    match s.metadata() {
+        Ok(m) if m.is_empty() => lines.push(Line::from(vec![label("metadata"), none()])),
+        Ok(m) => {
+            lines.push(Line::from(label("metadata")));
+            lines.extend(m.into_iter().map(|(k, v)| Line::from(format!("  {k}={v}"))));
+        }
+        Err(_) => lines.push(Line::from(vec![label("metadata"), unreadable()])),
+    }
+    lines.push(Line::from(vec![
+        label("children"),
+        match &s.children {
+            Ok(c) => Span::raw(c.len().to_string()),
+            Err(_) => unreadable(),
+        },
+    ]));
+    // The mounts every namespace has (sys/, identity/, cubbyhole/, token/) are left out.
+    for (name, part, prefix) in [("mounts", &s.mounts, ""), ("auth", &s.auth, "auth/")] {
+        let groups: Part<Vec<(String, Vec<String>)>> = part
+            .as_ref()
+            .map(|m| {
+                mounts_by_type(m)
+                    .into_iter()
+                    .filter_map(|(kind, paths)| {
+                        let own: Vec<String> = paths
+                            .into_iter()
+                            .filter(|p| !is_builtin(&format!("{prefix}{p}")))
+                            .collect();
+                        (!own.is_empty()).then_some((kind, own))
+                    })
+                    .collect()
+            })
+            .map_err(Clone::clone);
+        match groups {
+            Ok(g) if g.is_empty() => lines.push(Line::from(vec![label(name), none()])),
+            Ok(g) => {
+                lines.push(Line::from(label(name)));
+                lines.extend(g.into_iter().map(|(kind, paths)| {
+                    Line::from(vec![
+                        Span::styled(format!("  {kind}: "), t.dim()),
+                        Span::raw(paths.join(" ")),
+                    ])
+                }));
+            }
+            Err(_) => lines.push(Line::from(vec![label(name), unreadable()])),
+        }
+    }
+    lines.push(Line::from(vec![
+        label("policies"),
+        match &s.policies {
+            Ok(l) if l.names.is_empty() => none(),
+            Ok(l) => Span::raw(l.names.join(" ")),
+            Err(_) => unreadable(),
+        },
+    ]));
+    for (name, part) in [("entities", &s.entities), ("groups", &s.groups)] {
+        lines.push(Line::from(vec![
+            label(name),
+            match part {
+                Ok(l) => Span::raw(l.keys.len().to_string()),
+                Err(_) => unreadable(),
+            },
+        ]));
+    }
+    lines
 }
 
 /// Spans of `text` with the matches of `query` (case-insensitive) marked.
