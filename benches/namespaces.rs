@@ -307,6 +307,25 @@ fn main() {
         String::new(),
     ));
 
+    // Exploring the whole tree: every namespace's mounts, 32 namespaces at a time.
+    let explore = |command: &str| {
+        best_of(2, || {
+            let mut c = vnsh_cmd(&server, state.path());
+            c.args(["-c", command]);
+            time_process(c, None)
+        })
+    };
+    rows.push((
+        format!("`vnsh -c 'tree --mounts'` ({total} namespaces, whole process)"),
+        ms(explore("tree --mounts")),
+        String::new(),
+    ));
+    rows.push((
+        format!("`vnsh -c 'find env03'` ({total} namespaces, whole process)"),
+        ms(explore("find env03")),
+        String::new(),
+    ));
+
     // Memory: one session that has loaded the whole tree (tree + the completion cache).
     let rss = peak_rss_after_loading(&server, state.path());
     rows.push((
