@@ -7,12 +7,12 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use common::tmux::Tmux;
 use common::{json_lines, stderr, vnsh_bin, Api, Env};
 
 const TENANTS: &[&str] = &["acme", "globex", "initech", "umbrella", "hooli", "stark"];
@@ -668,117 +668,11 @@ fn a_token_that_may_not_list_gets_nothing_and_no_noise() {
 // Tab in line mode, in a real terminal (tmux)
 // ---------------------------------------------------------------------------------------
 
-const TIMEOUT: Duration = Duration::from_secs(20);
-static SERVERS: AtomicUsize = AtomicUsize::new(0);
-
-/// One tmux server on a private socket, 100×40, killed on drop.
-struct Tmux {
-    socket: String,
-    socket_path: Option<std::path::PathBuf>,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux (is it installed?)")
-    }
-
-    fn ok(&self, args: &[&str]) {
-        let out = self.cmd(args);
-        assert!(out.status.success(), "tmux {args:?}: {}", stderr(&out));
-    }
-
-    /// `vnsh --line` in a detached session with the test's environment.
-    fn start(env: &Env) -> Tmux {
-        let n = SERVERS.fetch_add(1, Ordering::SeqCst);
-        let mut tmux = Tmux {
-            socket: format!("vnsh-{}-{n}", std::process::id()),
-            socket_path: None,
-        };
-        let cmd = env.command(vnsh_bin(), env.server.token());
-        let mut args: Vec<String> = [
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "100",
-            "-y",
-            "40",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        for (k, v) in cmd.get_envs() {
-            if let (Some(k), Some(v)) = (k.to_str(), v.and_then(|v| v.to_str())) {
-                args.push("-e".into());
-                args.push(format!("{k}={v}"));
-            }
-        }
-        args.push("-e".into());
-        args.push("TERM=xterm-256color".into());
-        if let Ok(path) = std::env::var("PATH") {
-            args.push("-e".into());
-            args.push(format!("PATH={path}"));
-        }
-        args.push(format!(
-            "'{}' --line; echo vnsh-exit=$?; sleep 600",
-            vnsh_bin().display()
-        ));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        tmux.ok(&args);
-        let out = tmux.cmd(&["display-message", "-p", "#{socket_path}"]);
-        let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if !path.is_empty() {
-            tmux.socket_path = Some(path.into());
-        }
-        tmux
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
-    }
-
-    /// Poll the screen until `pred` holds; panic with the last screen after the timeout.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < TIMEOUT,
-                "timed out waiting for {what}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        self.ok(&args);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.ok(&["send-keys", "-t", "t", "-l", text]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-        if let Some(path) = &self.socket_path {
-            let _ = std::fs::remove_file(path);
-        }
-    }
+/// `vnsh --line` in a real terminal: 100×40, xterm-256color, the test's environment.
+fn start_line_mode(env: &Env) -> Tmux {
+    let mut cmd = env.command(vnsh_bin(), env.server.token());
+    cmd.arg("--line").env("TERM", "xterm-256color");
+    Tmux::builder(&cmd).size(100, 40).start()
 }
 
 /// Whether a screen line starts with `prompt` (tmux drops the trailing blank).
@@ -829,7 +723,7 @@ fn tab_completes_in_line_mode_in_a_real_terminal() {
     let env = common::env();
     let api = Api::new(&env);
     big_tree(&api);
-    let tmux = Tmux::start(&env);
+    let tmux = start_line_mode(&env);
     tmux.wait_for("the prompt", |s| prompt_line(s, "vnsh /> ").is_some());
 
     // `cd ac` + Tab: the line becomes `cd acme/`, although fuzzy matches exist too.

@@ -6,9 +6,10 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
+use common::tmux::Tmux;
 use common::{ok, stderr, Env};
 use serde_json::Value;
 
@@ -86,144 +87,11 @@ fn assert_nowhere(dir: &Path, secrets: &[&str]) {
     }
 }
 
-/// A vnsh in a real terminal: a private tmux server (its own socket in the test's temp
-/// dir), one fixed-size pane, and a pane that stays after vnsh exits so that its exit
-/// status can be read.
-struct Tmux {
-    sock: PathBuf,
-    /// Where the wrapping shell writes vnsh's exit status: tmux itself reports a
-    /// pane's status only once it has reaped the process, which can lag behind.
-    status: PathBuf,
-}
-
-impl Tmux {
-    fn start(env: &Env, args: &[&str]) -> Tmux {
-        let tmux = which("tmux").unwrap_or_else(|| {
-            panic!("`tmux` is not installed; the terminal tests need it (apt-get install tmux)")
-        });
-        let sock = env.dir.path().join("tmux.sock");
-        let status_file = env.dir.path().join("vnsh.status");
-        let mut line = format!("'{}'", common::vnsh_bin().display());
-        for a in args {
-            line.push_str(&format!(" '{a}'"));
-        }
-        let line = format!("{line}; echo $? > '{}'", status_file.display());
-        let status = env
-            .command(&tmux, env.server.token())
-            .arg("-S")
-            .arg(&sock)
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "vnsh",
-                "-x",
-                "160",
-                "-y",
-                "50",
-            ])
-            .args(["sh", "-c", &line])
-            .args([";", "set-option", "-g", "remain-on-exit", "on"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("run tmux");
-        assert!(status.success(), "tmux new-session failed");
-        Tmux {
-            sock,
-            status: status_file,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.sock)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run tmux")
-    }
-
-    /// The visible screen, wrapped lines joined.
-    fn screen(&self) -> String {
-        let out = self.run(&["capture-pane", "-p", "-J", "-t", "vnsh"]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Type text literally.
-    fn type_text(&self, text: &str) {
-        assert!(self
-            .run(&["send-keys", "-t", "vnsh", "-l", text])
-            .status
-            .success());
-    }
-
-    /// Press a key by its tmux name (Enter, Tab, C-c, C-d, C-u).
-    fn key(&self, key: &str) {
-        assert!(self.run(&["send-keys", "-t", "vnsh", key]).status.success());
-    }
-
-    /// Type a line and press Enter.
-    fn line(&self, text: &str) {
-        self.type_text(text);
-        self.key("Enter");
-    }
-
-    /// Wait until the screen satisfies `cond`; return it.
-    fn wait(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let s = self.screen();
-            if cond(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Wait until the shell waits for a line at `prompt` (the last line shown, empty):
-    /// keys typed before that may be lost while a command runs.
-    fn ready(&self, prompt: &str) -> String {
-        self.wait(&format!("the prompt {prompt:?}"), |s| {
-            s.lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .map(str::trim_end)
-                == Some(prompt)
-        })
-    }
-
-    /// Wait until `text` is on the screen `n` times.
-    fn wait_count(&self, text: &str, n: usize) -> String {
-        self.wait(&format!("{n}× {text:?}"), |s| s.matches(text).count() >= n)
-    }
-
-    /// The exit status of vnsh once it has exited, else None.
-    fn exit_status(&self) -> Option<i32> {
-        let text = fs::read_to_string(&self.status).ok()?;
-        text.trim().parse().ok()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(program))
-            .find(|p| p.is_file())
-    })
+/// `vnsh ARGS` in a real terminal: 160×50, wrapped lines joined on capture.
+fn start(env: &Env, args: &[&str]) -> Tmux {
+    let mut cmd = env.command(common::vnsh_bin(), env.server.token());
+    cmd.args(args);
+    Tmux::builder(&cmd).size(160, 50).joined().start()
 }
 
 /// The key from `Unlock key: K`.
@@ -390,7 +258,7 @@ fn a_script_on_stdin_runs_destructive_commands_without_asking() {
 fn an_interactive_lock_asks_first() {
     let env = common::env();
     env.bao(&["namespace", "create", "x"]);
-    let t = Tmux::start(&env, &["--line"]);
+    let t = start(&env, &["--line"]);
     t.ready("vnsh />");
 
     t.line("lock x");
@@ -403,7 +271,7 @@ fn an_interactive_lock_asks_first() {
     // Just Enter is "no" too.
     t.line("lock x");
     t.wait_count("[y/N]", 2);
-    t.key("Enter");
+    t.keys(&["Enter"]);
     t.wait_count("not done.", 2);
     t.ready("vnsh />");
     assert!(!is_locked(&env, "x"));
@@ -412,14 +280,14 @@ fn an_interactive_lock_asks_first() {
     // Ctrl-C at the question neither ends the shell nor locks.
     t.line("lock x");
     t.wait_count("[y/N]", 3);
-    t.key("C-c");
+    t.keys(&["C-c"]);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         t.exit_status(),
         None,
         "Ctrl-C at the question ended the shell"
     );
-    t.key("Enter");
+    t.keys(&["Enter"]);
     t.wait_count("not done.", 3);
     t.ready("vnsh />");
     assert!(!is_locked(&env, "x"));
@@ -427,7 +295,7 @@ fn an_interactive_lock_asks_first() {
     t.line("lock x");
     t.wait_count("[y/N]", 4);
     t.line("y");
-    let screen = t.wait("the unlock key", |s| s.contains("Unlock key: "));
+    let screen = t.wait_for("the unlock key", |s| s.contains("Unlock key: "));
     let key = printed_key(&screen);
     assert!(is_locked(&env, "x"));
     let store: Value =
@@ -439,10 +307,10 @@ fn an_interactive_lock_asks_first() {
     // --yes: no question.
     drop(t);
     env.bao(&["namespace", "create", "z"]);
-    let t = Tmux::start(&env, &["--line", "--yes"]);
+    let t = start(&env, &["--line", "--yes"]);
     t.ready("vnsh />");
     t.line("lock z");
-    let screen = t.wait("the unlock key", |s| s.contains("Unlock key: "));
+    let screen = t.wait_for("the unlock key", |s| s.contains("Unlock key: "));
     assert!(!screen.contains("[y/N]"), "{screen}");
     assert!(is_locked(&env, "z"));
 }
@@ -457,31 +325,31 @@ fn the_line_mode_in_a_terminal() {
         .as_str()
         .unwrap()
         .to_string();
-    let t = Tmux::start(&env, &["--line"]);
+    let t = start(&env, &["--line"]);
     t.ready("vnsh />");
 
     // Tab completes a child namespace.
     t.type_text("cd ac");
-    t.key("Tab");
-    t.wait("cd acme/", |s| {
+    t.keys(&["Tab"]);
+    t.wait_for("cd acme/", |s| {
         s.lines().any(|l| l.trim_end() == "vnsh /> cd acme/")
     });
-    t.key("Enter");
+    t.keys(&["Enter"]);
     t.ready("vnsh acme>");
 
     // Ctrl-C at the prompt drops the line, not the shell.
     t.type_text("half a line");
-    t.key("C-c");
+    t.keys(&["C-c"]);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(t.exit_status(), None, "Ctrl-C ended the shell");
     t.ready("vnsh acme>");
     t.line("pwd");
-    t.wait("pwd after Ctrl-C", |s| {
+    t.wait_for("pwd after Ctrl-C", |s| {
         s.lines().any(|l| l.trim_end() == "acme")
     });
     t.ready("vnsh acme>");
-    t.key("C-c");
-    t.key("C-c");
+    t.keys(&["C-c"]);
+    t.keys(&["C-c"]);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(t.exit_status(), None, "Ctrl-C ended the shell");
     let screen = t.ready("vnsh acme>");
@@ -498,7 +366,7 @@ fn the_line_mode_in_a_terminal() {
 
     // A password typed on a line reaches the server but not the history.
     t.line("write auth/userpass/users/bob password=hunter2");
-    t.wait("written", |s| s.contains("Success! Data written."));
+    t.wait_for("written", |s| s.contains("Success! Data written."));
     t.ready("vnsh />");
     env.bao_json(&[
         "write",
@@ -508,14 +376,14 @@ fn the_line_mode_in_a_terminal() {
     ]);
     // An unlock key given on a line neither.
     t.line(&format!("unlock frozen --key {key}"));
-    t.wait("unlocked", |s| {
+    t.wait_for("unlocked", |s| {
         s.contains("Unlocked frozen with the given key.")
     });
     t.ready("vnsh />");
     assert!(!is_locked(&env, "frozen"));
 
     // Ctrl-D exits, with status 0.
-    t.key("C-d");
+    t.keys(&["C-d"]);
     eventually("vnsh exits on Ctrl-D", || t.exit_status().is_some());
     assert_eq!(t.exit_status(), Some(0), "{}", t.screen());
 

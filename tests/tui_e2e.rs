@@ -5,144 +5,22 @@
 //! The screen is polled with a timeout, never read after a fixed sleep.
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use common::tmux::Tmux;
 use common::{vnsh_bin, Env};
 use serde_json::Value;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
-
-/// One tmux server on a private socket, killed on drop.
-struct Tmux {
-    socket: String,
-    session: String,
-    /// The socket file, removed on drop (kill-server leaves it behind).
-    socket_path: Option<std::path::PathBuf>,
-}
-
-static SERVERS: AtomicUsize = AtomicUsize::new(0);
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn ok(&self, args: &[&str]) {
-        let out = self.cmd(args);
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Start `script` (a sh script) in a detached 100×30 session with `env`.
-    fn start(env: &[(String, String)], script: &str) -> Tmux {
-        let n = SERVERS.fetch_add(1, Ordering::SeqCst);
-        let mut tmux = Tmux {
-            socket: format!("vnsh-{}-{n}", std::process::id()),
-            session: "e2e".to_string(),
-            socket_path: None,
-        };
-        let mut args: Vec<String> = vec![
-            "-f".into(),
-            "/dev/null".into(),
-            "new-session".into(),
-            "-d".into(),
-            "-s".into(),
-            tmux.session.clone(),
-            "-x".into(),
-            "100".into(),
-            "-y".into(),
-            "30".into(),
-        ];
-        for (k, v) in env {
-            args.push("-e".into());
-            args.push(format!("{k}={v}"));
-        }
-        args.push("sh".into());
-        args.push("-c".into());
-        args.push(script.into());
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        tmux.ok(&args);
-        let out = tmux.cmd(&["display-message", "-p", "#{socket_path}"]);
-        let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if !path.is_empty() {
-            tmux.socket_path = Some(path.into());
-        }
-        tmux
-    }
-
-    fn screen(&self) -> String {
-        let out = self.cmd(&["capture-pane", "-p", "-t", &self.session]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Poll the screen until `pred` holds; panic with the last screen after the timeout.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            if start.elapsed() > TIMEOUT {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(keys);
-        self.ok(&args);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.ok(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-        if let Some(path) = &self.socket_path {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// The environment `Env` gives the binary (server, token, private HOME and state dir),
-/// plus a terminal type.
-fn tui_env(env: &Env) -> Vec<(String, String)> {
-    let cmd = env.command(Path::new("vnsh"), env.server.token());
-    let mut vars: Vec<(String, String)> = cmd
-        .get_envs()
-        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
-        .collect();
-    vars.push(("TERM".into(), "xterm-256color".into()));
-    if let Ok(path) = std::env::var("PATH") {
-        vars.push(("PATH".into(), path));
-    }
-    vars
-}
-
-/// `vnsh` in tmux; after it exits, the shell prints its status and the terminal's modes.
+/// `vnsh` in tmux (100×30, xterm-256color) with the test's environment (server, token,
+/// private HOME and state dir); after it exits, the shell prints its status and the
+/// terminal's modes.
 fn start_vnsh(env: &Env) -> Tmux {
-    let script = format!(
-        "'{}'; echo \"vnsh-exit=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 600",
-        vnsh_bin().display()
-    );
-    Tmux::start(&tui_env(env), &script)
+    let mut cmd = env.command(vnsh_bin(), env.server.token());
+    cmd.env("TERM", "xterm-256color");
+    Tmux::builder(&cmd)
+        .size(100, 30)
+        .then("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo")
+        .start()
 }
 
 /// The line after `vnsh-exit=…`: the terminal modes once vnsh is gone.
@@ -354,11 +232,9 @@ fn tui_a_hanging_server_freezes_nothing() {
     if let Ok(path) = std::env::var("PATH") {
         env.push(("PATH".into(), path));
     }
-    let script = format!(
-        "'{}'; echo \"vnsh-exit=$?\"; sleep 600",
-        vnsh_bin().display()
-    );
-    let tmux = Tmux::start(&env, &script);
+    let mut cmd = Command::new(vnsh_bin());
+    cmd.envs(env);
+    let tmux = Tmux::builder(&cmd).size(100, 30).start();
     tmux.wait_for("the full screen", |s| {
         s.contains("Namespaces") && s.contains("loading") && s.contains("/>")
     });

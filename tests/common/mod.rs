@@ -2,6 +2,8 @@
 //! `vnsh` binary, and the real `bao` CLI to compare with. Never a mock.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
