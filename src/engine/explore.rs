@@ -593,12 +593,10 @@ impl Summary {
 pub fn mounts_by_type(m: &Map<String, Value>) -> Vec<(String, Vec<String>)> {
     let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (path, info) in m {
-        let kind = info.get("type").map(cell).unwrap_or_default();
-        let kind = match version_of(info) {
-            v if v.starts_with('v') && kind == "kv" => format!("kv {v}"),
-            _ => kind,
-        };
-        groups.entry(kind).or_default().push(path.clone());
+        groups
+            .entry(body::mount_kind(info))
+            .or_default()
+            .push(path.clone());
     }
     groups.into_iter().collect()
 }
@@ -917,10 +915,7 @@ async fn mount_of(
         }
     }
     let m = mounts(client, ns, "sys/mounts").await?;
-    let with_slash = format!("{}/", path.trim_end_matches('/'));
-    Ok(m.into_iter()
-        .filter(|(k, _)| with_slash.starts_with(k.as_str()))
-        .max_by_key(|(k, _)| k.len()))
+    Ok(body::mount_for(&m, path))
 }
 
 /// `route` is where the typed `path` goes from here (never above the token's top).

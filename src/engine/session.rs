@@ -585,7 +585,7 @@ impl Session {
             arg.filter(|a| !a.starts_with('/') && !a.starts_with('.') && !a.starts_with('~'))
         {
             let mounts = self.mounts(&self.cwd).await.ok();
-            if let Some(found) = mounts.as_ref().and_then(|m| mount_for(m, arg)) {
+            if let Some(found) = mounts.as_ref().and_then(|m| body::mount_for(m, arg)) {
                 return self.ls_mount(&self.cwd, found, arg).await;
             }
             // `ls acme/payments/secret/` from above: the deepest namespace prefix that has
@@ -602,7 +602,7 @@ impl Session {
                     .unwrap_or_default()
                     .to_string();
                 if let Ok(m) = self.mounts(&ns).await {
-                    if let Some(found) = mount_for(&m, &rest) {
+                    if let Some(found) = body::mount_for(&m, &rest) {
                         return self.ls_mount(&ns, found, &rest).await;
                     }
                 }
@@ -639,7 +639,7 @@ impl Session {
             match result {
                 Ok(m) => {
                     for (path, info) in m {
-                        let kind = mount_kind(info);
+                        let kind = body::mount_kind(info);
                         let desc = info
                             .get("description")
                             .and_then(Value::as_str)
@@ -1229,33 +1229,6 @@ fn warnings_output(body: Option<&Value>, verb: &str) -> Output {
     }
 }
 
-fn mount_kind(info: &Value) -> String {
-    let kind = info.get("type").and_then(Value::as_str).unwrap_or("?");
-    match info
-        .get("options")
-        .and_then(|o| o.get("version"))
-        .and_then(Value::as_str)
-    {
-        Some(v) if kind == "kv" => format!("kv v{v}"),
-        _ => kind.to_string(),
-    }
-}
-
-/// The mount that `path` falls in (longest prefix), with its description.
-fn mount_for(mounts: &Map<String, Value>, path: &str) -> Option<(String, Value)> {
-    let path = path.trim_start_matches('/');
-    let with_slash = if path.ends_with('/') {
-        path.to_string()
-    } else {
-        format!("{path}/")
-    };
-    mounts
-        .iter()
-        .filter(|(m, _)| with_slash.starts_with(m.as_str()))
-        .max_by_key(|(m, _)| m.len())
-        .map(|(m, v)| (m.clone(), v.clone()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1269,19 +1242,6 @@ mod tests {
             serde_json::to_string(&out.json.unwrap()).unwrap(),
             r#"{"request_id":"r","lease_id":"","lease_duration":0,"renewable":false,"data":{"a":"1"},"warnings":null,"mount_type":"kv"}"#
         );
-    }
-
-    #[test]
-    fn mount_for_takes_the_longest_prefix() {
-        let mounts: Map<String, Value> =
-            serde_json::from_value(json!({"secret/":{"type":"kv"},"secret/deep/":{"type":"kv"}}))
-                .unwrap();
-        assert_eq!(
-            mount_for(&mounts, "secret/deep/x").unwrap().0,
-            "secret/deep/"
-        );
-        assert_eq!(mount_for(&mounts, "secret").unwrap().0, "secret/");
-        assert!(mount_for(&mounts, "secrets/x").is_none());
     }
 
     #[test]

@@ -39,6 +39,30 @@ pub fn mounts(body: Option<&Value>) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// A mount's type for people: `kv v2` for a KV store with a version option, else its type.
+pub fn mount_kind(info: &Value) -> String {
+    let kind = info.get("type").and_then(Value::as_str).unwrap_or("?");
+    match info.pointer("/options/version").and_then(Value::as_str) {
+        Some(v) if kind == "kv" => format!("kv v{v}"),
+        _ => kind.to_string(),
+    }
+}
+
+/// The mount of a mount table that `path` falls in (the longest prefix), with its description.
+pub fn mount_for(mounts: &Map<String, Value>, path: &str) -> Option<(String, Value)> {
+    let path = path.trim_start_matches('/');
+    let with_slash = if path.ends_with('/') {
+        path.to_string()
+    } else {
+        format!("{path}/")
+    };
+    mounts
+        .iter()
+        .filter(|(m, _)| with_slash.starts_with(m.as_str()))
+        .max_by_key(|(m, _)| m.len())
+        .map(|(m, v)| (m.clone(), v.clone()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +81,18 @@ mod tests {
         );
         let flat = json!({"sys/": {"type": "system"}, "lease_id": ""});
         assert_eq!(mounts(Some(&flat)).keys().collect::<Vec<_>>(), vec!["sys/"]);
+    }
+
+    #[test]
+    fn mount_for_takes_the_longest_prefix() {
+        let mounts: Map<String, Value> =
+            serde_json::from_value(json!({"secret/":{"type":"kv"},"secret/deep/":{"type":"kv"}}))
+                .unwrap();
+        assert_eq!(
+            mount_for(&mounts, "secret/deep/x").unwrap().0,
+            "secret/deep/"
+        );
+        assert_eq!(mount_for(&mounts, "secret").unwrap().0, "secret/");
+        assert!(mount_for(&mounts, "secrets/x").is_none());
     }
 }
