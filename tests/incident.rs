@@ -13,9 +13,9 @@ use serde_json::Value;
 
 /// A token made in `ns` whose only policy allows lock/unlock and namespace reads there.
 fn tenant_admin(env: &Env, ns: &str) -> String {
-    let policy = env.dir.path().join("tenant-admin.hcl");
-    fs::write(
-        &policy,
+    env.token_with_policy(
+        ns,
+        "tenant-admin",
         r#"
 path "sys/namespaces/api-lock/*" { capabilities = ["create", "update"] }
 path "sys/namespaces" { capabilities = ["read", "list"] }
@@ -23,27 +23,6 @@ path "sys/namespaces/*" { capabilities = ["read", "list"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }
 "#,
     )
-    .expect("write policy");
-    let nsflag = format!("-namespace={ns}");
-    env.bao(&[
-        "policy",
-        "write",
-        &nsflag,
-        "tenant-admin",
-        policy.to_str().expect("utf-8"),
-    ]);
-    let created = env.bao_json(&[
-        "token",
-        "create",
-        &nsflag,
-        "-policy=tenant-admin",
-        "-no-default-policy",
-        "-format=json",
-    ]);
-    created["auth"]["client_token"]
-        .as_str()
-        .expect("client_token")
-        .to_string()
 }
 
 fn locked(env: &Env, parent: &str, name: &str) -> bool {

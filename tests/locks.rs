@@ -99,36 +99,15 @@ fn stdout(out: &std::process::Output) -> String {
 /// A token in namespace `ns` with only the policy `locker`: lock/unlock requests and
 /// namespace reads below `ns`, and no sudo anywhere.
 fn locker_token(env: &Env, ns: &str) -> String {
-    let policy = env.dir.path().join("locker.hcl");
-    fs::write(
-        &policy,
+    env.token_with_policy(
+        ns,
+        "locker",
         r#"
 path "sys/namespaces/api-lock/*" { capabilities = ["create", "update"] }
 path "sys/namespaces" { capabilities = ["read", "list"] }
 path "sys/namespaces/*" { capabilities = ["read", "list"] }
 "#,
     )
-    .unwrap();
-    let nsflag = format!("-namespace={ns}");
-    env.bao(&[
-        "policy",
-        "write",
-        &nsflag,
-        "locker",
-        policy.to_str().unwrap(),
-    ]);
-    let created = env.bao_json(&[
-        "token",
-        "create",
-        &nsflag,
-        "-policy=locker",
-        "-no-default-policy",
-        "-format=json",
-    ]);
-    created["auth"]["client_token"]
-        .as_str()
-        .expect("client_token")
-        .to_string()
 }
 
 #[test]

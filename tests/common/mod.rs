@@ -378,3 +378,32 @@ impl Api {
         keys
     }
 }
+
+impl Env {
+    /// A token made in namespace `ns` (no default policy) whose only policy is `name`,
+    /// written there from `hcl`.
+    pub fn token_with_policy(&self, ns: &str, name: &str, hcl: &str) -> String {
+        let file = self.dir.path().join(format!("{name}.hcl"));
+        std::fs::write(&file, hcl).expect("write policy");
+        let nsflag = format!("-namespace={ns}");
+        self.bao(&[
+            "policy",
+            "write",
+            &nsflag,
+            name,
+            file.to_str().expect("utf-8"),
+        ]);
+        let created = self.bao_json(&[
+            "token",
+            "create",
+            &nsflag,
+            &format!("-policy={name}"),
+            "-no-default-policy",
+            "-format=json",
+        ]);
+        created["auth"]["client_token"]
+            .as_str()
+            .expect("client_token")
+            .to_string()
+    }
+}
