@@ -36,8 +36,6 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::engine::command::all_commands;
-use crate::engine::words;
 use crate::vault::{self, TlsConfig, Token};
 
 /// The file name inside `$XDG_CONFIG_HOME/vnsh/`.
@@ -186,7 +184,6 @@ pub fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
             )));
         }
     }
-    check_aliases(&file.aliases)?;
     Ok(file)
 }
 
@@ -223,70 +220,6 @@ fn names(profiles: &BTreeMap<String, Profile>) -> String {
     } else {
         profiles.keys().cloned().collect::<Vec<_>>().join(", ")
     }
-}
-
-/// Names the command parser knows besides the command table.
-const BUILTIN_WORDS: [&str; 4] = ["namespace", "quit", "?", "tree"];
-
-fn is_builtin(name: &str) -> bool {
-    BUILTIN_WORDS.contains(&name) || all_commands().any(|c| c.name == name)
-}
-
-/// An alias is one command (no `;`), does not shadow a command, and does not start with
-/// another alias (so expansion is one step and never loops).
-fn check_aliases(aliases: &BTreeMap<String, String>) -> Result<(), ConfigError> {
-    for (name, line) in aliases {
-        if name.is_empty() || name.chars().any(char::is_whitespace) {
-            return Err(ConfigError(format!("alias {name:?}: a name is one word")));
-        }
-        if is_builtin(name) {
-            return Err(ConfigError(format!(
-                "alias {name:?} would hide the command of that name: choose another name"
-            )));
-        }
-        let commands =
-            words::split_line(line).map_err(|e| ConfigError(format!("alias {name:?}: {e}")))?;
-        match commands.as_slice() {
-            [one] => {
-                if let Some(first) = one.first().filter(|f| aliases.contains_key(f.as_str())) {
-                    return Err(ConfigError(format!(
-                        "alias {name:?} starts with the alias {first:?}: an alias expands to a command"
-                    )));
-                }
-            }
-            [] => return Err(ConfigError(format!("alias {name:?} is empty"))),
-            _ => {
-                return Err(ConfigError(format!(
-                    "alias {name:?} holds more than one command (`;`): an alias is one command"
-                )))
-            }
-        }
-    }
-    Ok(())
-}
-
-static ALIASES: OnceLock<BTreeMap<String, Vec<String>>> = OnceLock::new();
-
-/// Install the aliases of the file for this process (once, at start-up).
-pub fn set_aliases(aliases: &BTreeMap<String, String>) {
-    let table = aliases
-        .iter()
-        .filter_map(|(name, line)| {
-            let words = words::split_line(line).ok()?.into_iter().next()?;
-            Some((name.clone(), words))
-        })
-        .collect();
-    let _ = ALIASES.set(table);
-}
-
-/// The words an alias stands for, when `name` is one.
-pub fn alias(name: &str) -> Option<&'static [String]> {
-    ALIASES.get()?.get(name).map(Vec::as_slice)
-}
-
-/// Every alias, for `help`.
-pub fn aliases() -> impl Iterator<Item = (&'static String, &'static Vec<String>)> {
-    ALIASES.get().into_iter().flat_map(|m| m.iter())
 }
 
 impl ConfigFile {
@@ -479,9 +412,6 @@ history_search = "ctrl-r"
         let cases = [
             ("[profiles.a]\nnamespace = \"x\"", "has no addr"),
             ("default_profile = \"x\"", "not among the profiles"),
-            ("[aliases]\ncd = \"ls\"", "would hide the command"),
-            ("[aliases]\nx = \"ls; pwd\"", "more than one command"),
-            ("[aliases]\nx = \"y\"\ny = \"ls\"", "starts with the alias"),
             ("[theme]\nshiny = true", "unknown field"),
             (
                 "[profiles.a]\naddr = \"http://x\"\ntoken_file = \"f\"\ntoken_env = \"E\"",

@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-use crate::engine::{Command, EngineError, Session};
+use crate::engine::commands::{self, lock::Lock, nav::Nav, Command};
+use crate::engine::{EngineError, Session};
 use crate::vault::{Client, Method, VaultError};
 
 /// The namespaces of the demo, parents before children.
@@ -114,19 +115,11 @@ pub async fn seed(session: &mut Session) -> Result<(), EngineError> {
     .await?;
     let (parent, name) = LOCKED.rsplit_once('/').unwrap_or(("", LOCKED));
     let saved_cwd = session.cwd().clone();
-    let lock = Command::Lock(Some(name.to_string()));
-    session
-        .execute(&Command::Cd(Some(format!("/{parent}"))), "cd")
-        .await?;
-    let locked = session.execute(&lock, &format!("lock {name}")).await;
-    session
-        .execute(
-            &Command::Cd(Some(format!(
-                "/{}",
-                saved_cwd.display().trim_start_matches('/')
-            ))),
-            "cd",
-        )
-        .await?;
+    let lock = Command::Lock(Lock::Lock(Some(name.to_string())));
+    let cd = |to: String| Command::Nav(Nav::Cd(Some(to)));
+    commands::execute(session, &cd(format!("/{parent}")), "cd").await?;
+    let locked = commands::execute(session, &lock, &format!("lock {name}")).await;
+    let back = format!("/{}", saved_cwd.display().trim_start_matches('/'));
+    commands::execute(session, &cd(back), "cd").await?;
     locked.map(|_| ())
 }

@@ -8,7 +8,9 @@ use clap::{CommandFactory, Parser};
 
 use vnsh::config::{self, ConfigFile};
 use vnsh::devserver::DevServer;
+use vnsh::engine::commands;
 use vnsh::engine::nspath::NsPath;
+use vnsh::engine::session::{ProfileInfo, Profiles};
 use vnsh::engine::store::StateDir;
 use vnsh::engine::{Format, Options, Session};
 use vnsh::repl;
@@ -226,7 +228,6 @@ fn main() -> ExitCode {
 fn configure(cli: &Cli) -> Result<(ConfigFile, Config), String> {
     config::set_path(cli.config.clone().or_else(config::default_path));
     let file = config::load_current(cli.config.is_some()).map_err(|e| e.to_string())?;
-    config::set_aliases(&file.aliases);
     let addr_set = ["VAULT_ADDR", "BAO_ADDR"]
         .iter()
         .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
@@ -364,7 +365,20 @@ async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
         prompt: stdin_tty && !tui,
         fullscreen: tui,
     };
+    let aliases = match commands::aliases(&file.aliases) {
+        Ok(a) => a,
+        Err(e) => {
+            let where_ = config::path().map_or_else(
+                || "the configuration file".to_string(),
+                |p| p.display().to_string(),
+            );
+            eprintln!("error: {where_}: {e}");
+            return 2;
+        }
+    };
     let mut session = Session::new(client, start, options, state);
+    session.set_aliases(aliases);
+    session.set_profiles(Arc::new(FileProfiles { file: file.clone() }));
     // The token's namespace is the top (and home unless started below it): looked up by
     // the first look at the namespace (a prompt), or when a command needs it (`-c`).
     session.adopt_later(start_given);
@@ -399,4 +413,58 @@ async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
         repl::run_interactive(&mut session, cli.keep_going).await
     };
     u8::try_from(code).unwrap_or(1)
+}
+
+/// The profiles of the configuration file, for `connect` (the engine reads no file of
+/// ours: it is handed this).
+struct FileProfiles {
+    file: ConfigFile,
+}
+
+impl Profiles for FileProfiles {
+    fn location(&self) -> String {
+        config::path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "$XDG_CONFIG_HOME/vnsh/config.toml".into())
+    }
+
+    fn list(&self) -> Result<Vec<ProfileInfo>, String> {
+        Ok(self
+            .file
+            .profiles
+            .iter()
+            .map(|(name, p)| {
+                let tls = if p.skip_verify {
+                    "NOT VERIFIED".to_string()
+                } else if p.ca_cert.is_some() || p.ca_path.is_some() {
+                    "own CA".to_string()
+                } else {
+                    String::new()
+                };
+                let token_from = match (&p.token_env, &p.token_file) {
+                    (Some(e), _) => format!("${e}"),
+                    (None, Some(f)) => f.clone(),
+                    (None, None) => "VAULT_TOKEN or ~/.vault-token".into(),
+                };
+                ProfileInfo {
+                    name: name.clone(),
+                    addr: p.addr.clone().unwrap_or_default(),
+                    namespace: p.namespace.clone().unwrap_or_default(),
+                    tls,
+                    token_from,
+                    json: serde_json::json!({
+                        "addr": p.addr, "namespace": p.namespace, "skip_verify": p.skip_verify,
+                        "ca_cert": p.ca_cert, "ca_path": p.ca_path, "tls_server_name": p.tls_server_name,
+                        "token_env": p.token_env, "token_file": p.token_file,
+                    }),
+                }
+            })
+            .collect())
+    }
+
+    fn connection(&self, name: &str) -> Result<Config, String> {
+        self.file
+            .vault_config(name, |k| std::env::var(k).ok())
+            .map_err(|e| e.0)
+    }
 }

@@ -9,165 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::{json_lines, ok, stderr, Env};
+use common::{json_lines, ok, stderr, Api, Env};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// Plain HTTP to the test's server, for fast set-up and for checking what is on the
-/// server afterwards without going through vnsh (a `bao` run costs ~0.5 s here).
-struct Http {
-    rt: tokio::runtime::Runtime,
-    client: reqwest::Client,
-    addr: String,
-    token: String,
-}
-
-impl Http {
-    fn new(env: &Env) -> Http {
-        Http {
-            rt: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime"),
-            client: reqwest::Client::new(),
-            addr: env.server.addr().to_string(),
-            token: env.server.token().to_string(),
-        }
-    }
-
-    /// One request; the status and the JSON body (Null when empty).
-    fn call(&self, method: &str, ns: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        self.rt.block_on(async {
-            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-            let mut req = self
-                .client
-                .request(method, format!("{}/v1/{}", self.addr, path))
-                .header("X-Vault-Token", &self.token);
-            if !ns.is_empty() {
-                req = req.header("X-Vault-Namespace", ns);
-            }
-            if let Some(b) = body {
-                req = req.json(&b);
-            }
-            let resp = req.send().await.expect("HTTP request");
-            let status = resp.status().as_u16();
-            let text = resp.text().await.expect("HTTP body");
-            let json = if text.trim().is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).expect("JSON body")
-            };
-            (status, json)
-        })
-    }
-
-    /// A request that must succeed.
-    fn ok(&self, method: &str, ns: &str, path: &str, body: Option<Value>) -> Value {
-        let (status, json) = self.call(method, ns, path, body);
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path} in {ns:?}: {status} {json}"
-        );
-        json
-    }
-
-    /// Create `path` (any depth), each missing level in turn, with no metadata.
-    fn mkns(&self, path: &str) {
-        let mut parent = String::new();
-        for seg in path.split('/').filter(|s| !s.is_empty()) {
-            self.ok("POST", &parent, &format!("sys/namespaces/{seg}"), None);
-            parent.push_str(seg);
-            parent.push('/');
-        }
-    }
-
-    /// Create `name` in `parent` with custom metadata.
-    fn mkns_meta(&self, parent: &str, name: &str, meta: Value) {
-        self.ok(
-            "POST",
-            parent,
-            &format!("sys/namespaces/{name}"),
-            Some(json!({ "custom_metadata": meta })),
-        );
-    }
-
-    /// Lock `name` below `parent`; returns the unlock key.
-    fn lock(&self, parent: &str, name: &str) -> String {
-        let body = self.ok(
-            "POST",
-            parent,
-            &format!("sys/namespaces/api-lock/lock/{name}"),
-            None,
-        );
-        body["data"]["unlock_key"]
-            .as_str()
-            .expect("unlock key")
-            .to_string()
-    }
-
-    /// Mount a KV engine (`version` "1" or "2") at `path` in `ns`.
-    fn mount_kv(&self, ns: &str, path: &str, version: &str) {
-        self.ok(
-            "POST",
-            ns,
-            &format!("sys/mounts/{path}"),
-            Some(json!({ "type": "kv", "options": { "version": version } })),
-        );
-    }
-
-    /// Write a kv-v2 secret, retrying while a fresh mount is still being set up.
-    fn kv2_put(&self, ns: &str, mount: &str, key: &str, data: Value) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let (status, body) = self.call(
-                "POST",
-                ns,
-                &format!("{mount}/data/{key}"),
-                Some(json!({ "data": data })),
-            );
-            if (200..300).contains(&status) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kv put {mount}/{key} in {ns}: {status} {body}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Every namespace below `ns` (relative paths) with its lock state, via one SCAN.
-    fn scan(&self, ns: &str) -> BTreeMap<String, bool> {
-        let (status, body) = self.call("SCAN", ns, "sys/namespaces", None);
-        if status == 404 {
-            return BTreeMap::new();
-        }
-        assert_eq!(status, 200, "SCAN in {ns:?}: {body}");
-        let info = body["data"]["key_info"].as_object().expect("key_info");
-        info.iter()
-            .map(|(k, v)| (k.clone(), v["locked"].as_bool().unwrap_or(false)))
-            .collect()
-    }
-
-    /// The direct children of `ns`, sorted.
-    fn children(&self, ns: &str) -> Vec<String> {
-        let (status, body) = self.call("LIST", ns, "sys/namespaces", None);
-        if status == 404 {
-            return Vec::new();
-        }
-        assert_eq!(status, 200, "LIST in {ns:?}: {body}");
-        let mut keys: Vec<String> = body["data"]["keys"]
-            .as_array()
-            .expect("keys")
-            .iter()
-            .map(|k| k.as_str().expect("key").to_string())
-            .collect();
-        keys.sort();
-        keys
-    }
-}
 
 /// `vnsh --format json ARGS…`: every stdout line parsed, `request_id` removed; exit 0 required.
 fn vj(env: &Env, args: &[&str]) -> Vec<Value> {
@@ -359,7 +205,7 @@ impl Drop for Recorder {
 #[test]
 fn pwd_prints_root_and_nested_namespaces() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("ns1/ns2");
 
     assert_eq!(vj1(&env, &["-c", "pwd"]), json!({ "namespace": "" }));
@@ -381,7 +227,7 @@ fn pwd_prints_root_and_nested_namespaces() {
 #[test]
 fn cd_accepts_every_form() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("a/b/c");
     http.mkns("a/sib");
 
@@ -425,7 +271,7 @@ fn cd_accepts_every_form() {
 #[test]
 fn failed_cd_says_why_and_keeps_the_context() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme");
 
     // --keep-going: the failed cd is reported, the context stays, pwd still runs.
@@ -484,7 +330,7 @@ fn failed_cd_says_why_and_keeps_the_context() {
 // ---------------------------------------------------------------------------------------
 
 /// acme/{payments/eu, billing (locked)}, globex (with metadata).
-fn small_tree(http: &Http) {
+fn small_tree(http: &Api) {
     http.mkns("acme/payments/eu");
     http.mkns("acme/billing");
     http.mkns_meta("", "globex", json!({ "tier": "gold" }));
@@ -494,7 +340,7 @@ fn small_tree(http: &Http) {
 #[test]
 fn ns_list_matches_bao() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     small_tree(&http);
 
     // Root.
@@ -554,7 +400,7 @@ fn ns_list_matches_bao() {
 #[test]
 fn ns_scan_matches_bao_with_and_without_scan() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     small_tree(&http);
 
     // Root: bao's order is the server's, so compare as sets.
@@ -613,7 +459,7 @@ fn ns_scan_matches_bao_with_and_without_scan() {
 #[test]
 fn ns_lookup_matches_bao() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     small_tree(&http);
 
     let bao = env.bao_json(&["namespace", "lookup", "-format=json", "globex"]);
@@ -648,7 +494,7 @@ fn ns_lookup_matches_bao() {
 #[test]
 fn ns_create_matches_bao() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme");
 
     for (ns, flag) in [("", None), ("acme", Some("-namespace=acme"))] {
@@ -699,7 +545,7 @@ fn ns_create_matches_bao() {
 #[test]
 fn ns_patch_matches_bao() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme");
     for parent in ["", "acme/"] {
         for name in ["p1", "p2"] {
@@ -742,7 +588,7 @@ fn ns_patch_matches_bao() {
 #[test]
 fn ns_delete_removes_the_namespace() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme/gone");
     http.mkns("acme/stays");
     http.mkns("top");
@@ -786,7 +632,7 @@ fn ns_delete_removes_the_namespace() {
 #[test]
 fn three_forms_and_an_absolute_path_reach_the_same_secret() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("ns1/ns2");
     http.mkns("other");
     http.mount_kv("ns1/ns2/", "secret", "2");
@@ -855,7 +701,7 @@ fn three_forms_and_an_absolute_path_reach_the_same_secret() {
 #[test]
 fn kv_v2_read_list_write_patch_delete_match_bao() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("t");
     http.mount_kv("t/", "secret", "2");
     http.kv2_put("t/", "secret", "warmup", json!({ "x": "1" }));
@@ -959,7 +805,7 @@ fn kv_v2_read_list_write_patch_delete_match_bao() {
 #[test]
 fn kv_v1_read_list_write_patch_delete_match_bao() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("t");
     http.mount_kv("t/", "kv", "1");
 
@@ -1023,7 +869,7 @@ fn kv_v1_read_list_write_patch_delete_match_bao() {
 #[test]
 fn root_only_paths_go_to_the_root_with_a_note() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme");
 
     // sys/leader: the answer has no `data` wrapper; bao shows the body as data.
@@ -1087,7 +933,7 @@ fn root_only_paths_go_to_the_root_with_a_note() {
 #[test]
 fn bad_names_are_refused_before_anything_is_sent() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme/team");
     http.mkns("acme/a");
     http.lock("acme/", "a");
@@ -1167,7 +1013,7 @@ fn bad_names_are_refused_before_anything_is_sent() {
 // ---------------------------------------------------------------------------------------
 
 /// 41 namespaces, 4 levels: t0..t3 / c0..c2 / g0..g1, plus t0/c0/g0/deep; t1/c1/g1 locked.
-fn big_tree(http: &Http) -> usize {
+fn big_tree(http: &Api) -> usize {
     let mut count = 0;
     for t in 0..4 {
         for c in 0..3 {
@@ -1195,7 +1041,7 @@ fn vnsh_no_scan_env(env: &Env, args: &[&str]) -> Output {
 #[test]
 fn tree_is_the_same_with_and_without_scan() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     let count = big_tree(&http);
     let server = http.scan("");
     assert_eq!(server.len(), count);
@@ -1262,7 +1108,7 @@ fn tree_is_the_same_with_and_without_scan() {
 #[test]
 fn ns_scan_without_scan_lists_the_same_keys_as_bao() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     let count = big_tree(&http);
 
     for ns in ["", "t1"] {
@@ -1289,7 +1135,7 @@ fn ns_scan_without_scan_lists_the_same_keys_as_bao() {
 #[test]
 fn ls_shows_namespaces_mounts_and_kv_keys() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme/payments");
     http.mkns("acme/vault");
     http.lock("acme/", "vault");
@@ -1378,7 +1224,7 @@ fn ls_shows_namespaces_mounts_and_kv_keys() {
 #[test]
 fn exit_status_stops_at_the_first_failure() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
 
     let out = env.vnsh(&["-c", "pwd; ns list; ns create s0"]);
     ok(&out);
@@ -1432,7 +1278,7 @@ fn exit_status_stops_at_the_first_failure() {
 #[test]
 fn script_on_stdin_skips_comments_and_blank_lines() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme/payments");
 
     let script = "# set-up\n\ncd acme   # go in\n   \n\tpwd\n# list it\nns list\n\
@@ -1464,7 +1310,7 @@ fn script_on_stdin_skips_comments_and_blank_lines() {
 #[test]
 fn json_mode_errors_go_to_stderr_and_documents_are_one_per_line() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme/payments");
 
     for line in ["read nope/x", "cd nope", "frobnicate", "ns lookup nope"] {
@@ -1512,7 +1358,7 @@ fn json_mode_errors_go_to_stderr_and_documents_are_one_per_line() {
 #[test]
 fn complete_offers_namespaces_and_commands() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme/payments");
     http.mkns("acme/billing");
     http.mkns("beta");
@@ -1576,7 +1422,7 @@ fn completions(env: &Env, args: &[&str], line: &str) -> Vec<String> {
 #[test]
 fn help_lists_commands_and_exit_stops() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
 
     let text = ok(&env.vnsh(&["-c", "help"]));
     for cmd in [
@@ -1605,7 +1451,7 @@ fn help_lists_commands_and_exit_stops() {
 #[test]
 fn read_only_refuses_changes() {
     let env = common::env();
-    let http = Http::new(&env);
+    let http = Api::new(&env);
     http.mkns("acme");
 
     for line in [

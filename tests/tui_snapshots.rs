@@ -7,7 +7,7 @@ use insta::assert_snapshot;
 use serde_json::json;
 use tokio::sync::oneshot;
 
-use vnsh::engine::explore::{Listed, Summary, Unreadable};
+use vnsh::engine::commands::explore::{Listed, Summary, Unreadable};
 use vnsh::engine::nspath::NsPath;
 use vnsh::engine::{Output, View};
 use vnsh::tui::app::{App, AppEvent, Dialog, Effect, Focus, Health, Message, Popup, TokenInfo};
@@ -687,14 +687,15 @@ fn secret_dialog_is_masked() {
 /// token is again and shows the new user; the tree starts at the token's namespace.
 #[test]
 fn a_new_token_updates_the_status_bar_and_the_tree() {
+    use vnsh::engine::reader::Reader;
     use vnsh::tui::app::{AppEvent, Effect};
     use vnsh::tui::engine::EngineEvent;
     use vnsh::vault::{Client, Config};
     let mut app = app_at("acme/payments");
     let config = Config::from_lookup(|k| (k == "VAULT_ADDR").then(|| SERVER.to_string()), || None);
-    let client = Client::new(&config).expect("client");
+    let reader = Reader::new(Client::new(&config).expect("client"));
     let fx = app.on_event(AppEvent::Engine(EngineEvent::Reconnected {
-        client,
+        reader,
         top: ns("acme"),
         home: ns("acme"),
     }));

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::cache::{Cache, Mount};
-use crate::engine::command::all_commands;
 use crate::engine::fuzzy;
 use crate::engine::nspath::NsPath;
+use crate::engine::spec::{Arg, CommandInfo};
 use crate::engine::words;
 
 /// What completion needs of a session: cheap to clone, so a front end can keep a copy.
@@ -18,12 +18,12 @@ pub struct Context {
     pub cache: Arc<Cache>,
     /// The current namespace.
     pub cwd: NsPath,
+    /// The command table: names, flags and what each argument is.
+    pub commands: Vec<&'static CommandInfo>,
 }
 
 /// At most this many completions are offered.
 pub const LIMIT: usize = 200;
-
-const NS_SUBCOMMANDS: &[&str] = &["list", "scan", "lookup", "create", "patch", "delete"];
 
 /// The usual API paths that are not mounts of their own.
 const SYS_PATHS: &[&str] = &[
@@ -45,51 +45,40 @@ const SYS_PATHS: &[&str] = &[
 /// What kind of word is expected at a position.
 #[derive(Debug, PartialEq, Eq)]
 enum Slot {
+    /// A command name.
     Command,
+    /// A flag of this command.
     Flags(&'static [&'static str]),
-    NsSubcommand,
-    Namespace,
-    /// A raw API path (`read secret/data/x`).
-    ApiPath,
-    /// A path as `ls` and `cat` take it: inside a KV v2 mount, without `data/`.
-    KvPath,
-    Policy,
-    Words(&'static [&'static str]),
-    Nothing,
+    /// A subcommand of this command.
+    Subcommand(&'static [CommandInfo]),
+    /// An argument of this kind.
+    Arg(Arg),
 }
 
-fn slot(words: &[String], partial: &str) -> Slot {
-    let flags: &'static [&'static str] = match words {
-        [c, ..] if c == "tree" => &["-d", "--mounts"],
-        [c, ..] if c == "unlock" => &["--key"],
-        [c, ..] if c == "tokens" => &["-l"],
-        [ns, sub, ..] if (ns == "ns" || ns == "namespace") && (sub == "list" || sub == "scan") => {
-            &["-detailed"]
-        }
-        _ => &[],
+/// What the word being typed is, from the words before it and the command table.
+fn slot(commands: &[&'static CommandInfo], words: &[String], partial: &str) -> Slot {
+    let Some((first, rest)) = words.split_first() else {
+        return Slot::Command;
     };
-    if partial.starts_with('-') && !words.is_empty() {
-        return Slot::Flags(flags);
+    let Some(mut info) = commands.iter().copied().find(|c| c.is_called(first)) else {
+        return Slot::Arg(Arg::Free);
+    };
+    // Words already given, less flags, decide the position; a subcommand moves into its row.
+    let mut positional = rest.iter().filter(|w| !w.starts_with('-')).peekable();
+    while !info.subcommands.is_empty() {
+        match positional.next() {
+            None if partial.starts_with('-') => return Slot::Flags(info.flags),
+            None => return Slot::Subcommand(info.subcommands),
+            Some(word) => match info.subcommand(word) {
+                Some(sub) => info = sub,
+                None => return Slot::Arg(Arg::Free),
+            },
+        }
     }
-    // Words already given, less flags and their values, decide the position.
-    let positional: Vec<&String> = words.iter().filter(|w| !w.starts_with('-')).collect();
-    match positional.as_slice() {
-        [] => Slot::Command,
-        [cmd] => match cmd.as_str() {
-            "ns" | "namespace" => Slot::NsSubcommand,
-            "cd" | "tree" | "lock" | "unlock" | "describe" => Slot::Namespace,
-            "read" | "list" | "write" | "patch" | "delete" => Slot::ApiPath,
-            "ls" | "cat" => Slot::KvPath,
-            "policy" => Slot::Words(&["read"]),
-            _ => Slot::Nothing,
-        },
-        [p, sub] if *p == "policy" && *sub == "read" => Slot::Policy,
-        [ns, sub] if *ns == "ns" || *ns == "namespace" => match sub.as_str() {
-            "lookup" | "patch" | "delete" => Slot::Namespace,
-            _ => Slot::Nothing,
-        },
-        _ => Slot::Nothing,
+    if partial.starts_with('-') {
+        return Slot::Flags(info.flags);
     }
+    Slot::Arg(info.arg(positional.count()))
 }
 
 /// The candidates for `line` from what is known now, and whether something was still
@@ -103,26 +92,26 @@ pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
     };
     let mut pending = false;
     let mut recent = Vec::new();
-    let found: Vec<String> = match slot(&words, &partial) {
-        Slot::Command => all_commands().map(|c| c.name.to_string()).collect(),
+    let found: Vec<String> = match slot(&ctx.commands, &words, &partial) {
+        Slot::Command => ctx.commands.iter().map(|c| c.name.to_string()).collect(),
         Slot::Flags(f) => f.iter().map(|s| s.to_string()).collect(),
-        Slot::NsSubcommand => NS_SUBCOMMANDS.iter().map(|s| s.to_string()).collect(),
-        Slot::Namespace => {
+        Slot::Subcommand(subs) => subs.iter().map(|s| s.name.to_string()).collect(),
+        Slot::Arg(Arg::Namespace) => {
             let (c, r) = namespaces(ctx, &partial, &mut pending);
             recent = r;
             c
         }
-        Slot::ApiPath => api_paths(ctx, &partial, false, &mut pending),
-        Slot::KvPath => api_paths(ctx, &partial, true, &mut pending),
-        Slot::Policy => match ctx.cache.list(&ctx.cwd, "sys/policies/acl") {
+        Slot::Arg(Arg::ApiPath) => api_paths(ctx, &partial, false, &mut pending),
+        Slot::Arg(Arg::KvPath) => api_paths(ctx, &partial, true, &mut pending),
+        Slot::Arg(Arg::Policy) => match ctx.cache.list(&ctx.cwd, "sys/policies/acl") {
             Some(names) => names,
             None => {
                 pending = true;
                 Vec::new()
             }
         },
-        Slot::Words(w) => w.iter().map(|s| s.to_string()).collect(),
-        Slot::Nothing => Vec::new(),
+        Slot::Arg(Arg::Words(w)) => w.iter().map(|s| s.to_string()).collect(),
+        Slot::Arg(Arg::Free) => Vec::new(),
     };
     (fuzzy::rank(found, &recent, &partial, LIMIT), pending)
 }
@@ -326,22 +315,47 @@ mod tests {
         s.split_whitespace().map(str::to_string).collect()
     }
 
+    /// A small table in the shape of the real one (the engine's own is tested through
+    /// the `complete` command against the server).
+    const TABLE: &[CommandInfo] = &[
+        CommandInfo::new("cd", "cd", "").args(&[Arg::Namespace]),
+        CommandInfo::new("pwd", "pwd", ""),
+        CommandInfo::new("read", "read", "").args(&[Arg::ApiPath]),
+        CommandInfo::new("ls", "ls", "").args(&[Arg::KvPath]),
+        CommandInfo::new("tree", "tree", "")
+            .flags(&["-d", "--mounts"])
+            .args(&[Arg::Namespace]),
+        CommandInfo::new("unlock", "unlock", "")
+            .flags(&["--key"])
+            .args(&[Arg::Namespace]),
+        CommandInfo::new("ns", "ns", "")
+            .aliases(&["namespace"])
+            .subcommands(&[
+                CommandInfo::new("list", "", "").flags(&["-detailed"]),
+                CommandInfo::new("lookup", "", "").args(&[Arg::Namespace]),
+            ]),
+        CommandInfo::new("policy", "policy", "")
+            .subcommands(&[CommandInfo::new("read", "", "").args(&[Arg::Policy])]),
+    ];
+
     #[test]
     fn slots_by_position() {
-        assert_eq!(slot(&w(""), ""), Slot::Command);
-        assert_eq!(slot(&w("cd"), ""), Slot::Namespace);
-        assert_eq!(slot(&w("ns"), ""), Slot::NsSubcommand);
-        assert_eq!(slot(&w("ns lookup"), "a"), Slot::Namespace);
-        assert_eq!(slot(&w("read"), ""), Slot::ApiPath);
-        assert_eq!(slot(&w("pwd"), ""), Slot::Nothing);
-        assert_eq!(slot(&w("tree"), "-"), Slot::Flags(&["-d", "--mounts"]));
-        assert_eq!(slot(&w("policy read"), ""), Slot::Policy);
-        assert_eq!(slot(&w("describe"), ""), Slot::Namespace);
-        assert_eq!(slot(&w("ns list"), "-"), Slot::Flags(&["-detailed"]));
-        assert_eq!(slot(&w("unlock a"), "--"), Slot::Flags(&["--key"]));
-        assert_eq!(slot(&w("cat"), "se"), Slot::KvPath);
-        assert_eq!(slot(&w("ls"), ""), Slot::KvPath);
-        assert_eq!(slot(&w("write"), ""), Slot::ApiPath);
+        let t: Vec<&'static CommandInfo> = TABLE.iter().collect();
+        let slot = |words: &str, partial: &str| slot(&t, &w(words), partial);
+        assert_eq!(slot("", ""), Slot::Command);
+        assert_eq!(slot("cd", ""), Slot::Arg(Arg::Namespace));
+        assert!(matches!(slot("ns", ""), Slot::Subcommand(_)));
+        assert!(matches!(slot("namespace", ""), Slot::Subcommand(_)));
+        assert_eq!(slot("ns lookup", "a"), Slot::Arg(Arg::Namespace));
+        assert_eq!(slot("ns lookup a", ""), Slot::Arg(Arg::Free));
+        assert_eq!(slot("read", ""), Slot::Arg(Arg::ApiPath));
+        assert_eq!(slot("pwd", ""), Slot::Arg(Arg::Free));
+        assert_eq!(slot("tree", "-"), Slot::Flags(&["-d", "--mounts"]));
+        assert_eq!(slot("policy read", ""), Slot::Arg(Arg::Policy));
+        assert_eq!(slot("ns list", "-"), Slot::Flags(&["-detailed"]));
+        assert_eq!(slot("unlock a", "--"), Slot::Flags(&["--key"]));
+        assert_eq!(slot("ls", "se"), Slot::Arg(Arg::KvPath));
+        assert_eq!(slot("frob", ""), Slot::Arg(Arg::Free));
     }
 
     #[test]

@@ -1,20 +1,22 @@
 //! The command engine: session state, the command language, its execution and output.
-//! It knows nothing of rustyline, ratatui or crossterm.
+//! It knows nothing of rustyline, ratatui or crossterm, and reads no file of the front
+//! ends' (the configuration is handed to it).
 
-pub mod auth;
 pub mod cache;
-pub mod command;
+pub mod commands;
 pub mod complete;
-pub mod explore;
+pub mod error;
 pub mod fuzzy;
-pub mod incident;
 pub mod nspath;
 pub mod output;
+pub mod reader;
 pub mod session;
+pub mod spec;
 pub mod store;
 pub mod tree;
 pub mod words;
 
-pub use command::Command;
+pub use commands::Command;
+pub use error::EngineError;
 pub use output::{Output, View};
-pub use session::{EngineError, Format, Options, SecretAsk, SecretAsker, Session};
+pub use session::{Format, Options, SecretAsk, SecretAsker, Session};

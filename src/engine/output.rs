@@ -65,6 +65,33 @@ impl Output {
     }
 }
 
+/// The server's warnings of an answer, as notes.
+pub fn warnings(body: &Value) -> Vec<String> {
+    body.get("warnings")
+        .and_then(Value::as_array)
+        .map(|w| w.iter().map(|m| format!("warning: {}", cell(m))).collect())
+        .unwrap_or_default()
+}
+
+/// An answer without data: the server's warnings (as a JSON list in JSON mode), and for
+/// people `Success! Data VERB.` (nothing when `verb` is empty).
+pub fn warnings_output(body: Option<&Value>, verb: &str) -> Output {
+    let list = body
+        .and_then(|b| b.get("warnings"))
+        .filter(|w| w.as_array().is_some_and(|a| !a.is_empty()))
+        .cloned();
+    let notes = body.map(warnings).unwrap_or_default();
+    Output {
+        json: list.map(|w| serde_json::json!({ "warnings": w })),
+        view: if verb.is_empty() {
+            View::Empty
+        } else {
+            View::Text(format!("Success! Data {verb}."))
+        },
+        notes,
+    }
+}
+
 /// Pretty JSON, as `bao -format=json` prints it (two-space indent).
 pub fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())

@@ -11,6 +11,7 @@ use rustyline::history::{FileHistory, History};
 use rustyline::validate::Validator;
 use rustyline::{Config, Editor, Helper};
 
+use crate::engine::commands;
 use crate::engine::store::secure_file;
 use crate::engine::{complete, words, Command, EngineError, Format, Output, Session};
 
@@ -78,7 +79,7 @@ impl Printer {
 /// Run one command, raced against Ctrl-C: an interrupt cancels the request, not the shell.
 async fn run_one(session: &mut Session, cmd: &Command, text: &str) -> Result<Output, EngineError> {
     tokio::select! {
-        r = session.execute(cmd, text) => r,
+        r = commands::execute(session, cmd, text) => r,
         _ = tokio::signal::ctrl_c() => Err(EngineError::Other("cancelled (Ctrl-C)".into())),
     }
 }
@@ -106,7 +107,7 @@ pub async fn run_line(
             .map(|w| words::quote_word(w))
             .collect::<Vec<_>>()
             .join(" ");
-        let cmd = match Command::parse(&words) {
+        let cmd = match commands::parse(&words, session.aliases()) {
             Ok(c) => c,
             Err(e) => {
                 printer.error(&e.into());
@@ -117,10 +118,12 @@ pub async fn run_line(
                 return outcome;
             }
         };
-        if cmd == Command::Exit {
+        if cmd.is_exit() {
             return Outcome::Exit;
         }
-        if let (Some(question), Some(ask)) = (session.confirmation(&cmd), ask.as_deref_mut()) {
+        if let (Some(question), Some(ask)) =
+            (commands::confirmation(session, &cmd), ask.as_deref_mut())
+        {
             if !ask(&question) {
                 eprintln!("not done.");
                 continue;
@@ -238,7 +241,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         }
     };
     rl.set_helper(Some(LineHelper {
-        context: std::sync::Mutex::new(session.completion_context()),
+        context: std::sync::Mutex::new(commands::completion_context(session)),
     }));
     let history = session.state().history_file();
     let history_ok = session
@@ -251,14 +254,14 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         let _ = rl.load_history(&history);
     }
     session.warm_cache();
-    if let Err(e) = session.refresh_lock_state().await {
+    if let Err(e) = commands::look_here(session).await {
         printer.error(&e);
     }
     let mut failed = false;
     loop {
         let prompt = session.prompt();
         if let Some(helper) = rl.helper_mut() {
-            helper.context = std::sync::Mutex::new(session.completion_context());
+            helper.context = std::sync::Mutex::new(commands::completion_context(session));
         }
         let line = match rl.readline(&prompt) {
             Ok(line) => line,

@@ -1,6 +1,6 @@
 //! The TUI's state and what keys and events do to it. Pure: no terminal, no network.
 //! What the app wants done outside (run a line, list a namespace, copy) comes back as
-//! [`Effect`]s for the event loop; drawing is [`super::ui::draw`] of this state.
+//! [`Effect`]s for the event loop; drawing is `ui::draw` of this state.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -8,17 +8,17 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tokio::sync::oneshot;
 
-use crate::engine::explore::Summary;
+use crate::engine::commands::explore::Summary;
 use crate::engine::nspath::NsPath;
 use crate::engine::{complete, words};
 
 use super::engine::EngineEvent;
 use super::input::{History, LineEditor, ReverseSearch};
-use super::keymap::{Action, Keymap, Scope};
+use super::keymap::{help_rows, Action, Keymap, Scope};
+use super::layout;
 use super::responses::{Entry, ResponsePane, Search, ViewMode};
 use super::theme::Theme;
 use super::tree_pane::TreePane;
-use super::ui;
 
 /// Which pane has the keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,25 +32,7 @@ pub enum Focus {
     Responses,
 }
 
-/// Who the token is, from `auth/token/lookup-self`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenInfo {
-    /// Its display name.
-    pub display_name: String,
-    /// The namespace it belongs to (its home), for people.
-    pub namespace: String,
-}
-
-/// The server's state, from `sys/health`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Health {
-    /// Sealed.
-    pub sealed: bool,
-    /// A standby node.
-    pub standby: bool,
-    /// The server version.
-    pub version: String,
-}
+pub use crate::engine::reader::{Health, TokenInfo};
 
 /// What the status bar shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,10 +349,11 @@ impl App {
         self.running.is_some()
     }
 
-    fn areas(&self) -> ui::Areas {
-        ui::layout(
+    fn areas(&self) -> layout::Areas {
+        layout::layout(
             ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1),
-            self,
+            self.show_tree,
+            self.focus == Focus::Tree,
         )
     }
 
@@ -992,7 +975,7 @@ impl App {
                     Some(Action::Bottom) => usize::MAX / 2,
                     _ => scroll,
                 };
-                let max = ui::help_lines(self)
+                let max = help_rows(&self.keymap, self.theme.ascii)
                     .len()
                     .saturating_sub(usize::from(self.size.1.saturating_sub(4)));
                 self.dialog = Some(Dialog::Help {

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::engine::commands;
 use crate::engine::nspath::NsPath;
-use crate::engine::{complete, words, Command, EngineError, Output, SecretAsk, Session};
-use crate::vault::Client;
+use crate::engine::reader::Reader;
+use crate::engine::{complete, words, EngineError, Output, SecretAsk, Session};
 
 /// What the UI asks of the engine task.
 #[derive(Debug)]
@@ -60,11 +61,11 @@ pub enum EngineEvent {
         /// Where the secret goes.
         reply: oneshot::Sender<String>,
     },
-    /// The session has another client, top or home (the token was looked up, `login`):
-    /// the UI's own requests (tree, status, health) use this client from now on.
+    /// The session has another connection, top or home (the token was looked up,
+    /// `login`): the UI's own reads (tree, status, health) go through it from now on.
     Reconnected {
-        /// The session's client (its token).
-        client: Client,
+        /// The session's connection (its token).
+        reader: Reader,
         /// The token's namespace: the tree's top.
         top: NsPath,
         /// Home.
@@ -164,7 +165,7 @@ impl<E> Sink<E> {
         if session.generation() != *seen {
             *seen = session.generation();
             self.send(EngineEvent::Reconnected {
-                client: session.client().clone(),
+                reader: Reader::of(session),
                 top: session.top().clone(),
                 home: session.home().clone(),
             });
@@ -176,7 +177,7 @@ impl<E> Sink<E> {
         self.send(EngineEvent::Prompt {
             cwd: session.cwd().clone(),
             locked: session.locked().cloned(),
-            context: session.completion_context(),
+            context: commands::completion_context(session),
         });
     }
 }
@@ -194,7 +195,7 @@ async fn engine_loop<E>(
     // first command hostage: a Ctrl-C meanwhile ends the look and cancels that command.
     let mut cancelled_early = Vec::new();
     tokio::select! {
-        r = session.refresh_lock_state() => {
+        r = commands::look_here(&mut session) => {
             if let Err(e) = r {
                 sink.send(EngineEvent::Notice(e.to_string()));
             }
@@ -239,16 +240,6 @@ async fn cancelled(cancels: &mut mpsc::UnboundedReceiver<u64>, id: u64) {
     }
 }
 
-/// `k=-` reads a value from standard input, which the TUI reads keys from.
-fn reads_stdin(cmd: &Command) -> bool {
-    let args = match cmd {
-        Command::NsCreate { args, .. } | Command::NsPatch { args, .. } => args,
-        Command::Api { args, .. } => args,
-        _ => return false,
-    };
-    args.iter().any(|a| a == "-" || a.ends_with("=-"))
-}
-
 /// Run the commands of one line; stop at the first failure (as line mode does).
 /// Returns (exit asked, a command failed).
 async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>) -> (bool, bool) {
@@ -285,17 +276,17 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
                 mutating,
             })
         };
-        let cmd = match Command::parse(&words_of) {
+        let cmd = match commands::parse(&words_of, session.aliases()) {
             Ok(c) => c,
             Err(e) => {
                 finish(Err(EngineError::from(e).to_string()), None, false);
                 return (false, true);
             }
         };
-        if cmd == Command::Exit {
+        if cmd.is_exit() {
             return (true, false);
         }
-        if reads_stdin(&cmd) {
+        if cmd.reads_stdin() {
             finish(
                 Err("in the TUI the keyboard is standard input: `-` cannot read a value; use k=@FILE".into()),
                 None,
@@ -303,7 +294,7 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
             );
             return (false, true);
         }
-        if let Some(question) = session.confirmation(&cmd) {
+        if let Some(question) = commands::confirmation(session, &cmd) {
             let (reply, answer) = oneshot::channel();
             sink.send(EngineEvent::Confirm {
                 id,
@@ -319,9 +310,9 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
             id,
             command: command.clone(),
         });
-        let result = session.execute(&cmd, &text).await;
-        let unlock_key = match (&cmd, &result) {
-            (Command::Lock(_), Ok(out)) => out
+        let result = commands::execute(session, &cmd, &text).await;
+        let unlock_key = match &result {
+            Ok(out) if cmd.is_lock() => out
                 .json
                 .as_ref()
                 .and_then(|j| j.get("unlock_key"))

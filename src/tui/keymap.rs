@@ -417,6 +417,52 @@ impl Keymap {
     }
 }
 
+/// One line of the help overlay, as plain text (the drawing styles it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpRow {
+    /// A line of introduction.
+    Intro(&'static str),
+    /// An empty line.
+    Blank,
+    /// A scope's heading.
+    Title(&'static str),
+    /// A key and what it does.
+    Key {
+        /// The keys, described.
+        keys: String,
+        /// What the action does.
+        help: &'static str,
+    },
+}
+
+/// The help overlay: every action of every scope with its keys.
+pub fn help_rows(keymap: &Keymap, ascii: bool) -> Vec<HelpRow> {
+    let mut rows = vec![
+        HelpRow::Intro("Commands are those of line mode: `help` lists them."),
+        HelpRow::Intro("? on an empty line opens this help; typing in a pane goes to the input."),
+    ];
+    let scopes = [
+        Scope::Global,
+        Scope::Input,
+        Scope::Popup,
+        Scope::Pane,
+        Scope::Tree,
+        Scope::Responses,
+        Scope::Dialog,
+    ];
+    for scope in scopes {
+        rows.push(HelpRow::Blank);
+        rows.push(HelpRow::Title(scope.title()));
+        for a in Action::ALL.iter().filter(|a| a.scope() == scope) {
+            rows.push(HelpRow::Key {
+                keys: keymap.describe(*a, ascii),
+                help: a.help(),
+            });
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

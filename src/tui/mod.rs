@@ -10,6 +10,7 @@ pub mod app;
 pub mod engine;
 pub mod input;
 pub mod keymap;
+pub mod layout;
 pub mod osc52;
 pub mod responses;
 pub mod text;
@@ -33,15 +34,14 @@ use futures::StreamExt;
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::Terminal;
 use rustyline::history::{FileHistory, History as _};
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::engine::nspath::NsPath;
+use crate::engine::reader::Reader;
 use crate::engine::store::{secure_file, StateDir};
 use crate::engine::{Format, Session};
-use crate::vault::{Client, Method, VaultError};
 
-use app::{App, AppEvent, Effect, Health, Message, TokenInfo};
+use app::{App, AppEvent, Effect, Message};
 use input::HISTORY_MAX;
 use keymap::Keymap;
 use responses::ViewMode;
@@ -144,69 +144,9 @@ impl HistoryFile {
     }
 }
 
-/// Who the token is: `lookup-self` in the starting namespace, else in the root.
-async fn fetch_token(client: Client, home: NsPath) -> Result<TokenInfo, String> {
-    let mut tries = vec![home.clone()];
-    if !home.is_root() {
-        tries.push(NsPath::root());
-    }
-    let mut last = String::new();
-    for ns in tries {
-        match client
-            .request(Method::Get, &ns.header(), "auth/token/lookup-self", None)
-            .await
-        {
-            Ok(body) => {
-                let data = body
-                    .as_ref()
-                    .and_then(|b| b.get("data"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let name = data
-                    .get("display_name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_string();
-                let namespace = data
-                    .get("namespace_path")
-                    .and_then(Value::as_str)
-                    .and_then(|p| NsPath::parse(p).ok())
-                    .unwrap_or(ns);
-                return Ok(TokenInfo {
-                    display_name: name,
-                    namespace: namespace.display(),
-                });
-            }
-            Err(e) => last = e.to_string(),
-        }
-    }
-    Err(last)
-}
-
-/// The server's state from `sys/health` at the root (status codes that mean "sealed" or
-/// "standby" are asked to be 200, so the body always comes back).
-async fn fetch_health(client: Client) -> Result<Health, String> {
-    let path = "sys/health?standbyok=true&perfstandbyok=true&sealedcode=200&uninitcode=200&drsecondarycode=200&performancestandbycode=200";
-    let body = client
-        .request(Method::Get, "", path, None)
-        .await
-        .map_err(|e| e.to_string())?
-        .unwrap_or(Value::Null);
-    let flag = |k: &str| body.get(k).and_then(Value::as_bool).unwrap_or(false);
-    Ok(Health {
-        sealed: flag("sealed"),
-        standby: flag("standby") || flag("performance_standby"),
-        version: body
-            .get("version")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-    })
-}
-
 /// Does what the app asks: talks to the engine task, spawns fetches, writes to the terminal.
 struct Runner {
-    client: Client,
+    reader: Reader,
     events: mpsc::UnboundedSender<AppEvent>,
     engine: engine::EngineHandle,
     history: HistoryFile,
@@ -231,41 +171,18 @@ impl Runner {
                     let _ = self.engine.cancels.send(id);
                 }
                 Effect::LoadChildren(ns) => {
-                    let client = self.client.clone();
+                    let reader = self.reader.clone();
                     let tx = self.events.clone();
                     tokio::spawn(async move {
-                        let result = crate::engine::tree::list_children(&client, &ns)
-                            .await
-                            .map(|m| {
-                                m.iter()
-                                    .map(|(k, v)| {
-                                        let locked = v
-                                            .get("locked")
-                                            .and_then(Value::as_bool)
-                                            .unwrap_or(false);
-                                        (k.clone(), locked)
-                                    })
-                                    .collect()
-                            })
-                            .map_err(|e| match e {
-                                // A tree row is narrow: say it short.
-                                VaultError::NamespaceLocked { .. } => "locked".to_string(),
-                                VaultError::PermissionDenied { .. } => {
-                                    "permission denied".to_string()
-                                }
-                                e => e.to_string(),
-                            });
+                        let result = reader.children(&ns).await;
                         let _ = tx.send(AppEvent::Children { ns, result });
                     });
                 }
                 Effect::LoadSummary { ns, generation } => {
-                    let client = self.client.clone();
+                    let reader = self.reader.clone();
                     let tx = self.events.clone();
                     tokio::spawn(async move {
-                        let result = crate::engine::explore::summary(&client, &ns)
-                            .await
-                            .map(Box::new)
-                            .map_err(|e| e.to_string());
+                        let result = reader.summary(&ns).await.map(Box::new);
                         let _ = tx.send(AppEvent::Summary {
                             ns,
                             generation,
@@ -302,22 +219,26 @@ impl Runner {
         }
     }
 
-    /// The session has another client (a `login`, the token's first lookup): the tree,
-    /// the status bar and health use it from now on.
-    fn reconnected(&mut self, client: &Client, home: &NsPath) {
-        self.client = client.clone();
-        let (client, home, tx) = (client.clone(), home.clone(), self.events.clone());
-        tokio::spawn(async move {
-            let _ = tx.send(AppEvent::Token(fetch_token(client, home).await));
-        });
+    /// The session has another connection (a `login`, the token's first lookup): the
+    /// tree, the status bar and health read through it from now on.
+    fn reconnected(&mut self, reader: &Reader, home: &NsPath) {
+        self.reader = reader.clone();
+        self.refresh_token(home);
         self.refresh_health();
     }
 
+    fn refresh_token(&self, home: &NsPath) {
+        let (reader, home, tx) = (self.reader.clone(), home.clone(), self.events.clone());
+        tokio::spawn(async move {
+            let _ = tx.send(AppEvent::Token(reader.token(&home).await));
+        });
+    }
+
     fn refresh_health(&self) {
-        let client = self.client.clone();
+        let reader = self.reader.clone();
         let tx = self.events.clone();
         tokio::spawn(async move {
-            let _ = tx.send(AppEvent::Health(fetch_health(client).await));
+            let _ = tx.send(AppEvent::Health(reader.health().await));
         });
     }
 }
@@ -341,10 +262,10 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
 
     let (keymap, problems) = Keymap::with_overrides(&options.keys);
     let theme = Theme::new(options.colours, options.ascii);
-    let client = session.client().clone();
+    let reader = Reader::of(&session);
     let home = session.cwd().clone();
-    let mut app = App::new(theme, keymap, client.addr(), home.clone());
-    app.status.insecure = client.skips_verify();
+    let mut app = App::new(theme, keymap, reader.addr(), home.clone());
+    app.status.insecure = reader.skips_verify();
     if session.options().format == Format::Json {
         app.set_view_mode(ViewMode::Json);
     }
@@ -368,18 +289,13 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
 
     let (tx, mut rx) = mpsc::unbounded_channel::<AppEvent>();
     let (engine, engine_task) = engine::spawn(session, tx.clone(), AppEvent::Engine);
-    {
-        let (client, tx) = (client.clone(), tx.clone());
-        tokio::spawn(async move {
-            let _ = tx.send(AppEvent::Token(fetch_token(client, home).await));
-        });
-    }
     let mut runner = Runner {
-        client,
+        reader,
         events: tx,
         engine,
         history,
     };
+    runner.refresh_token(&home);
     let start = app.start();
     runner.apply(&mut terminal, &mut app, start);
 
@@ -439,8 +355,8 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
                 }
             },
             Some(ev) = rx.recv() => {
-                if let AppEvent::Engine(engine::EngineEvent::Reconnected { client, home, .. }) = &ev {
-                    runner.reconnected(client, home);
+                if let AppEvent::Engine(engine::EngineEvent::Reconnected { reader, home, .. }) = &ev {
+                    runner.reconnected(reader, home);
                 }
                 app.on_event(ev)
             }

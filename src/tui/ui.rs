@@ -1,109 +1,29 @@
 //! Drawing: a pure function of the [`App`]'s state onto a ratatui frame. Panes give way on
 //! narrow terminals: the tree sits left from 100 columns, above the responses from
-//! [`MIN_TREE_COLS`], and below that replaces them only while it has the focus. The summary
-//! of the namespace under the tree cursor sits beside the tree from [`SUMMARY_BESIDE_COLS`],
+//! [`super::layout::MIN_TREE_COLS`], and below that replaces them only while it has the focus. The summary
+//! of the namespace under the tree cursor sits beside the tree from [`super::layout::SUMMARY_BESIDE_COLS`],
 //! below it from 100 columns (with enough rows), and is hidden below that.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::app::{App, Dialog, Focus, Message, SummaryState};
-use super::keymap::{Action, Scope};
+use super::keymap::{help_rows, Action, HelpRow};
+use super::layout::{layout, Areas};
 use super::responses::LineKind;
 use super::text::{fit_left, skip_cols, width, wrap};
 use super::tree_pane::{visible_offset, Row};
-use crate::engine::explore::{is_builtin, mounts_by_type, Part};
+use crate::engine::commands::explore::{is_builtin, mounts_by_type, Part};
 
-/// From this width the tree pane sits left of the responses.
-pub const WIDE_COLS: u16 = 100;
-/// From this width the summary pane sits beside the tree (narrower: below it).
-pub const SUMMARY_BESIDE_COLS: u16 = 140;
-/// From this many body rows a 100-column screen has the summary below the tree.
-const SUMMARY_BELOW_ROWS: u16 = 20;
-/// From this width (and enough rows) the tree pane sits above the responses.
-pub const MIN_TREE_COLS: u16 = 64;
 /// At most this many completions show at once.
 const POPUP_ROWS: usize = 8;
 
-/// Where each part of the screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    /// The status bar (top line).
-    pub status: Rect,
-    /// The namespace tree, when it shows.
-    pub tree: Option<Rect>,
-    /// The summary of the namespace under the tree cursor, when there is room for it.
-    pub summary: Option<Rect>,
-    /// The responses (zero height when the tree replaces them).
-    pub responses: Rect,
-    /// The message line above the input.
-    pub message: Rect,
-    /// The input line.
-    pub input: Rect,
-    /// The key hints (bottom line; zero height on very short terminals).
-    pub hints: Rect,
-}
-
-/// Lay the screen out for `app` in `area`.
-pub fn layout(area: Rect, app: &App) -> Areas {
-    let hints_h = u16::from(area.height >= 12);
-    let [status, body, message, input, hints] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(hints_h),
-    ])
-    .areas(area);
-    let (tree, summary, responses) = if !app.show_tree {
-        (None, None, body)
-    } else if area.width >= SUMMARY_BESIDE_COLS {
-        let w = (area.width / 4).clamp(24, 40);
-        let sw = (area.width / 4).clamp(30, 44);
-        let [t, s, r] = Layout::horizontal([
-            Constraint::Length(w),
-            Constraint::Length(sw),
-            Constraint::Fill(1),
-        ])
-        .areas(body);
-        (Some(t), Some(s), r)
-    } else if area.width >= WIDE_COLS {
-        let w = (area.width / 4).clamp(24, 40);
-        let [t, r] = Layout::horizontal([Constraint::Length(w), Constraint::Fill(1)]).areas(body);
-        if body.height >= SUMMARY_BELOW_ROWS {
-            let [t, s] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(body.height / 2)])
-                    .areas(t);
-            (Some(t), Some(s), r)
-        } else {
-            (Some(t), None, r)
-        }
-    } else if area.width >= MIN_TREE_COLS && body.height >= 14 {
-        let h = (body.height / 3).max(5);
-        let [t, r] = Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(body);
-        (Some(t), None, r)
-    } else if app.focus == Focus::Tree {
-        (Some(body), None, Rect::new(body.x, body.y, body.width, 0))
-    } else {
-        (None, None, body)
-    };
-    Areas {
-        status,
-        tree,
-        summary,
-        responses,
-        message,
-        input,
-        hints,
-    }
-}
-
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let areas = layout(frame.area(), app);
+    let areas = layout(frame.area(), app.show_tree, app.focus == Focus::Tree);
     draw_status(frame, app, areas.status);
     if let Some(tree) = areas.tree {
         draw_tree(frame, app, tree);
@@ -899,42 +819,18 @@ fn draw_unlock_key(
 /// The lines of the help overlay, from the keymap.
 pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let mut lines = vec![
-        Line::from(Span::styled(
-            " Commands are those of line mode: `help` lists them.",
-            t.dim(),
-        )),
-        Line::from(Span::styled(
-            " ? on an empty line opens this help; typing in a pane goes to the input.",
-            t.dim(),
-        )),
-    ];
-    let scopes = [
-        Scope::Global,
-        Scope::Input,
-        Scope::Popup,
-        Scope::Pane,
-        Scope::Tree,
-        Scope::Responses,
-        Scope::Dialog,
-    ];
-    for scope in scopes {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(
-            format!(" {}", scope.title()),
-            t.header(),
-        )));
-        for a in Action::ALL.iter().filter(|a| a.scope() == scope) {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("   {:<22}", app.keymap.describe(*a, t.ascii)),
-                    t.key(),
-                ),
-                Span::raw(format!(" {}", a.help())),
-            ]));
-        }
-    }
-    lines
+    help_rows(&app.keymap, t.ascii)
+        .into_iter()
+        .map(|row| match row {
+            HelpRow::Intro(text) => Line::from(Span::styled(format!(" {text}"), t.dim())),
+            HelpRow::Blank => Line::default(),
+            HelpRow::Title(title) => Line::from(Span::styled(format!(" {title}"), t.header())),
+            HelpRow::Key { keys, help } => Line::from(vec![
+                Span::styled(format!("   {keys:<22}"), t.key()),
+                Span::raw(format!(" {help}")),
+            ]),
+        })
+        .collect()
 }
 
 fn draw_help(frame: &mut Frame, app: &App, scroll: usize) {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::VaultError;
+use super::error::VaultError;
 
 /// A Vault token. Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]

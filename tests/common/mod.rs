@@ -361,6 +361,63 @@ impl Api {
         }
     }
 
+    /// Create `path` (any depth), each missing level in turn, with no metadata.
+    pub fn mkns(&self, path: &str) {
+        let mut parent = String::new();
+        for seg in path.split('/').filter(|s| !s.is_empty()) {
+            self.ok("POST", &parent, &format!("sys/namespaces/{seg}"), None);
+            parent.push_str(seg);
+            parent.push('/');
+        }
+    }
+
+    /// Create `name` in `parent` with custom metadata.
+    pub fn mkns_meta(&self, parent: &str, name: &str, meta: Value) {
+        self.ok(
+            "POST",
+            parent,
+            &format!("sys/namespaces/{name}"),
+            Some(serde_json::json!({ "custom_metadata": meta })),
+        );
+    }
+
+    /// Lock `name` below `parent`; returns the unlock key.
+    pub fn lock(&self, parent: &str, name: &str) -> String {
+        let body = self.ok(
+            "POST",
+            parent,
+            &format!("sys/namespaces/api-lock/lock/{name}"),
+            None,
+        );
+        body["data"]["unlock_key"]
+            .as_str()
+            .expect("unlock key")
+            .to_string()
+    }
+
+    /// Mount a KV engine (`version` "1" or "2") at `path` in `ns`.
+    pub fn mount_kv(&self, ns: &str, path: &str, version: &str) {
+        self.mount(ns, path, "kv", serde_json::json!({ "version": version }));
+    }
+
+    /// Every namespace below `ns` (relative paths) with its lock state, via one SCAN.
+    pub fn scan(&self, ns: &str) -> std::collections::BTreeMap<String, bool> {
+        let (status, body) = self.call("SCAN", ns, "sys/namespaces", None);
+        if status == 404 {
+            return Default::default();
+        }
+        assert_eq!(status, 200, "SCAN in {ns:?}: {body}");
+        let info = body["data"]["key_info"].as_object().expect("key_info");
+        info.iter()
+            .map(|(k, v)| (k.clone(), v["locked"].as_bool().unwrap_or(false)))
+            .collect()
+    }
+
+    /// The direct children of `ns`, sorted.
+    pub fn children(&self, ns: &str) -> Vec<String> {
+        self.list(ns, "sys/namespaces")
+    }
+
     /// The keys of a LIST (empty when there is nothing), sorted.
     pub fn list(&self, ns: &str, path: &str) -> Vec<String> {
         let (status, body) = self.call("LIST", ns, path, None);

@@ -10,10 +10,12 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::engine::command::{CommandInfo, UsageError};
+use crate::engine::commands::nav;
+use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::{cell, Output, View};
-use crate::engine::session::{EngineError, SecretAsk, Session};
+use crate::engine::session::{SecretAsk, Session};
+use crate::engine::spec::{CommandInfo, UsageError};
 use crate::vault::{self, Client, Method, Token, VaultError};
 
 /// A command about who the session is.
@@ -42,21 +44,9 @@ pub struct Login {
 
 /// The commands of this room, for help.
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo {
-        name: "login",
-        usage: "login [METHOD] [k=v…] [-path=MOUNT] [-store]",
-        help: "log in here: token, userpass/ldap (username=), approle (role_id=, secret_id=), or any method's k=v; a password or secret not given is asked unseen; -store writes ~/.vault-token",
-    },
-    CommandInfo {
-        name: "whoami",
-        usage: "whoami",
-        help: "the token's display name, policies, TTL, namespace (home) and accessor (never the token)",
-    },
-    CommandInfo {
-        name: "connect",
-        usage: "connect [PROFILE]",
-        help: "switch to a cluster profile of the configuration file; without a name, list them",
-    },
+    CommandInfo::new("login", "login [METHOD] [k=v…] [-path=MOUNT] [-store]", "log in here: token, userpass/ldap (username=), approle (role_id=, secret_id=), or any method's k=v; a password or secret not given is asked unseen; -store writes ~/.vault-token"),
+    CommandInfo::new("whoami", "whoami", "the token's display name, policies, TTL, namespace (home) and accessor (never the token)"),
+    CommandInfo::new("connect", "connect [PROFILE]", "switch to a cluster profile of the configuration file; without a name, list them"),
 ];
 
 fn bad(usage: &str, message: impl Into<String>) -> UsageError {
@@ -139,7 +129,7 @@ pub async fn run(session: &mut Session, cmd: &Auth) -> Result<Output, EngineErro
     match cmd {
         Auth::Login(l) => login(session, l).await,
         Auth::Whoami => whoami(session).await,
-        Auth::Connect(None) => list_profiles(),
+        Auth::Connect(None) => list_profiles(session),
         Auth::Connect(Some(p)) => connect(session, p).await,
     }
 }
@@ -407,7 +397,7 @@ async fn login(session: &mut Session, l: &Login) -> Result<Output, EngineError> 
         None
     };
     session.reconnect(client, top.clone(), top.clone(), here);
-    let _ = session.refresh_lock_state().await;
+    let _ = nav::look(session).await;
 
     let d = &id.data;
     let name = d.get("display_name").and_then(Value::as_str).unwrap_or("?");
@@ -582,46 +572,26 @@ async fn whoami(session: &mut Session) -> Result<Output, EngineError> {
     })
 }
 
-fn list_profiles() -> Result<Output, EngineError> {
-    let file = crate::config::load_current(false).map_err(|e| EngineError::Other(e.0))?;
-    let where_ = crate::config::path()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "$XDG_CONFIG_HOME/vnsh/config.toml".into());
+fn list_profiles(session: &Session) -> Result<Output, EngineError> {
+    let profiles = session.profiles();
+    let list = profiles.list().map_err(EngineError::Other)?;
     let mut rows = Vec::new();
     let mut doc = Map::new();
-    for (name, p) in &file.profiles {
-        let tls = if p.skip_verify {
-            "NOT VERIFIED".to_string()
-        } else if p.ca_cert.is_some() || p.ca_path.is_some() {
-            "own CA".to_string()
-        } else {
-            String::new()
-        };
-        let token = match (&p.token_env, &p.token_file) {
-            (Some(e), _) => format!("${e}"),
-            (None, Some(f)) => f.clone(),
-            (None, None) => "VAULT_TOKEN or ~/.vault-token".into(),
-        };
+    for p in list {
         rows.push(vec![
-            name.clone(),
-            p.addr.clone().unwrap_or_default(),
-            p.namespace.clone().unwrap_or_default(),
-            tls,
-            token,
+            p.name.clone(),
+            p.addr,
+            p.namespace,
+            p.tls,
+            p.token_from,
         ]);
-        doc.insert(
-            name.clone(),
-            json!({
-                "addr": p.addr, "namespace": p.namespace, "skip_verify": p.skip_verify,
-                "ca_cert": p.ca_cert, "ca_path": p.ca_path, "tls_server_name": p.tls_server_name,
-                "token_env": p.token_env, "token_file": p.token_file,
-            }),
-        );
+        doc.insert(p.name, p.json);
     }
     let mut notes = Vec::new();
     if rows.is_empty() {
         notes.push(format!(
-            "note: no profiles in {where_}; `man vnsh` and docs/connect.md show how to write one"
+            "note: no profiles in {}; `man vnsh` and docs/connect.md show how to write one",
+            profiles.location()
         ));
     }
     Ok(Output {
@@ -646,10 +616,10 @@ async fn connect(session: &mut Session, name: &str) -> Result<Output, EngineErro
             "connect: the full-screen shell stays on one server; quit and run `vnsh --profile {name}` (or use `vnsh --line`)"
         )));
     }
-    let file = crate::config::load_current(false).map_err(|e| EngineError::Other(e.0))?;
-    let config = file
-        .vault_config(name, |k| std::env::var(k).ok())
-        .map_err(|e| EngineError::Other(e.0))?;
+    let config = session
+        .profiles()
+        .connection(name)
+        .map_err(EngineError::Other)?;
     let client = Client::new(&config)?;
     let start = NsPath::parse(&config.namespace)?;
     let id = lookup_self(&client, &start).await.map_err(|e| {
@@ -665,7 +635,7 @@ async fn connect(session: &mut Session, name: &str) -> Result<Output, EngineErro
         top.clone()
     };
     session.reconnect(client, top, here.clone(), here.clone());
-    let _ = session.refresh_lock_state().await;
+    let _ = nav::look(session).await;
     let who = id
         .data
         .get("display_name")

@@ -6,10 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
 
-use crate::engine::command::{CommandInfo, UsageError};
+use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::{Output, View};
-use crate::engine::session::{EngineError, Session};
+use crate::engine::session::Session;
+use crate::engine::spec::{CommandInfo, UsageError};
 use crate::engine::store::{secure_file, SavedKey};
 use crate::engine::tree;
 
@@ -33,21 +34,21 @@ pub enum Incident {
 
 /// The incident commands, for help.
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo {
-        name: "locks",
-        usage: "locks",
-        help: "every locked namespace below here: since when, and whether its key is saved",
-    },
-    CommandInfo {
-        name: "keys",
-        usage: "keys [export [FILE]]",
-        help: "the saved unlock keys of this server; export writes them (0600) or prints them",
-    },
-    CommandInfo {
-        name: "log",
-        usage: "log [--since 1h] [--all]",
-        help: "the action log: every mutating command, with its outcome",
-    },
+    CommandInfo::new(
+        "locks",
+        "locks",
+        "every locked namespace below here: since when, and whether its key is saved",
+    ),
+    CommandInfo::new(
+        "keys",
+        "keys [export [FILE]]",
+        "the saved unlock keys of this server; export writes them (0600) or prints them",
+    ),
+    CommandInfo::new(
+        "log",
+        "log [--since 1h] [--all]",
+        "the action log: every mutating command, with its outcome",
+    ),
 ];
 
 fn bad(usage: &str, message: impl Into<String>) -> UsageError {

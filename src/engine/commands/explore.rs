@@ -8,11 +8,12 @@ use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::engine::command::{CommandInfo, UsageError};
+use crate::engine::error::EngineError;
 use crate::engine::fuzzy;
 use crate::engine::nspath::{self, NsPath};
 use crate::engine::output::{cell, Output, View};
-use crate::engine::session::{EngineError, Session};
+use crate::engine::session::Session;
+use crate::engine::spec::{Arg, CommandInfo, UsageError};
 use crate::engine::tree;
 use crate::vault::{body, Client, Method, VaultError};
 
@@ -58,17 +59,46 @@ pub enum Explore {
 
 /// The exploring commands, for help.
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo { name: "cat", usage: "cat PATH", help: "a secret in a KV mount (v1 or v2: data, version and metadata)" },
-    CommandInfo { name: "describe", usage: "describe [NS]", help: "one screen on a namespace: children, mounts, auth, policies, identities, lock, metadata" },
-    CommandInfo { name: "find", usage: "find PATTERN", help: "fuzzy search for namespaces and mounts below here, best first" },
-    CommandInfo { name: "mounts", usage: "mounts", help: "secrets engines here (type, version, description)" },
-    CommandInfo { name: "auths", usage: "auths", help: "auth methods here" },
-    CommandInfo { name: "policies", usage: "policies", help: "ACL policies here" },
-    CommandInfo { name: "policy", usage: "policy read NAME", help: "one ACL policy" },
-    CommandInfo { name: "password-policies", usage: "password-policies", help: "password policies here" },
-    CommandInfo { name: "entities", usage: "entities", help: "identity entities here" },
-    CommandInfo { name: "groups", usage: "groups", help: "identity groups here" },
-    CommandInfo { name: "tokens", usage: "tokens [-l]", help: "token accessors here (-l: look each up)" },
+    CommandInfo::new(
+        "cat",
+        "cat PATH",
+        "a secret in a KV mount (v1 or v2: data, version and metadata)",
+    )
+    .args(&[Arg::KvPath]),
+    CommandInfo::new(
+        "describe",
+        "describe [NS]",
+        "one screen on a namespace: children, mounts, auth, policies, identities, lock, metadata",
+    )
+    .args(&[Arg::Namespace]),
+    CommandInfo::new(
+        "find",
+        "find PATTERN",
+        "fuzzy search for namespaces and mounts below here, best first",
+    ),
+    CommandInfo::new(
+        "mounts",
+        "mounts",
+        "secrets engines here (type, version, description)",
+    ),
+    CommandInfo::new("auths", "auths", "auth methods here"),
+    CommandInfo::new("policies", "policies", "ACL policies here"),
+    CommandInfo::new("policy", "policy read NAME", "one ACL policy").subcommands(&[
+        CommandInfo::new("read", "policy read NAME", "one ACL policy").args(&[Arg::Policy]),
+    ]),
+    CommandInfo::new(
+        "password-policies",
+        "password-policies",
+        "password policies here",
+    ),
+    CommandInfo::new("entities", "entities", "identity entities here"),
+    CommandInfo::new("groups", "groups", "identity groups here"),
+    CommandInfo::new(
+        "tokens",
+        "tokens [-l]",
+        "token accessors here (-l: look each up)",
+    )
+    .flags(&["-l"]),
 ];
 
 fn bad(usage: &str, message: impl Into<String>) -> UsageError {
@@ -122,8 +152,8 @@ pub fn parse(name: &str, rest: &[String]) -> Option<Result<Explore, UsageError>>
 }
 
 /// Parse the `--mounts` form of `tree` (`tree [PATH] --mounts [-d N]`).
-pub fn parse_tree_mounts(rest: &[String]) -> Option<Result<Explore, UsageError>> {
-    if !rest.iter().any(|w| w == "--mounts" || w == "-m") {
+pub fn parse_tree_mounts(name: &str, rest: &[String]) -> Option<Result<Explore, UsageError>> {
+    if name != "tree" || !rest.iter().any(|w| w == "--mounts" || w == "-m") {
         return None;
     }
     let mut path = None;
@@ -1026,12 +1056,13 @@ mod tests {
         assert!(matches!(parse("policy", &w("write x")), Some(Err(_))));
         assert_eq!(parse("nope", &[]), None);
         assert_eq!(
-            parse_tree_mounts(&w("acme --mounts -d 2")),
+            parse_tree_mounts("tree", &w("acme --mounts -d 2")),
             Some(Ok(Explore::TreeMounts {
                 path: Some("acme".into()),
                 depth: Some(2)
             }))
         );
-        assert_eq!(parse_tree_mounts(&w("acme")), None);
+        assert_eq!(parse_tree_mounts("tree", &w("acme")), None);
+        assert_eq!(parse_tree_mounts("ls", &w("--mounts")), None);
     }
 }

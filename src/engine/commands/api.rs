@@ -1,0 +1,500 @@
+//! Any API path: `read`, `list`, `write`, `patch` and `delete`, relative to the current
+//! namespace, printed as `bao read/list/… -format=json` prints them.
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::error::EngineError;
+use crate::engine::nspath;
+use crate::engine::output::{cell, warnings, warnings_output, Output, View};
+use crate::engine::session::Session;
+use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
+use crate::vault::{body, Method, VaultError};
+
+/// An API operation on an arbitrary path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiOp {
+    /// `read PATH`
+    Read,
+    /// `list PATH`
+    List,
+    /// `write PATH k=v…`
+    Write,
+    /// `patch PATH k=v…`
+    Patch,
+    /// `delete PATH`
+    Delete,
+}
+
+/// `read/list/write/patch/delete PATH [k=v…]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Api {
+    /// Which operation.
+    pub op: ApiOp,
+    /// The path, relative to here unless it starts with `/`.
+    pub path: String,
+    /// `k=v` arguments (and `-field=`/`-format=` flags).
+    pub args: Vec<String>,
+}
+
+/// The commands of this family, for help and completion.
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo::new(
+        "read",
+        "read PATH [-field=KEY] [-format=json]",
+        "read any API path, relative to here (/PATH: from the root)",
+    )
+    .flags(&["-field=", "-format="])
+    .args(&[Arg::ApiPath]),
+    CommandInfo::new("list", "list PATH", "list the keys under an API path")
+        .flags(&["-format="])
+        .args(&[Arg::ApiPath]),
+    CommandInfo::new(
+        "write",
+        "write PATH k=v… (k=@file, k=-, -)",
+        "write to an API path",
+    )
+    .flags(&["-format="])
+    .args(&[Arg::ApiPath]),
+    CommandInfo::new("patch", "patch PATH k=v…", "JSON merge-patch an API path")
+        .flags(&["-format="])
+        .args(&[Arg::ApiPath]),
+    CommandInfo::new("delete", "delete PATH", "delete an API path (asks first)")
+        .flags(&["-format="])
+        .args(&[Arg::ApiPath]),
+];
+
+fn bad(name: &str, message: impl Into<String>) -> UsageError {
+    let usage = COMMANDS
+        .iter()
+        .find(|c| c.name == name)
+        .map_or("help", |c| c.usage);
+    UsageError::new(usage, message)
+}
+
+/// Parse a command of this family; `None` when `name` is not one.
+pub fn parse(name: &str, rest: &[String]) -> Parsed<Api> {
+    let op = match name {
+        "read" => ApiOp::Read,
+        "list" => ApiOp::List,
+        "write" => ApiOp::Write,
+        "patch" => ApiOp::Patch,
+        "delete" => ApiOp::Delete,
+        _ => return None,
+    };
+    Some(parse_api(name, op, rest))
+}
+
+fn parse_api(name: &str, op: ApiOp, rest: &[String]) -> Result<Api, UsageError> {
+    // `-field=KEY` / `-format=json` may come anywhere; they stay in the args.
+    let (flags, rest) = ApiFlags::split(rest).map_err(|m| bad(name, m))?;
+    let Some((path, args)) = rest.split_first() else {
+        return Err(bad(name, format!("`{name}` needs a PATH")));
+    };
+    if matches!(op, ApiOp::List | ApiOp::Delete | ApiOp::Read) && !args.is_empty() {
+        return Err(bad(name, format!("`{name}` takes only a PATH")));
+    }
+    if matches!(op, ApiOp::Write | ApiOp::Patch) && args.is_empty() {
+        return Err(bad(name, format!("`{name}` needs k=v arguments")));
+    }
+    if flags.field.is_some() && op != ApiOp::Read {
+        return Err(bad(name, "`-field` goes with `read`"));
+    }
+    Ok(Api {
+        op,
+        path: path.clone(),
+        args: flags.words().into_iter().chain(args.to_vec()).collect(),
+    })
+}
+
+impl Api {
+    /// Whether it changes the server.
+    pub fn is_mutating(&self) -> bool {
+        matches!(self.op, ApiOp::Write | ApiOp::Patch | ApiOp::Delete)
+    }
+
+    /// Whether it destroys something, and so asks first.
+    pub fn is_destructive(&self) -> bool {
+        self.op == ApiOp::Delete
+    }
+
+    /// Whether it may reach outside the namespace the shell started in.
+    pub fn may_leave_start(&self) -> bool {
+        self.path.starts_with('/') || nspath::root_only_prefix(&self.path).is_some()
+    }
+
+    /// The question to ask before running it, if it is destructive.
+    pub fn confirmation(&self, session: &Session) -> Option<String> {
+        self.is_destructive().then(|| {
+            let route = session.route(&self.path);
+            format!("Delete {} in namespace {}?", route.path, route.namespace)
+        })
+    }
+}
+
+/// Run a command of this family.
+pub async fn run(session: &mut Session, cmd: &Api) -> Result<Output, EngineError> {
+    let out = api(session, cmd.op, &cmd.path, &cmd.args).await?;
+    if cmd.is_mutating() {
+        session.cache().invalidate_paths();
+    }
+    Ok(out)
+}
+
+async fn api(
+    session: &mut Session,
+    op: ApiOp,
+    path: &str,
+    args: &[String],
+) -> Result<Output, EngineError> {
+    // `-field=KEY` / `-format=json` (vault CLI style) travel in the arguments.
+    let (flags, args) = ApiFlags::split(args).map_err(EngineError::Other)?;
+    let args = args.as_slice();
+    let route = session.route(path);
+    let (method, body) = match op {
+        ApiOp::Read => (Method::Get, None),
+        ApiOp::List => (Method::List, None),
+        ApiOp::Delete => (Method::Delete, None),
+        ApiOp::Write => (Method::Put, Some(Value::Object(session.kv(args)?))),
+        ApiOp::Patch => (Method::Patch, Some(Value::Object(session.kv(args)?))),
+    };
+    let resp = session
+        .client()
+        .request(
+            method,
+            &route.namespace.header(),
+            &route.path,
+            body.as_ref(),
+        )
+        .await
+        .map_err(|e| refused_above_top(session, &route, e))?;
+    let mut out = match op {
+        ApiOp::List => {
+            let keys = body::data(resp).get("keys").cloned().unwrap_or(json!([]));
+            let text = keys
+                .as_array()
+                .map(|a| a.iter().map(cell).collect::<Vec<_>>().join("\n"))
+                .unwrap_or_default();
+            Output {
+                json: Some(keys),
+                view: View::Text(text),
+                notes: vec![],
+            }
+        }
+        _ => match resp.map(raw_as_secret) {
+            Some(body) if has_content(&body) => secret_output(&body),
+            other => warnings_output(
+                other.as_ref(),
+                match op {
+                    ApiOp::Delete => "deleted",
+                    ApiOp::Read => "",
+                    _ => "written",
+                },
+            ),
+        },
+    };
+    if let Some(note) = route.note {
+        out.notes.insert(0, note);
+    }
+    flags.apply(out).map_err(EngineError::Other)
+}
+
+/// A root-only path sent to the root by a token whose top is below it: say why it
+/// was refused, instead of a bare "permission denied".
+fn refused_above_top(session: &Session, route: &nspath::Route, e: VaultError) -> EngineError {
+    let refused = matches!(e, VaultError::PermissionDenied { .. });
+    match nspath::root_only_prefix(&route.path) {
+        Some(prefix) if refused && route.namespace.is_root() && !session.top().is_root() => {
+            EngineError::Other(format!(
+                "{e}\nnote: {prefix} is root-only, so it was sent to the root namespace; this token belongs to {} and cannot reach the root: ask an operator with a root-namespace token",
+                session.top()
+            ))
+        }
+        _ => e.into(),
+    }
+}
+
+/// As the Go client's `ParseSecret`: a body with none of a Secret's fields (`sys/health`,
+/// `sys/leader`) is taken as the `data` of an otherwise empty Secret.
+fn raw_as_secret(body: Value) -> Value {
+    const SECRET_FIELDS: [&str; 9] = [
+        "request_id",
+        "lease_id",
+        "lease_duration",
+        "renewable",
+        "data",
+        "warnings",
+        "auth",
+        "wrap_info",
+        "mount_type",
+    ];
+    let zero = |v: &Value| match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        _ => false,
+    };
+    match body {
+        Value::Object(m)
+            if !m.is_empty() && SECRET_FIELDS.iter().all(|f| m.get(*f).is_none_or(zero)) =>
+        {
+            json!({ "data": m })
+        }
+        other => other,
+    }
+}
+
+fn has_content(body: &Value) -> bool {
+    ["data", "auth", "wrap_info"]
+        .iter()
+        .any(|k| body.get(*k).is_some_and(|v| !v.is_null()))
+}
+
+/// What `bao read -format=json` prints: the Go client's Secret, fields in its order.
+fn secret_output(body: &Value) -> Output {
+    let get = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
+    let mut secret = Map::new();
+    secret.insert(
+        "request_id".into(),
+        body.get("request_id").cloned().unwrap_or(json!("")),
+    );
+    secret.insert(
+        "lease_id".into(),
+        body.get("lease_id").cloned().unwrap_or(json!("")),
+    );
+    secret.insert(
+        "lease_duration".into(),
+        body.get("lease_duration").cloned().unwrap_or(json!(0)),
+    );
+    secret.insert(
+        "renewable".into(),
+        body.get("renewable").cloned().unwrap_or(json!(false)),
+    );
+    secret.insert("data".into(), get("data"));
+    secret.insert("warnings".into(), get("warnings"));
+    for optional in ["auth", "wrap_info"] {
+        if body.get(optional).is_some_and(|v| !v.is_null()) {
+            secret.insert(optional.into(), get(optional));
+        }
+    }
+    if let Some(m) = body
+        .get("mount_type")
+        .filter(|m| m.as_str().is_some_and(|s| !s.is_empty()))
+    {
+        secret.insert("mount_type".into(), m.clone());
+    }
+    let mut rows = Vec::new();
+    if let Some(d) = body.get("data").and_then(Value::as_object) {
+        rows.extend(d.iter().map(|(k, v)| vec![k.clone(), cell(v)]));
+    }
+    if let Some(a) = body.get("auth").and_then(Value::as_object) {
+        for (k, v) in a {
+            // Never print a client token in a table; JSON mode is explicit.
+            let shown = if k == "client_token" {
+                "(hidden; use --format json)".to_string()
+            } else {
+                cell(v)
+            };
+            rows.push(vec![format!("auth.{k}"), shown]);
+        }
+    }
+    let notes = warnings(body);
+    Output {
+        json: Some(Value::Object(secret)),
+        view: View::Table {
+            header: vec!["KEY".into(), "VALUE".into()],
+            rows,
+        },
+        notes,
+    }
+}
+
+/// `-field=KEY` and `-format=json|table` on an API command, as the vault CLI takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiFlags {
+    /// Print only this field of the answer, raw (`read -field=password secret/data/db`).
+    pub field: Option<String>,
+    /// Print this answer as JSON whatever the session's format.
+    pub json: bool,
+}
+
+impl ApiFlags {
+    /// Take the flags out of `args` (`-field=K`, `-field K`, `-format=F`, one or two
+    /// dashes); the rest keep their order.
+    pub fn split(args: &[String]) -> Result<(ApiFlags, Vec<String>), String> {
+        let mut flags = ApiFlags::default();
+        let mut rest = Vec::new();
+        let mut it = args.iter();
+        while let Some(w) = it.next() {
+            let bare = w.strip_prefix("--").or_else(|| w.strip_prefix('-'));
+            let Some((name, value)) = bare.and_then(|b| match b.split_once('=') {
+                Some((n, v)) if n == "field" || n == "format" => Some((n, Some(v.to_string()))),
+                None if b == "field" || b == "format" => Some((b, None)),
+                _ => None,
+            }) else {
+                rest.push(w.clone());
+                continue;
+            };
+            let value = match value {
+                Some(v) => v,
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("`-{name}` needs a value"))?,
+            };
+            match name {
+                "field" if value.is_empty() => return Err("`-field` needs a KEY".into()),
+                "field" => flags.field = Some(value),
+                _ => match value.as_str() {
+                    "json" => flags.json = true,
+                    "table" => flags.json = false,
+                    other => {
+                        return Err(format!("`-format={other}`: the formats are json and table"))
+                    }
+                },
+            }
+        }
+        Ok((flags, rest))
+    }
+
+    /// The flags as words, for a command's arguments.
+    pub fn words(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(f) = &self.field {
+            out.push(format!("-field={f}"));
+        }
+        if self.json {
+            out.push("-format=json".into());
+        }
+        out
+    }
+
+    /// Apply the flags to a command's output: one raw field, or the JSON as the view.
+    pub fn apply(&self, mut out: Output) -> Result<Output, String> {
+        if let Some(field) = &self.field {
+            let value = out
+                .json
+                .as_ref()
+                .and_then(|j| field_of(j, field))
+                .ok_or_else(|| format!("field {field:?} is not in the answer"))?;
+            let raw = match &value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.view = View::Text(raw);
+            out.json = Some(value);
+        } else if self.json {
+            if let Some(j) = &out.json {
+                out.view = View::Text(crate::engine::output::pretty(j));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A field of a secret as the vault CLI's `-field` finds it: in `data`, in a KV v2
+/// `data.data`, then among the secret's own fields. Never a client token.
+fn field_of(secret: &Value, field: &str) -> Option<Value> {
+    if field == "client_token" || (field == "token" && secret.get("auth").is_some()) {
+        return None;
+    }
+    let data = secret.get("data");
+    data.and_then(|d| d.get(field))
+        .or_else(|| data.and_then(|d| d.get("data")).and_then(|d| d.get(field)))
+        .or_else(|| secret.get(field).filter(|_| field != "auth"))
+        .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn words(l: &str) -> Vec<String> {
+        l.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn p(line: &str) -> Result<Api, UsageError> {
+        let w = words(line);
+        let (first, rest) = w.split_first().unwrap();
+        parse(first, rest).unwrap()
+    }
+
+    #[test]
+    fn api_flags_anywhere_and_kept_in_the_args() {
+        assert_eq!(
+            p("read -field=password secret/data/db"),
+            Ok(Api {
+                op: ApiOp::Read,
+                path: "secret/data/db".into(),
+                args: vec!["-field=password".into()]
+            })
+        );
+        assert_eq!(
+            p("read secret/x -format json"),
+            Ok(Api {
+                op: ApiOp::Read,
+                path: "secret/x".into(),
+                args: vec!["-format=json".into()]
+            })
+        );
+        assert!(p("read -format=yaml x").is_err());
+        assert!(p("list -field=a x").is_err());
+        assert!(p("read -field").is_err());
+        assert!(p("write x").is_err());
+        assert!(p("read").is_err());
+        let (flags, rest) = ApiFlags::split(&words("--field=a b=1 -")).unwrap();
+        assert_eq!(flags.field.as_deref(), Some("a"));
+        assert_eq!(rest, words("b=1 -"));
+    }
+
+    #[test]
+    fn classifies_mutating_and_destructive() {
+        assert!(p("delete x").unwrap().is_destructive());
+        assert!(!p("write x a=1").unwrap().is_destructive());
+        assert!(p("write x a=1").unwrap().is_mutating());
+        assert!(!p("read x").unwrap().is_mutating());
+    }
+
+    #[test]
+    fn field_looks_in_data_then_kv2_data() {
+        let flags = ApiFlags {
+            field: Some("password".into()),
+            json: false,
+        };
+        for secret in [
+            json!({"data": {"password": "p w"}}),
+            json!({"data": {"data": {"password": "p w"}, "metadata": {}}}),
+        ] {
+            let out = flags
+                .apply(Output {
+                    json: Some(secret),
+                    view: View::Empty,
+                    notes: vec![],
+                })
+                .unwrap();
+            assert_eq!(out.view.render_text(), "p w");
+            assert_eq!(out.json, Some(json!("p w")));
+        }
+        let token = ApiFlags {
+            field: Some("client_token".into()),
+            json: false,
+        };
+        let out = Output {
+            json: Some(json!({"auth": {"client_token": "s.x"}})),
+            view: View::Empty,
+            notes: vec![],
+        };
+        assert!(token.apply(out).is_err());
+    }
+
+    #[test]
+    fn secret_output_keeps_go_field_order_and_drops_nulls() {
+        let body = json!({"request_id":"r","lease_id":"","renewable":false,"lease_duration":0,
+            "data":{"a":"1"},"wrap_info":null,"warnings":null,"auth":null,"mount_type":"kv"});
+        let out = secret_output(&body);
+        assert_eq!(
+            serde_json::to_string(&out.json.unwrap()).unwrap(),
+            r#"{"request_id":"r","lease_id":"","lease_duration":0,"renewable":false,"data":{"a":"1"},"warnings":null,"mount_type":"kv"}"#
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! The dispatcher: every command family in its own room, one table of them, and the one
+//! way a command runs — parse, the question to ask, execute (read-only refusal, the
+//! token's lookup, the family's run, the action log).
+//!
+//! The dispatcher imports the families; no family imports the dispatcher. Adding a
+//! command touches its family's file; adding a family touches [`FAMILIES`] and
+//! [`Command`] here.
+
+pub mod api;
+pub mod auth;
+pub mod explore;
+pub mod incident;
+pub mod lock;
+pub mod nav;
+pub mod ns;
+pub mod shell;
+
+use crate::engine::complete;
+use crate::engine::error::EngineError;
+use crate::engine::nspath::NsPath;
+use crate::engine::output::Output;
+use crate::engine::session::{Aliases, Session};
+use crate::engine::spec::{CommandInfo, Parsed, UsageError};
+use crate::engine::words;
+use crate::vault::VaultError;
+
+/// What the user asked for: one command of one family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `pwd`, `cd`, `ls`, `tree`.
+    Nav(nav::Nav),
+    /// `ns …`.
+    Ns(ns::Ns),
+    /// `lock`, `unlock`.
+    Lock(lock::Lock),
+    /// `read`, `list`, `write`, `patch`, `delete`.
+    Api(api::Api),
+    /// What a namespace holds: mounts, policies, describe, find, cat, …
+    Explore(explore::Explore),
+    /// Locks, saved keys, the action log.
+    Incident(incident::Incident),
+    /// Log in, who am I, another cluster.
+    Auth(auth::Auth),
+    /// Help, completion, refresh, exit.
+    Shell(shell::Shell),
+}
+
+/// One family: its rows of the table and its parser.
+struct Family {
+    commands: &'static [CommandInfo],
+    parse: fn(&str, &[String]) -> Parsed<Command>,
+}
+
+/// Every family, in the order help lists them. `tree --mounts` is explore's, so explore
+/// is asked before nav (its parser answers `tree` only with `--mounts`).
+const FAMILIES: &[Family] = &[
+    Family {
+        commands: nav::COMMANDS,
+        parse: |n, r| {
+            explore::parse_tree_mounts(n, r)
+                .map(|r| r.map(Command::Explore))
+                .or_else(|| nav::parse(n, r).map(|r| r.map(Command::Nav)))
+        },
+    },
+    Family {
+        commands: ns::COMMANDS,
+        parse: |n, r| ns::parse(n, r).map(|r| r.map(Command::Ns)),
+    },
+    Family {
+        commands: lock::COMMANDS,
+        parse: |n, r| lock::parse(n, r).map(|r| r.map(Command::Lock)),
+    },
+    Family {
+        commands: api::COMMANDS,
+        parse: |n, r| api::parse(n, r).map(|r| r.map(Command::Api)),
+    },
+    Family {
+        commands: explore::COMMANDS,
+        parse: |n, r| explore::parse(n, r).map(|r| r.map(Command::Explore)),
+    },
+    Family {
+        commands: incident::COMMANDS,
+        parse: |n, r| incident::parse(n, r).map(|r| r.map(Command::Incident)),
+    },
+    Family {
+        commands: auth::COMMANDS,
+        parse: |n, r| auth::parse(n, r).map(|r| r.map(Command::Auth)),
+    },
+    Family {
+        commands: shell::COMMANDS,
+        parse: |n, r| shell::parse(n, r).map(|r| r.map(Command::Shell)),
+    },
+];
+
+/// Every command of every family, in the order help lists them.
+pub fn table() -> Vec<&'static CommandInfo> {
+    FAMILIES.iter().flat_map(|f| f.commands.iter()).collect()
+}
+
+/// Whether `word` starts a command of the table.
+pub fn is_command(word: &str) -> bool {
+    FAMILIES
+        .iter()
+        .flat_map(|f| f.commands.iter())
+        .any(|c| c.is_called(word))
+}
+
+/// Check the aliases of a configuration file and turn them into words: an alias is one
+/// command (no `;`), does not shadow a command, and does not start with another alias
+/// (so expansion is one step and never loops).
+pub fn aliases<'a>(
+    raw: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> Result<Aliases, String> {
+    let raw: Vec<(&String, &String)> = raw.into_iter().collect();
+    let mut out = Aliases::new();
+    for (name, line) in &raw {
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(format!("alias {name:?}: a name is one word"));
+        }
+        if is_command(name) {
+            return Err(format!(
+                "alias {name:?} would hide the command of that name: choose another name"
+            ));
+        }
+        let commands = words::split_line(line).map_err(|e| format!("alias {name:?}: {e}"))?;
+        let one = match commands.as_slice() {
+            [one] if !one.is_empty() => one.clone(),
+            [_] | [] => return Err(format!("alias {name:?} is empty")),
+            _ => {
+                return Err(format!(
+                    "alias {name:?} holds more than one command (`;`): an alias is one command"
+                ))
+            }
+        };
+        if let Some(first) = one
+            .first()
+            .filter(|f| raw.iter().any(|(n, _)| n.as_str() == f.as_str()))
+        {
+            return Err(format!(
+                "alias {name:?} starts with the alias {first:?}: an alias expands to a command"
+            ));
+        }
+        out.insert((*name).clone(), one);
+    }
+    Ok(out)
+}
+
+/// Parse the words of one command (an alias expands to its words, then the ones typed
+/// after it).
+pub fn parse(words: &[String], aliases: &Aliases) -> Result<Command, UsageError> {
+    let Some((first, rest)) = words.split_first() else {
+        return Err(UsageError::new("help", "empty command"));
+    };
+    for family in FAMILIES {
+        if let Some(parsed) = (family.parse)(first, rest) {
+            return parsed;
+        }
+    }
+    if let Some(expanded) = aliases.get(first.as_str()) {
+        let words: Vec<String> = expanded.iter().chain(rest).cloned().collect();
+        // The aliases were checked: an alias never starts with one, so this is one step.
+        return parse(&words, &Aliases::new());
+    }
+    Err(UsageError::new(
+        "help lists the commands",
+        format!("unknown command `{first}`"),
+    ))
+}
+
+impl Command {
+    /// Whether this command changes state on the server (refused with `--read-only`, logged).
+    pub fn is_mutating(&self) -> bool {
+        match self {
+            Command::Ns(c) => c.is_mutating(),
+            Command::Lock(_) => true,
+            Command::Api(c) => c.is_mutating(),
+            _ => false,
+        }
+    }
+
+    /// Whether this command destroys or cuts off something, and so asks first in an
+    /// interactive session.
+    pub fn is_destructive(&self) -> bool {
+        match self {
+            Command::Ns(c) => matches!(c, ns::Ns::Delete(_)),
+            Command::Lock(c) => c.is_destructive(),
+            Command::Api(c) => c.is_destructive(),
+            _ => false,
+        }
+    }
+
+    /// Whether this is `exit`.
+    pub fn is_exit(&self) -> bool {
+        matches!(self, Command::Shell(shell::Shell::Exit))
+    }
+
+    /// Whether a `k=-` argument reads a value from standard input.
+    pub fn reads_stdin(&self) -> bool {
+        let args = match self {
+            Command::Ns(ns::Ns::Create { args, .. } | ns::Ns::Patch { args, .. }) => args,
+            Command::Api(api::Api { args, .. }) => args,
+            _ => return false,
+        };
+        args.iter().any(|a| a == "-" || a.ends_with("=-"))
+    }
+
+    /// Whether this is a lock (its answer holds an unlock key).
+    pub fn is_lock(&self) -> bool {
+        matches!(self, Command::Lock(lock::Lock::Lock(_)))
+    }
+
+    /// The checks that need no server: a command that fails them sends nothing at all.
+    fn precheck(&self) -> Result<(), EngineError> {
+        match self {
+            Command::Ns(c) => c.precheck(),
+            Command::Lock(c) => c.precheck(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether it may reach outside the namespace the shell was started in (an absolute
+    /// path, `..`, a root-only path), or says where or who the session is (`pwd`,
+    /// `whoami`): the token's top must be known then.
+    fn may_leave_start(&self) -> bool {
+        match self {
+            Command::Nav(c) => c.may_leave_start(),
+            Command::Api(c) => c.may_leave_start(),
+            Command::Auth(auth::Auth::Whoami) | Command::Explore(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The question to ask before running `cmd` in an interactive session, if it needs one.
+pub fn confirmation(session: &Session, cmd: &Command) -> Option<String> {
+    if session.options().yes || !cmd.is_destructive() {
+        return None;
+    }
+    match cmd {
+        Command::Ns(c) => c.confirmation(session),
+        Command::Lock(c) => c.confirmation(session),
+        Command::Api(c) => c.confirmation(session),
+        _ => None,
+    }
+}
+
+/// What completion needs of `session`: cheap to clone, so a front end can keep a copy.
+pub fn completion_context(session: &Session) -> complete::Context {
+    complete::Context {
+        cache: session.cache().clone(),
+        cwd: session.cwd().clone(),
+        commands: table(),
+    }
+}
+
+/// Look at the current namespace once: the token's lookup if it is still due, then the
+/// lock state for the prompt. Errors are returned for the front end to show; the
+/// context stays.
+pub async fn look_here(session: &mut Session) -> Result<(), EngineError> {
+    // A prompt shows where the token lives: look it up first (a front end races this
+    // against Ctrl-C; when cancelled, the first command looks it up).
+    if let Some(start_given) = session.adopt_pending() {
+        let notes = auth::adopt_token(session, start_given).await;
+        session.adopted(notes);
+    }
+    nav::look(session).await
+}
+
+/// Run one command. `text` is the command as typed, for the action log (it is redacted
+/// before it is written). On error the session is as it was.
+pub async fn execute(
+    session: &mut Session,
+    cmd: &Command,
+    text: &str,
+) -> Result<Output, EngineError> {
+    if cmd.is_mutating() && session.options().read_only {
+        return Err(EngineError::ReadOnly(words::redact_line(text.trim())));
+    }
+    let mut adopted = session.take_adopt_notes();
+    if let Some(start_given) = session.adopt_pending() {
+        // A command refused by its name sends nothing, the token's lookup included:
+        // the family refuses it (and the action log records it) as before.
+        if cmd.precheck().is_ok() && (!start_given || cmd.may_leave_start()) {
+            adopted.extend(auth::adopt_token(session, start_given).await);
+            session.adopted(Vec::new());
+        }
+    }
+    let result = dispatch(session, cmd).await.map(|mut o| {
+        o.notes.splice(0..0, adopted);
+        o
+    });
+    if cmd.is_mutating() {
+        let outcome = match &result {
+            Ok(_) => "ok".to_string(),
+            Err(e) => format!("error: {e}"),
+        };
+        let logged = session.action_log().append(
+            session.client().addr(),
+            &session.cwd().header(),
+            &words::redact_line(text.trim()),
+            &outcome,
+        );
+        if let Err(e) = logged {
+            let note = format!("warning: the action log could not be written: {e}");
+            return result.map(|o| o.with_note(note));
+        }
+    }
+    if let Err(EngineError::Vault(VaultError::NamespaceLocked { locked, .. })) = &result {
+        if let Ok(l) = NsPath::parse(locked) {
+            if session.cwd().starts_with(&l) {
+                session.set_locked(Some(l));
+            }
+        }
+    }
+    result
+}
+
+async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, EngineError> {
+    match cmd {
+        Command::Nav(c) => nav::run(session, c).await,
+        Command::Ns(c) => ns::run(session, c).await,
+        Command::Lock(c) => lock::run(session, c).await,
+        Command::Api(c) => api::run(session, c).await,
+        Command::Explore(c) => explore::run(session, c).await,
+        Command::Incident(c) => incident::run(session, c).await,
+        Command::Auth(c) => auth::run(session, c).await,
+        Command::Shell(c) => {
+            let context = completion_context(session);
+            shell::run(session, c, &table(), context).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: &str) -> Result<Command, UsageError> {
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        parse(&words, &Aliases::new())
+    }
+
+    #[test]
+    fn every_family_parses_through_the_table() {
+        assert!(matches!(p("pwd"), Ok(Command::Nav(nav::Nav::Pwd))));
+        assert!(matches!(p("tree --mounts"), Ok(Command::Explore(_))));
+        assert!(matches!(p("tree -d 2"), Ok(Command::Nav(_))));
+        assert!(matches!(p("namespace list"), Ok(Command::Ns(_))));
+        assert!(matches!(p("unlock a --key K"), Ok(Command::Lock(_))));
+        assert!(matches!(p("read x"), Ok(Command::Api(_))));
+        assert!(matches!(p("locks"), Ok(Command::Incident(_))));
+        assert!(matches!(p("whoami"), Ok(Command::Auth(_))));
+        assert!(p("quit").unwrap().is_exit());
+        assert!(p("frobnicate")
+            .unwrap_err()
+            .message
+            .contains("unknown command"));
+    }
+
+    #[test]
+    fn classifies_mutating_and_destructive() {
+        assert!(p("lock").unwrap().is_destructive());
+        assert!(p("ns delete a").unwrap().is_destructive());
+        assert!(p("delete x").unwrap().is_destructive());
+        assert!(p("unlock").unwrap().is_mutating());
+        assert!(!p("unlock").unwrap().is_destructive());
+        assert!(!p("cd x").unwrap().is_mutating());
+    }
+
+    #[test]
+    fn aliases_expand_once_and_are_checked() {
+        let raw = [("ll".to_string(), "ns list -detailed".to_string())];
+        let table = aliases(raw.iter().map(|(a, b)| (a, b))).unwrap();
+        let words: Vec<String> = vec!["ll".into()];
+        assert_eq!(
+            parse(&words, &table),
+            Ok(Command::Ns(ns::Ns::List { detailed: true }))
+        );
+        for (name, line) in [
+            ("cd", "pwd"),
+            ("two", "pwd; pwd"),
+            ("empty", ""),
+            ("a b", "pwd"),
+        ] {
+            let raw = [(name.to_string(), line.to_string())];
+            assert!(aliases(raw.iter().map(|(a, b)| (a, b))).is_err(), "{name}");
+        }
+        let chained = [
+            ("a".to_string(), "pwd".to_string()),
+            ("b".to_string(), "a".to_string()),
+        ];
+        assert!(aliases(chained.iter().map(|(a, b)| (a, b))).is_err());
+    }
+
+    #[test]
+    fn every_command_has_help() {
+        for c in table() {
+            assert!(!c.usage.is_empty() && !c.help.is_empty(), "{}", c.name);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The shell's own commands: `help`, `complete`, `refresh` and `exit`. What they need of
+//! the whole command table (help lists it, completion offers it) they are handed by the
+//! dispatcher, so this family never imports it.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::engine::complete;
+use crate::engine::error::EngineError;
+use crate::engine::output::{Output, View};
+use crate::engine::session::Session;
+use crate::engine::spec::{CommandInfo, Parsed, UsageError};
+
+/// A command of this family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shell {
+    /// The completions for a line.
+    Complete(String),
+    /// Reload what completion knows of the server.
+    Refresh,
+    /// Help on all commands or one.
+    Help(Option<String>),
+    /// Leave the shell.
+    Exit,
+}
+
+/// The commands of this family, for help and completion.
+pub const COMMANDS: &[CommandInfo] = &[
+    CommandInfo::new(
+        "complete",
+        "complete LINE",
+        "the completions the shell offers for LINE, best first",
+    ),
+    CommandInfo::new(
+        "refresh",
+        "refresh",
+        "reload the namespaces, mounts and keys that completion offers",
+    ),
+    CommandInfo::new("help", "help [CMD]", "this list, or one command's usage").aliases(&["?"]),
+    CommandInfo::new("exit", "exit", "leave the shell (also Ctrl-D)").aliases(&["quit"]),
+];
+
+/// Parse a command of this family; `None` when `name` is not one.
+pub fn parse(name: &str, rest: &[String]) -> Parsed<Shell> {
+    Some(match name {
+        "complete" => Ok(Shell::Complete(rest.join(" "))),
+        "refresh" if rest.is_empty() => Ok(Shell::Refresh),
+        "refresh" => Err(UsageError::new("refresh", "`refresh` takes no argument")),
+        "help" | "?" => match rest {
+            [] => Ok(Shell::Help(None)),
+            [one] => Ok(Shell::Help(Some(one.clone()))),
+            _ => Err(UsageError::new(
+                "help [CMD]",
+                "`help` takes at most one argument",
+            )),
+        },
+        "exit" | "quit" => Ok(Shell::Exit),
+        _ => return None,
+    })
+}
+
+/// Run a command of this family. `table` is every command, in the order help lists them;
+/// `context` is what completion knows here.
+pub async fn run(
+    session: &mut Session,
+    cmd: &Shell,
+    table: &[&'static CommandInfo],
+    context: complete::Context,
+) -> Result<Output, EngineError> {
+    match cmd {
+        Shell::Complete(line) => {
+            // A script wants the full answer: wait for what is being fetched.
+            let words = complete::complete(&context, line, Duration::from_secs(10)).await;
+            Ok(Output {
+                view: View::Text(words.join("\n")),
+                json: Some(Value::from(words)),
+                notes: vec![],
+            })
+        }
+        Shell::Help(topic) => help(table, session, topic.as_deref()),
+        Shell::Refresh => {
+            session.cache().clear();
+            session.cache().warm();
+            Ok(Output::default())
+        }
+        Shell::Exit => Ok(Output::default()),
+    }
+}
+
+fn help(
+    table: &[&'static CommandInfo],
+    session: &Session,
+    topic: Option<&str>,
+) -> Result<Output, EngineError> {
+    match topic {
+        None => {
+            let mut rows: Vec<Vec<String>> = table
+                .iter()
+                .map(|c| vec![c.name.to_string(), c.help.to_string()])
+                .collect();
+            rows.extend(
+                session
+                    .aliases()
+                    .iter()
+                    .map(|(name, words)| vec![name.clone(), format!("alias: {}", words.join(" "))]),
+            );
+            let json = table
+                .iter()
+                .map(|c| json!({ "name": c.name, "usage": c.usage, "help": c.help }))
+                .collect::<Vec<_>>();
+            Ok(Output {
+                json: Some(Value::from(json)),
+                view: View::Table {
+                    header: vec!["COMMAND".into(), "WHAT IT DOES".into()],
+                    rows,
+                },
+                notes: vec![],
+            })
+        }
+        Some(t) => {
+            let found = table.iter().find(|c| c.is_called(t)).ok_or_else(|| {
+                EngineError::Other(format!("help: no command `{t}`; `help` lists them"))
+            })?;
+            let mut text = format!("usage: {}\n{}", found.usage, found.help);
+            for sub in found.subcommands {
+                text.push_str(&format!("\n  {:<40} {}", sub.usage, sub.help));
+            }
+            if !found.flags.is_empty() {
+                text.push_str(&format!("\nflags: {}", found.flags.join(" ")));
+            }
+            Ok(Output::text(text))
+        }
+    }
+}
