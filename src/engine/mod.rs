@@ -10,6 +10,7 @@ pub mod fuzzy;
 pub mod nspath;
 pub mod output;
 pub mod reader;
+pub mod resolve;
 pub mod session;
 pub mod spec;
 pub mod store;

@@ -10,8 +10,9 @@ use tokio::task::JoinSet;
 
 use crate::engine::error::EngineError;
 use crate::engine::fuzzy;
-use crate::engine::nspath::{self, NsPath};
+use crate::engine::nspath::NsPath;
 use crate::engine::output::{cell, Output, View};
+use crate::engine::resolve;
 use crate::engine::session::Session;
 use crate::engine::spec::{Arg, CommandInfo, UsageError};
 use crate::engine::tree;
@@ -234,7 +235,7 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
             tree_mounts(client, &root, *depth, !session.options().no_scan).await
         }
         Explore::Find(pattern) => find(client, &here, pattern, !session.options().no_scan).await,
-        Explore::Cat(path) => cat(client, session.route(path), path).await,
+        Explore::Cat(path) => cat(session, path).await,
     }
 }
 
@@ -927,56 +928,31 @@ async fn find(
 /// asks: `sys/internal/ui/mounts/PATH`, which any token with a capability on the path may
 /// read, and which understands a path that starts with child namespaces; `sys/mounts`
 /// when that gives nothing.
-async fn mount_of(
-    client: &Client,
-    ns: &NsPath,
-    path: &str,
-) -> Result<Option<(String, Value)>, VaultError> {
-    let probe = format!("sys/internal/ui/mounts/{}", path.trim_matches('/'));
-    if let Ok(body) = client
-        .request(Method::Get, &ns.header(), &probe, None)
-        .await
-    {
-        let d = body::data(body);
-        if let Some(mount) = d.get("path").and_then(Value::as_str) {
-            if !mount.is_empty() {
-                return Ok(Some((mount.to_string(), d.clone())));
-            }
-        }
-    }
-    let m = mounts(client, ns, "sys/mounts").await?;
-    Ok(body::mount_for(&m, path))
-}
-
-/// `route` is where the typed `path` goes from here (never above the token's top).
-async fn cat(client: &Client, route: nspath::Route, path: &str) -> Result<Output, EngineError> {
-    let Some((mount, info)) = mount_of(client, &route.namespace, &route.path).await? else {
+/// `path` is what was typed; the resolver finds its namespace and mount.
+async fn cat(session: &Session, path: &str) -> Result<Output, EngineError> {
+    let at = resolve::locate(session, path).await?;
+    let Some(mount) = &at.mount else {
         return Err(EngineError::Other(format!(
-            "cat: {path} is not inside a mount here; `mounts` lists them"
+            "cat: {path} is in no mount this token may read ({} in namespace {}); `ls` and `mounts` show what is there",
+            at.rest,
+            at.namespace
         )));
     };
-    let mount = &mount;
-    if info.get("type").and_then(Value::as_str) != Some("kv") {
+    if mount.kind != "kv" {
         return Err(EngineError::Other(format!(
-            "cat: {mount} is not a KV mount; use `read {path}`"
+            "cat: {} is a {} mount, not a KV mount; use `read {path}`",
+            mount.path, mount.kind
         )));
     }
-    let rest = route
-        .path
-        .get(mount.len()..)
-        .unwrap_or_default()
-        .trim_matches('/');
-    if rest.is_empty() || route.path.ends_with('/') {
+    if at.rest.is_empty() || at.rest.ends_with('/') {
         return Err(EngineError::Other(format!(
             "cat: {path} is not a secret (a mount or a folder); `ls {path}` lists its keys"
         )));
     }
-    let v2 = info.pointer("/options/version").and_then(Value::as_str) == Some("2");
-    let api = if v2 {
-        format!("{mount}data/{rest}")
-    } else {
-        format!("{mount}{rest}")
-    };
+    let v2 = mount.is_kv2();
+    let api = at.api_path("data");
+    let client = session.client();
+    let route = at;
     let body = client
         .request(Method::Get, &route.namespace.header(), &api, None)
         .await?

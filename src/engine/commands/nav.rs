@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::{cell, Output, View};
+use crate::engine::resolve;
 use crate::engine::session::Session;
 use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
 use crate::engine::tree;
@@ -216,51 +217,50 @@ async fn cd(session: &mut Session, arg: Option<&str>) -> Result<Output, EngineEr
 }
 
 async fn ls(session: &Session, arg: Option<&str>) -> Result<Output, EngineError> {
-    let cwd = session.cwd();
-    if let Some(arg) =
-        arg.filter(|a| !a.starts_with('/') && !a.starts_with('.') && !a.starts_with('~'))
-    {
-        let here = mounts(session, cwd, "sys/mounts").await.ok();
-        if let Some(found) = here.as_ref().and_then(|m| body::mount_for(m, arg)) {
-            return ls_mount(session, cwd, found, arg).await;
-        }
-        // `ls acme/payments/secret/` from above: the deepest namespace prefix that has
-        // a mount for the rest (what completion offers). Walked from the top down and
-        // stopped at the first prefix that is no namespace, so a deep path costs one
-        // request per namespace that exists, not one per segment typed.
-        let segs: Vec<&str> = arg.split('/').filter(|s| !s.is_empty()).collect();
-        let mut found_in = None;
-        let mut ns = cwd.clone();
-        for i in 1..segs.len() {
-            ns = ns.child(segs[i - 1]);
-            match mounts(session, &ns, "sys/mounts").await {
-                Ok(m) => {
-                    let mut rest = segs[i..].join("/");
-                    if arg.ends_with('/') {
-                        rest.push('/');
-                    }
-                    if let Some(found) = body::mount_for(&m, &rest) {
-                        found_in = Some((ns.clone(), found, rest));
-                    }
-                }
-                Err(VaultError::NamespaceNotFound { .. }) | Err(VaultError::NotFound { .. }) => {
-                    break
-                }
-                Err(_) => {}
-            }
-        }
-        if let Some((ns, found, rest)) = found_in {
-            return ls_mount(session, &ns, found, &rest).await;
-        }
-    }
+    // A path into a mount lists its keys; anything else is a namespace. Both are asked at
+    // once, so a namespace costs no extra round trip.
+    let in_mount = arg.filter(|a| !matches!(*a, "-" | "~") && !a.starts_with("~/"));
     let ns = match arg {
-        None => cwd.clone(),
-        Some(a) => session.resolve(Some(a))?,
+        None => Ok(session.cwd().clone()),
+        Some(a) => session.resolve(Some(a)),
     };
+    let locating = async {
+        match in_mount {
+            Some(a) => Some(resolve::locate(session, a).await),
+            None => None,
+        }
+    };
+    let listing = async {
+        match &ns {
+            Ok(ns) => Some(list_namespace(session, ns).await),
+            Err(_) => None,
+        }
+    };
+    let (located, listed) = tokio::join!(locating, listing);
+    match (located, listed) {
+        (Some(Ok(at)), _) if at.mount.is_some() => ls_mount(session, at).await,
+        (_, Some(Ok(out))) => Ok(out),
+        (_, Some(Err(EngineError::Vault(VaultError::NamespaceNotFound { .. })))) if arg.is_some() => {
+            Err(EngineError::Other(format!(
+                "ls: {} is not a namespace, nor a path in a mount this token may read; `ls` shows what is here",
+                arg.unwrap_or_default()
+            )))
+        }
+        (_, Some(Err(e))) => Err(e),
+        (Some(Err(e)), None) => Err(e),
+        (_, None) => Err(ns.err().map_or_else(
+            || EngineError::Other("ls: nothing to list".into()),
+            EngineError::from,
+        )),
+    }
+}
+
+/// A namespace's children (and their lock state), secrets engines and auth methods.
+async fn list_namespace(session: &Session, ns: &NsPath) -> Result<Output, EngineError> {
     let (children, mounts, auths) = tokio::join!(
-        tree::list_children(session.client(), &ns),
-        mounts(session, &ns, "sys/mounts"),
-        mounts(session, &ns, "sys/auth")
+        tree::list_children(session.client(), ns),
+        mounts(session, ns, "sys/mounts"),
+        mounts(session, ns, "sys/auth")
     );
     let children = children?;
     let mut rows = Vec::new();
@@ -306,31 +306,11 @@ async fn ls(session: &Session, arg: Option<&str>) -> Result<Output, EngineError>
     })
 }
 
-async fn ls_mount(
-    session: &Session,
-    ns: &NsPath,
-    (mount, info): (String, Value),
-    arg: &str,
-) -> Result<Output, EngineError> {
-    // `ls secret` names the mount `secret/` itself: nothing after it.
-    let rest = arg
-        .trim_start_matches('/')
-        .get(mount.len()..)
-        .unwrap_or_default()
-        .trim_start_matches('/');
-    let v2 = info
-        .get("options")
-        .and_then(|o| o.get("version"))
-        .and_then(Value::as_str)
-        == Some("2");
-    let path = if v2 {
-        format!("{mount}metadata/{rest}")
-    } else {
-        format!("{mount}{rest}")
-    };
+async fn ls_mount(session: &Session, at: resolve::Located) -> Result<Output, EngineError> {
+    let path = at.api_path("metadata");
     let body = match session
         .client()
-        .request(Method::List, &ns.header(), &path, None)
+        .request(Method::List, &at.namespace.header(), &path, None)
         .await
     {
         Ok(body) => body,
@@ -346,7 +326,7 @@ async fn ls_mount(
     Ok(Output {
         json: Some(keys),
         view: View::Text(text),
-        notes: vec![],
+        notes: at.note.into_iter().collect(),
     })
 }
 
