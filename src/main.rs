@@ -396,6 +396,21 @@ async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
             vnsh::demo::LOCKED
         );
     }
+    // A shell told where to start (-n, VAULT_NAMESPACE, a profile) opens there or not at
+    // all: no prompt shows a namespace the session is not in. `-c` and scripts check it
+    // before their first command that sends anything (a command refused by its name
+    // sends nothing, not even this check).
+    let interactive = cli.command.is_none() && stdin_tty;
+    if interactive && start_given && !dev {
+        let checked = tokio::select! {
+            r = commands::enter_start(&mut session) => r,
+            _ = tokio::signal::ctrl_c() => Err(vnsh::engine::EngineError::Other("interrupted".into())),
+        };
+        if let Err(e) = checked {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    }
     let code = if let Some(commands) = cli.command {
         repl::run_batch(&mut session, [commands], cli.keep_going).await
     } else if !stdin_tty {

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod commands;
 pub mod complete;
+pub mod diagnose;
 pub mod error;
 pub mod fuzzy;
 pub mod nspath;

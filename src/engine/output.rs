@@ -131,14 +131,23 @@ impl View {
     }
 }
 
+/// Columns on a terminal: wide (CJK) characters take two, combining marks none.
+fn cols(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
 fn render_table(header: &[String], rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
+        // An empty list says so, rather than printing nothing at all.
+        return "(none)".to_string();
+    }
     let columns = header
         .len()
         .max(rows.iter().map(Vec::len).max().unwrap_or(0));
     let mut widths = vec![0usize; columns];
     for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
         for (i, c) in row.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
+            widths[i] = widths[i].max(cols(c));
         }
     }
     let line = |row: &[String]| {
@@ -148,7 +157,7 @@ fn render_table(header: &[String], rows: &[Vec<String>]) -> String {
                 s.push_str(c);
             } else {
                 s.push_str(c);
-                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 3));
+                s.push_str(&" ".repeat(widths[i] - cols(c) + 3));
             }
         }
         s.trim_end().to_string()
@@ -184,6 +193,37 @@ mod tests {
             v.render_text(),
             "NAME        LOCKED\n---------   ------\npayments/   yes\na/"
         );
+    }
+
+    #[test]
+    fn wide_characters_keep_the_columns() {
+        let v = View::Table {
+            header: vec!["NAME".into(), "TYPE".into()],
+            rows: vec![
+                vec!["東京/".into(), "namespace".into()],
+                vec!["ab/".into(), "kv".into()],
+            ],
+        };
+        let text = v.render_text();
+        let starts: Vec<usize> = text
+            .lines()
+            .skip(2)
+            .map(|l| {
+                let name: String = l.chars().take_while(|c| *c != ' ').collect();
+                let pad = l[name.len()..].chars().take_while(|c| *c == ' ').count();
+                cols(&name) + pad
+            })
+            .collect();
+        assert_eq!(starts, vec![8, 8], "{text}");
+    }
+
+    #[test]
+    fn an_empty_table_says_none() {
+        let v = View::Table {
+            header: vec!["ACCESSOR".into()],
+            rows: vec![],
+        };
+        assert_eq!(v.render_text(), "(none)");
     }
 
     #[test]

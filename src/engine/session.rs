@@ -214,7 +214,8 @@ impl Session {
         self.adopt
     }
 
-    /// The token was looked up (or need not be): keep its notes for the next output.
+    /// The token was looked up and the start checked (or need not be); its notes are
+    /// shown with the next command's output.
     pub fn adopted(&mut self, notes: Vec<String>) {
         self.adopt = None;
         self.adopt_notes.extend(notes);

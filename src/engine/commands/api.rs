@@ -117,11 +117,6 @@ impl Api {
         self.op == ApiOp::Delete
     }
 
-    /// Whether it may reach outside the namespace the shell started in.
-    pub fn may_leave_start(&self) -> bool {
-        self.path.starts_with('/') || nspath::root_only_prefix(&self.path).is_some()
-    }
-
     /// The question to ask before running it, if it is destructive.
     pub fn confirmation(&self, session: &Session) -> Option<String> {
         self.is_destructive().then(|| {

@@ -141,6 +141,8 @@ pub struct Identity {
     pub data: Value,
     /// The token's own namespace.
     pub namespace: NsPath,
+    /// Where the lookup succeeded: that namespace exists and is not locked.
+    pub asked_in: NsPath,
 }
 
 /// Ask who the client's token is: from `start` (a token works in its namespace and
@@ -170,18 +172,26 @@ pub async fn lookup_self(client: &Client, start: &NsPath) -> Result<Identity, Va
                     .and_then(Value::as_str)
                     .and_then(|p| NsPath::parse(p).ok());
                 match said {
-                    Some(namespace) => return Ok(Identity { data, namespace }),
+                    Some(namespace) => {
+                        return Ok(Identity {
+                            data,
+                            namespace,
+                            asked_in: ns,
+                        })
+                    }
                     // No namespace_path: the root, if the token works there too.
                     None if found.is_none() && !ns.is_root() => {
                         found = Some(Identity {
                             data,
-                            namespace: ns,
+                            namespace: ns.clone(),
+                            asked_in: ns,
                         })
                     }
                     None => {
                         return Ok(Identity {
                             data,
-                            namespace: ns,
+                            namespace: ns.clone(),
+                            asked_in: ns,
                         })
                     }
                 }
@@ -204,31 +214,47 @@ pub async fn lookup_self(client: &Client, start: &NsPath) -> Result<Identity, Va
 pub const ADOPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// At start-up: the token's namespace becomes the session's top, and its home unless the
-/// shell was started below it (`-n`, `VAULT_NAMESPACE`). Returns notes for the user. A
-/// token that cannot be looked up leaves the session as it is (the first command says why).
-pub async fn adopt_token(session: &mut Session, start_given: bool) -> Vec<String> {
+/// shell was started below it (`-n`, `VAULT_NAMESPACE`). A token that cannot be looked up
+/// leaves the session as it is (the first command says why). A start outside the token's
+/// namespace cannot be entered: an error, and the session stays where it was. Returns
+/// whether the token was looked up in the start namespace itself (so it exists and is not
+/// locked, and needs no other check), and notes for the user.
+pub async fn adopt_token(
+    session: &mut Session,
+    start_given: bool,
+) -> Result<(bool, Vec<String>), EngineError> {
     let start = session.cwd().clone();
     // A server that does not answer must not hold the session: without an answer in
     // time the session goes on as it is (the server still refuses what is above the token).
     let lookup = lookup_self(session.client(), &start);
     let Ok(Ok(id)) = tokio::time::timeout(ADOPT_TIMEOUT, lookup).await else {
-        return Vec::new();
+        return Ok((false, Vec::new()));
     };
+    let seen_here = id.asked_in == start;
     let top = id.namespace;
     let mut notes = Vec::new();
-    let here = if start_given && start.starts_with(&top) {
-        start
-    } else {
+    let here = if !start_given || start.starts_with(&top) {
         if start_given {
-            notes.push(format!(
-                "note: the token belongs to namespace {top} and reaches nothing above it: starting there, not in {start}"
-            ));
+            start
+        } else {
+            top.clone()
         }
+    } else if top.starts_with(&start) {
+        // Started above it (the root, or a parent on the way): the token's own is the
+        // nearest place it can be.
+        notes.push(format!(
+            "note: the token belongs to namespace {top} and reaches nothing above it: starting there, not in {start}"
+        ));
         top.clone()
+    } else {
+        return Err(EngineError::Other(format!(
+            "the token belongs to namespace {top} and reaches nothing outside it, so {start} cannot be entered: start in {top} or below it (-n {}…), or use a token of {start}",
+            top.header()
+        )));
     };
     let client = session.client().clone();
     session.reconnect(client, top, here.clone(), here);
-    notes
+    Ok((seen_here, notes))
 }
 
 /// The mount a method has when `-path` is not given.

@@ -53,7 +53,12 @@ pub enum Explore {
         depth: Option<usize>,
     },
     /// Fuzzy search for namespaces and mounts below here.
-    Find(String),
+    Find {
+        /// What to look for (fzf syntax).
+        pattern: String,
+        /// How many results at most (`None`: all of them).
+        limit: Option<usize>,
+    },
     /// A secret inside a KV mount (v1 or v2).
     Cat(String),
 }
@@ -74,9 +79,10 @@ pub const COMMANDS: &[CommandInfo] = &[
     .args(&[Arg::Namespace]),
     CommandInfo::new(
         "find",
-        "find PATTERN",
-        "fuzzy search for namespaces and mounts below here, best first",
-    ),
+        "find PATTERN [--limit N | --all]",
+        "fuzzy search for namespaces and mounts below here, best first (the best 100 unless told)",
+    )
+    .flags(&["--limit", "--all"]),
     CommandInfo::new(
         "mounts",
         "mounts",
@@ -146,10 +152,42 @@ pub fn parse(name: &str, rest: &[String]) -> Option<Result<Explore, UsageError>>
                 "`describe` takes at most one namespace",
             )),
         },
-        "find" => one("find PATTERN").map(Explore::Find),
+        "find" => parse_find(rest),
         "cat" => one("cat PATH").map(Explore::Cat),
         _ => return None,
     })
+}
+
+/// How many results `find` shows unless told otherwise.
+pub const FIND_LIMIT: usize = 100;
+
+fn parse_find(rest: &[String]) -> Result<Explore, UsageError> {
+    let usage = "find PATTERN [--limit N | --all]";
+    let mut pattern = None;
+    let mut limit = Some(FIND_LIMIT);
+    let mut it = rest.iter();
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            "--all" | "-a" => limit = None,
+            "--limit" | "-n" => {
+                let n = it
+                    .next()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| bad(usage, "`--limit` needs a number"))?;
+                limit = Some(n);
+            }
+            _ if w.starts_with("--limit=") => {
+                let n = w["--limit=".len()..]
+                    .parse::<usize>()
+                    .map_err(|_| bad(usage, "`--limit` needs a number"))?;
+                limit = Some(n);
+            }
+            _ if pattern.is_none() => pattern = Some(w.clone()),
+            _ => return Err(bad(usage, format!("unexpected argument {w:?}"))),
+        }
+    }
+    let pattern = pattern.ok_or_else(|| bad(usage, "`find` needs a PATTERN"))?;
+    Ok(Explore::Find { pattern, limit })
 }
 
 /// Parse the `--mounts` form of `tree` (`tree [PATH] --mounts [-d N]`).
@@ -234,7 +272,9 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
             };
             tree_mounts(client, &root, *depth, !session.options().no_scan).await
         }
-        Explore::Find(pattern) => find(client, &here, pattern, !session.options().no_scan).await,
+        Explore::Find { pattern, limit } => {
+            find(client, &here, pattern, *limit, !session.options().no_scan).await
+        }
         Explore::Cat(path) => cat(session, path).await,
     }
 }
@@ -259,16 +299,25 @@ async fn mounts(
     Ok(body::mounts(body.as_ref()))
 }
 
-fn version_of(info: &Value) -> String {
-    let kv = info.pointer("/options/version").and_then(Value::as_str);
-    let plugin = info
-        .get("running_plugin_version")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match kv {
-        Some(v) => format!("v{v}"),
-        None => plugin.to_string(),
+/// The KV version of a mount (`1`, `2`; empty for other types), a column of its own.
+fn kv_version_of(info: &Value) -> String {
+    if info.get("type").and_then(Value::as_str) != Some("kv") {
+        return String::new();
     }
+    info.pointer("/options/version")
+        .and_then(Value::as_str)
+        .unwrap_or("1")
+        .to_string()
+}
+
+/// The version of the plugin that serves a mount (`v2.7.2+builtin.bao`).
+fn plugin_version_of(info: &Value) -> String {
+    ["running_plugin_version", "plugin_version"]
+        .iter()
+        .filter_map(|k| info.get(*k).and_then(Value::as_str))
+        .find(|v| !v.is_empty())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The fields of the Go client's `MountOutput` (`AuthMount` is the same type), in its
@@ -363,7 +412,8 @@ fn mounts_output(m: Map<String, Value>) -> Output {
             vec![
                 path.clone(),
                 info.get("type").map(cell).unwrap_or_default(),
-                version_of(info),
+                kv_version_of(info),
+                plugin_version_of(info),
                 info.get("description").map(cell).unwrap_or_default(),
             ]
         })
@@ -376,7 +426,8 @@ fn mounts_output(m: Map<String, Value>) -> Output {
             header: vec![
                 "PATH".into(),
                 "TYPE".into(),
-                "VERSION".into(),
+                "KV".into(),
+                "PLUGIN VERSION".into(),
                 "DESCRIPTION".into(),
             ],
             rows,
@@ -901,6 +952,7 @@ async fn find(
     client: &Client,
     here: &NsPath,
     pattern: &str,
+    limit: Option<usize>,
     use_scan: bool,
 ) -> Result<Output, EngineError> {
     let (walk, found) = walk_with_mounts(client, here, None, use_scan).await?;
@@ -916,19 +968,26 @@ async fn find(
             );
         }
     }
-    let ranked = fuzzy::rank(candidates, &[], pattern, 100);
+    let mut ranked = fuzzy::rank(candidates, &[], pattern, usize::MAX);
+    let total = ranked.len();
+    let mut notes = Vec::new();
+    if let Some(limit) = limit.filter(|l| *l < total) {
+        ranked.truncate(limit);
+        // Never a silent cut: say how many were left out and how to see them.
+        notes.push(format!(
+            "note: {limit} of {total} matches shown, best first; {} more with `find {pattern} --all` (or --limit N)",
+            total - limit
+        ));
+    }
     Ok(Output {
         view: View::Text(ranked.join("\n")),
         json: Some(Value::from(ranked)),
-        notes: vec![],
+        notes,
     })
 }
 
-/// The mount that `path` (in `ns`) falls in, and its description. Asked as `bao kv`
-/// asks: `sys/internal/ui/mounts/PATH`, which any token with a capability on the path may
-/// read, and which understands a path that starts with child namespaces; `sys/mounts`
-/// when that gives nothing.
-/// `path` is what was typed; the resolver finds its namespace and mount.
+/// A secret in a KV mount; `path` is what was typed, the resolver finds its namespace and
+/// mount.
 async fn cat(session: &Session, path: &str) -> Result<Output, EngineError> {
     let at = resolve::locate(session, path).await?;
     let Some(mount) = &at.mount else {

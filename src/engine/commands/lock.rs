@@ -114,6 +114,74 @@ impl Lock {
     }
 }
 
+/// Whether a namespace is locked, as far as this token can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockState {
+    /// It is locked itself.
+    Locked,
+    /// It is not, but this namespace above it is (so it is cut off too).
+    LockedAbove(NsPath),
+    /// Neither it nor any namespace above it is locked.
+    Unlocked,
+    /// The token may not look (it is below the token's top, or the token is narrow).
+    Unknown,
+}
+
+/// The lock state of `target`, from its parent's `sys/namespaces/NAME` (which names its
+/// `locked` flag, or is refused by a locked ancestor).
+pub async fn lock_state(session: &Session, target: &NsPath) -> Result<LockState, EngineError> {
+    let (Some(parent), Some(name)) = (target.parent(), target.name()) else {
+        // The root namespace cannot be locked.
+        return Ok(LockState::Unlocked);
+    };
+    if !parent.starts_with(session.top()) {
+        return Ok(LockState::Unknown);
+    }
+    match session
+        .client()
+        .request(
+            Method::Get,
+            &parent.header(),
+            &format!("sys/namespaces/{name}"),
+            None,
+        )
+        .await
+    {
+        Ok(body) => {
+            let locked = body::data(body)
+                .get("locked")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            Ok(if locked {
+                LockState::Locked
+            } else {
+                LockState::Unlocked
+            })
+        }
+        Err(VaultError::NamespaceLocked { locked, .. }) => Ok(match NsPath::parse(&locked) {
+            Ok(l) if &l == target => LockState::Locked,
+            Ok(l) => LockState::LockedAbove(l),
+            Err(_) => LockState::Unknown,
+        }),
+        Err(VaultError::NotFound { .. }) | Err(VaultError::NamespaceNotFound { .. }) => Err(
+            EngineError::Other(format!("namespace {target} does not exist")),
+        ),
+        Err(VaultError::PermissionDenied { .. }) => Ok(LockState::Unknown),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The commands that unlock `ns`: from its parent, by name.
+fn unlock_hint(ns: &NsPath) -> String {
+    match (ns.parent(), ns.name()) {
+        (Some(parent), Some(name)) => format!(
+            "`cd /{}; unlock {name}`",
+            parent.display().trim_start_matches('/')
+        ),
+        _ => "`unlock`".to_string(),
+    }
+}
+
 /// Run a command of this family.
 pub async fn run(session: &mut Session, cmd: &Lock) -> Result<Output, EngineError> {
     match cmd {
@@ -191,6 +259,21 @@ async fn unlock(
         _ => NsPath::root(),
     };
     let target = session.cwd().join(&sub);
+    // What the server would refuse anyway is said before anything is sent.
+    match lock_state(session, &target).await? {
+        LockState::Unlocked => {
+            return Err(EngineError::Other(format!(
+                "unlock: {target} is not locked (nor is any namespace above it): nothing to do"
+            )))
+        }
+        LockState::LockedAbove(above) => {
+            return Err(EngineError::Other(format!(
+                "unlock: {target} is not locked itself; {above} is, and every namespace below it is cut off with it: unlock {above} ({})",
+                unlock_hint(&above)
+            )))
+        }
+        LockState::Locked | LockState::Unknown => {}
+    }
     let path = if sub.is_root() {
         "sys/namespaces/api-lock/unlock".to_string()
     } else {

@@ -16,6 +16,7 @@ pub mod ns;
 pub mod shell;
 
 use crate::engine::complete;
+use crate::engine::diagnose;
 use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::Output;
@@ -161,10 +162,26 @@ pub fn parse(words: &[String], aliases: &Aliases) -> Result<Command, UsageError>
         // The aliases were checked: an alias never starts with one, so this is one step.
         return parse(&words, &Aliases::new());
     }
-    Err(UsageError::new(
-        "help lists the commands",
-        format!("unknown command `{first}`"),
-    ))
+    let message = match did_you_mean(first, aliases) {
+        Some(close) => format!("unknown command `{first}`: did you mean `{close}`?"),
+        None => format!("unknown command `{first}`"),
+    };
+    Err(UsageError::new("help lists the commands", message))
+}
+
+/// The command (or alias) closest to a mistyped word, when one is close enough.
+fn did_you_mean(word: &str, aliases: &Aliases) -> Option<String> {
+    let names = FAMILIES
+        .iter()
+        .flat_map(|f| f.commands.iter())
+        .flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied()))
+        .map(str::to_string)
+        .chain(aliases.keys().cloned());
+    names
+        .map(|n| (strsim::damerau_levenshtein(word, &n), n))
+        .filter(|(d, n)| *d <= 2.min(n.chars().count().saturating_sub(1)).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
 }
 
 impl Command {
@@ -217,18 +234,6 @@ impl Command {
             _ => Ok(()),
         }
     }
-
-    /// Whether it may reach outside the namespace the shell was started in (an absolute
-    /// path, `..`, a root-only path), or says where or who the session is (`pwd`,
-    /// `whoami`): the token's top must be known then.
-    fn may_leave_start(&self) -> bool {
-        match self {
-            Command::Nav(c) => c.may_leave_start(),
-            Command::Api(c) => c.may_leave_start(),
-            Command::Auth(auth::Auth::Whoami) | Command::Explore(_) => true,
-            _ => false,
-        }
-    }
 }
 
 /// The question to ask before running `cmd` in an interactive session, if it needs one.
@@ -253,17 +258,44 @@ pub fn completion_context(session: &Session) -> complete::Context {
     }
 }
 
-/// Look at the current namespace once: the token's lookup if it is still due, then the
-/// lock state for the prompt. Errors are returned for the front end to show; the
-/// context stays.
+/// Look at the current namespace once: the token's lookup and the start namespace's
+/// check if they are still due ([`enter_start`]), then the lock state for the prompt.
+/// Errors are returned for the front end to show; the context stays.
 pub async fn look_here(session: &mut Session) -> Result<(), EngineError> {
     // A prompt shows where the token lives: look it up first (a front end races this
     // against Ctrl-C; when cancelled, the first command looks it up).
-    if let Some(start_given) = session.adopt_pending() {
-        let notes = auth::adopt_token(session, start_given).await;
-        session.adopted(notes);
+    if session.adopt_pending().is_some() {
+        return enter_start(session).await;
     }
     nav::look(session).await
+}
+
+/// The token's lookup (its namespace is the top) and, when the shell was told where to
+/// start (`-n`, `VAULT_NAMESPACE`), the check that the start can be entered: a start that
+/// cannot is an error naming why, and stays due, so no command runs in a namespace the
+/// session is not in.
+pub async fn enter_start(session: &mut Session) -> Result<(), EngineError> {
+    let Some(start_given) = session.adopt_pending() else {
+        return Ok(());
+    };
+    let start = session.cwd().clone();
+    let cannot = |e: EngineError| {
+        let why = e.to_string();
+        let why = why.strip_prefix("cd: ").unwrap_or(&why).to_string();
+        EngineError::Other(format!("cannot start in namespace {start}: {why}"))
+    };
+    let (seen, notes) = auth::adopt_token(session, start_given)
+        .await
+        .map_err(cannot)?;
+    // A token looked up in the start itself proved it exists and is not locked.
+    if start_given && !seen {
+        if let Err(e) = nav::look(session).await {
+            session.adopt_later(true);
+            return Err(cannot(e));
+        }
+    }
+    session.adopted(notes);
+    Ok(())
 }
 
 /// Run one command. `text` is the command as typed, for the action log (it is redacted
@@ -276,19 +308,20 @@ pub async fn execute(
     if cmd.is_mutating() && session.options().read_only {
         return Err(EngineError::ReadOnly(words::redact_line(text.trim())));
     }
-    let mut adopted = session.take_adopt_notes();
-    if let Some(start_given) = session.adopt_pending() {
-        // A command refused by its name sends nothing, the token's lookup included:
-        // the family refuses it (and the action log records it) as before.
-        if cmd.precheck().is_ok() && (!start_given || cmd.may_leave_start()) {
-            adopted.extend(auth::adopt_token(session, start_given).await);
-            session.adopted(Vec::new());
-        }
+    // A command refused by its name sends nothing, the token's lookup included: the
+    // family refuses it (and the action log records it). Otherwise the token is looked up
+    // and the start namespace checked before the first command sends anything.
+    if session.adopt_pending().is_some() && cmd.precheck().is_ok() {
+        enter_start(session).await?;
     }
-    let result = dispatch(session, cmd).await.map(|mut o| {
-        o.notes.splice(0..0, adopted);
-        o
-    });
+    let adopted = session.take_adopt_notes();
+    let result = match dispatch(session, cmd).await {
+        Err(e) => Err(diagnose::explain(session, e).await),
+        Ok(mut out) => {
+            out.notes.splice(0..0, adopted);
+            Ok(out)
+        }
+    };
     if cmd.is_mutating() {
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
@@ -355,6 +388,14 @@ mod tests {
             .unwrap_err()
             .message
             .contains("unknown command"));
+        assert!(!p("frobnicate")
+            .unwrap_err()
+            .message
+            .contains("did you mean"));
+        let e = p("lss").unwrap_err();
+        assert!(e.to_string().contains("did you mean `ls`?"), "{e}");
+        assert!(p("tre").unwrap_err().to_string().contains("`tree`"));
+        assert!(p("unlokc").unwrap_err().to_string().contains("`unlock`"));
     }
 
     #[test]

@@ -107,21 +107,6 @@ fn parse_tree(rest: &[String]) -> Result<Nav, UsageError> {
     Ok(Nav::Tree { path, depth })
 }
 
-impl Nav {
-    /// Whether it may reach outside the namespace the shell started in (an absolute
-    /// path, `..`), or says where the session is: the token's top must be known then.
-    pub fn may_leave_start(&self) -> bool {
-        let leaves = |arg: &Option<String>| {
-            arg.as_deref()
-                .is_some_and(|a| a.starts_with('/') || a.split('/').any(|s| s == ".."))
-        };
-        match self {
-            Nav::Pwd => true,
-            Nav::Cd(arg) | Nav::Ls(arg) | Nav::Tree { path: arg, .. } => leaves(arg),
-        }
-    }
-}
-
 /// Run a command of this family.
 pub async fn run(session: &mut Session, cmd: &Nav) -> Result<Output, EngineError> {
     match cmd {
@@ -187,10 +172,10 @@ pub async fn probe(session: &Session, target: &NsPath) -> Result<Option<NsPath>,
             target.display()
         ))),
         Err(VaultError::NamespaceLocked { locked, .. }) => Ok(locked_ns(&locked)),
-        Err(VaultError::PermissionDenied { .. }) => Err(EngineError::Cd(format!(
-            "namespace {} cannot be reached with this token (permission denied)",
-            target.display()
-        ))),
+        // The server says "namespace not found" to every token for a namespace that does
+        // not exist: a refusal means it exists and this token may do little there (a
+        // token that may only read `secret/*` still works in it).
+        Err(VaultError::PermissionDenied { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

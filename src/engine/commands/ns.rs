@@ -191,56 +191,61 @@ pub async fn run(session: &mut Session, cmd: &Ns) -> Result<Output, EngineError>
         }
         Ns::Scan { detailed } => scan(session, *detailed).await,
         Ns::Lookup(name) => {
-            let name = NsPath::parse(name)?;
-            let body = session
-                .send(
-                    Method::Get,
-                    &format!("sys/namespaces/{}", name.display()),
-                    None,
-                )
-                .await?;
+            let (parent, name) = parent_and_name(session, &NsPath::parse(name)?)?;
+            let body = send(session, Method::Get, &parent, &name, None).await?;
             Ok(namespace_output(body::data(body)))
         }
         Ns::Create { name, args } => {
-            let name = nspath::validate_name(name)?;
+            let (parent, name) = parent_and_name(session, &nspath::validate_name(name)?)?;
             let meta = session.kv(args)?;
             let body = json!({ "custom_metadata": meta });
-            let resp = session
-                .send(
-                    Method::Post,
-                    &format!("sys/namespaces/{}", name.display()),
-                    Some(&body),
-                )
-                .await?;
+            let resp = send(session, Method::Post, &parent, &name, Some(&body)).await?;
             session.cache().invalidate_tree();
             Ok(namespace_output(body::data(resp)))
         }
         Ns::Patch { name, args } => {
-            let name = NsPath::parse(name)?;
+            let (parent, name) = parent_and_name(session, &NsPath::parse(name)?)?;
             let meta = session.kv(args)?;
             let body = json!({ "custom_metadata": meta });
-            let resp = session
-                .send(
-                    Method::Patch,
-                    &format!("sys/namespaces/{}", name.display()),
-                    Some(&body),
-                )
-                .await?;
+            let resp = send(session, Method::Patch, &parent, &name, Some(&body)).await?;
             Ok(namespace_output(body::data(resp)))
         }
         Ns::Delete(name) => {
-            let name = nspath::validate_name(name)?;
-            let resp = session
-                .send(
-                    Method::Delete,
-                    &format!("sys/namespaces/{}", name.display()),
-                    None,
-                )
-                .await?;
+            let (parent, name) = parent_and_name(session, &nspath::validate_name(name)?)?;
+            let resp = send(session, Method::Delete, &parent, &name, None).await?;
             session.cache().invalidate_tree();
             Ok(warnings_output(resp.as_ref(), "deleted"))
         }
     }
+}
+
+/// `a/b/c` typed here names `c` inside `here/a/b`: the request goes to that parent, as
+/// `bao namespace … -namespace=a/b c` sends it (the server takes one name per request).
+fn parent_and_name(session: &Session, name: &NsPath) -> Result<(NsPath, String), EngineError> {
+    let full = session.cwd().join(name);
+    match (full.parent(), full.name()) {
+        (Some(parent), Some(last)) if !name.is_root() => Ok((parent, last.to_string())),
+        _ => Err(EngineError::Name(nspath::NameError::Empty)),
+    }
+}
+
+/// One request on `sys/namespaces/NAME` in `parent`.
+async fn send(
+    session: &Session,
+    method: Method,
+    parent: &NsPath,
+    name: &str,
+    body: Option<&Value>,
+) -> Result<Option<Value>, EngineError> {
+    Ok(session
+        .client()
+        .request(
+            method,
+            &parent.header(),
+            &format!("sys/namespaces/{name}"),
+            body,
+        )
+        .await?)
 }
 
 async fn scan(session: &Session, detailed: bool) -> Result<Output, EngineError> {

@@ -1,0 +1,152 @@
+//! Errors that name the cause. A refused request is often refused for a reason the
+//! answer does not say: the token expired, it lacks one capability, a namespace on the
+//! way does not exist. Before a failure is reported, the reason is looked up (a request
+//! or two, only on failure, bounded in time) and said with the next step.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::engine::error::EngineError;
+use crate::engine::nspath::NsPath;
+use crate::engine::session::Session;
+use crate::vault::{body, Client, Method, RequestInfo, VaultError};
+
+/// How long finding the cause may take before the error is reported as it came.
+const DIAGNOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The error to report for `err`: the same, or one that says why and what to do.
+pub async fn explain(session: &Session, err: EngineError) -> EngineError {
+    let EngineError::Vault(vault) = err else {
+        return err;
+    };
+    let cause = match &vault {
+        VaultError::PermissionDenied { req, .. } => {
+            tokio::time::timeout(DIAGNOSE_TIMEOUT, refused(session, req)).await
+        }
+        VaultError::NamespaceNotFound { req } => {
+            tokio::time::timeout(DIAGNOSE_TIMEOUT, missing(session.client(), req)).await
+        }
+        _ => return EngineError::Vault(vault),
+    };
+    match cause {
+        Ok(Some(why)) => EngineError::Other(why),
+        _ => EngineError::Vault(vault),
+    }
+}
+
+/// Whether a 403's messages are the server's "this token is not valid" (an unknown,
+/// expired or revoked token) rather than an ACL's refusal (which Vault and OpenBao wrap
+/// as "1 error occurred: * permission denied").
+pub fn says_bad_token(messages: &[String]) -> bool {
+    messages.iter().any(|m| {
+        let m = m.trim();
+        m == "permission denied" || m.contains("invalid token") || m.contains("token expired")
+    }) && !messages.iter().any(|m| m.contains("error occurred"))
+}
+
+/// The capability a request needs, by its method.
+fn capability(method: &str) -> &'static str {
+    match method {
+        "GET" => "read",
+        "LIST" => "list",
+        "SCAN" => "scan",
+        "POST" | "PUT" => "create or update",
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        _ => "a capability",
+    }
+}
+
+/// Why `req` was refused: the token is not valid, or which capability it lacks there.
+async fn refused(session: &Session, req: &RequestInfo) -> Option<String> {
+    let client = session.client();
+    let top = session.top().header();
+    match client
+        .request(Method::Get, &top, "auth/token/lookup-self", None)
+        .await
+    {
+        Err(VaultError::PermissionDenied { messages, .. }) if says_bad_token(&messages) => {
+            return Some(format!(
+                "the token is not valid on {} (expired, revoked, or not a token of this server): {req} was refused. `login` gets a new one (or set VAULT_TOKEN)",
+                client.addr()
+            ));
+        }
+        _ => {}
+    }
+    let path = req.path.split('?').next().unwrap_or_default();
+    let answer = client
+        .request(
+            Method::Post,
+            &req.namespace,
+            "sys/capabilities-self",
+            Some(&json!({ "paths": [path] })),
+        )
+        .await
+        .ok()?;
+    let data = body::data(answer);
+    let caps: Vec<String> = data
+        .get(path)
+        .or_else(|| data.get("capabilities"))
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    let ns = NsPath::parse(&req.namespace).unwrap_or_default();
+    let has = if caps.is_empty() || caps == ["deny"] {
+        "none".to_string()
+    } else {
+        caps.join(", ")
+    };
+    Some(format!(
+        "permission denied: {req}: this token may not {} {path} in namespace {ns} (its capabilities there: {has}); ask for a policy that grants it, or use another token",
+        capability(&req.method)
+    ))
+}
+
+/// Which namespace of `req`'s does not exist: the first segment its parent lacks.
+async fn missing(client: &Client, req: &RequestInfo) -> Option<String> {
+    let ns = NsPath::parse(&req.namespace).ok()?;
+    for at in ns.ancestors().into_iter().skip(1) {
+        let (parent, name) = (at.parent()?, at.name()?.to_string());
+        match client
+            .request(
+                Method::Get,
+                &parent.header(),
+                &format!("sys/namespaces/{name}"),
+                None,
+            )
+            .await
+        {
+            Ok(_) => continue,
+            Err(VaultError::NotFound { .. }) | Err(VaultError::NamespaceNotFound { .. }) => {
+                return Some(format!(
+                    "namespace {at} does not exist ({parent} has no namespace {name}), so {req} was refused; `ls` in {parent} shows what is there"
+                ));
+            }
+            // Not allowed to look: say no more than the server did.
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_token_is_told_from_a_refused_one() {
+        let s = |v: &[&str]| v.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+        // OpenBao 2.7: an expired or revoked token.
+        assert!(says_bad_token(&s(&["permission denied"])));
+        // Vault: newer releases add the reason.
+        assert!(says_bad_token(&s(&["permission denied", "invalid token"])));
+        // An ACL's refusal of a valid token.
+        assert!(!says_bad_token(&s(&[
+            "1 error occurred:\n\t* permission denied\n\n"
+        ])));
+        assert!(!says_bad_token(&s(&[])));
+    }
+}
