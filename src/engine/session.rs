@@ -1015,7 +1015,10 @@ fn may_leave_start(cmd: &Command) -> bool {
     match cmd {
         Command::Cd(arg) | Command::Ls(arg) | Command::Tree { path: arg, .. } => leaves(arg),
         Command::Api { path, .. } => {
-            path.starts_with('/') || nspath::root_only_prefix(path).is_some()
+            // `..` climbs namespaces (nspath::try_route): the top must be known first.
+            path.starts_with('/')
+                || path.split('/').any(|s| s == "..")
+                || nspath::root_only_prefix(path).is_some()
         }
         Command::Pwd | Command::Auth(crate::engine::auth::Auth::Whoami) | Command::Explore(_) => {
             true
