@@ -158,6 +158,7 @@ fn main() {
         namespace: String::new(),
         tls: TlsConfig::default(),
         timeout: Duration::from_secs(60),
+        max_response_bytes: vnsh::vault::DEFAULT_MAX_RESPONSE_BYTES,
     })
     .expect("client");
 

@@ -297,6 +297,7 @@ impl ConfigFile {
                 server_name: p.tls_server_name.clone().filter(|s| !s.is_empty()),
             },
             timeout,
+            max_response_bytes: env.max_response_bytes,
         })
     }
 }

@@ -240,7 +240,7 @@ fn configure(cli: &Cli) -> Result<(ConfigFile, Config), String> {
         Some(name) => file
             .vault_config(&name, |k| std::env::var(k).ok())
             .map_err(|e| e.to_string())?,
-        None => Config::from_env(),
+        None => Config::try_from_env().map_err(|e| e.to_string())?,
     };
     Ok((file, config))
 }
@@ -322,6 +322,10 @@ async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
         .namespace
         .clone()
         .unwrap_or_else(|| config.namespace.clone());
+    if let Err(e) = vnsh::engine::nspath::check_typed_path(&start) {
+        eprintln!("error: bad namespace {start:?}: {e}");
+        return 2;
+    }
     let start = match NsPath::parse(&start) {
         Ok(p) => p,
         Err(e) => {

@@ -1217,9 +1217,12 @@ fn ls_shows_namespaces_mounts_and_kv_keys() {
     assert_eq!(vj1(&env, &["-n", "acme", "-c", "ls kv/"]), bao);
     assert_eq!(vj1(&env, &["-n", "acme", "-c", "ls kv"]), bao);
 
-    // An empty mount lists as nothing.
+    // An empty mount lists as nothing: an empty array, and for people "(none)".
     assert_eq!(vj1(&env, &["-n", "acme", "-c", "ls empty/"]), json!([]));
-    assert_eq!(ok(&env.vnsh(&["-n", "acme", "-c", "ls empty/"])), "");
+    assert_eq!(
+        ok(&env.vnsh(&["-n", "acme", "-c", "ls empty/"])),
+        "(none)\n"
+    );
 
     // A namespace argument: its children and mounts.
     let doc = vj1(&env, &["-c", "ls acme"]);

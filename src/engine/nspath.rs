@@ -52,9 +52,27 @@ pub enum NameError {
     /// The name is empty.
     #[error("a namespace name cannot be empty")]
     Empty,
+    /// The name contains a control or invisible formatting character (CR, LF, tab, NUL,
+    /// DEL, a zero-width or bidirectional mark): it cannot be sent as typed, or would not
+    /// show as typed.
+    #[error("namespace name {name:?} contains the control character {}: namespace names cannot hold control or invisible characters", char_name(*.ch))]
+    ControlChar {
+        /// The name as typed.
+        name: String,
+        /// The first such character.
+        ch: char,
+    },
     /// The name contains whitespace.
-    #[error("namespace name {0:?} contains a space")]
+    #[error("namespace name {0:?} contains a space: namespace names cannot hold spaces")]
     ContainsSpace(String),
+    /// The name contains `?`, `#` or `%`, which change what a URL means.
+    #[error("namespace name {name:?} contains `{ch}`: vnsh refuses `?`, `#` and `%` in namespace names (in a URL they start a query, a fragment or an escape)")]
+    ForbiddenChar {
+        /// The name as typed.
+        name: String,
+        /// The character.
+        ch: char,
+    },
     /// The name ends with `/`.
     #[error("namespace name {0:?} ends with `/`")]
     TrailingSlash(String),
@@ -73,6 +91,73 @@ pub enum NameError {
     /// A segment is one of the names Vault reserves.
     #[error("`{0}` is reserved by Vault: sys, audit, auth, cubbyhole, identity cannot be namespace names")]
     Reserved(String),
+}
+
+/// `U+000A (line feed)`: a character named for an error message, never printed raw.
+fn char_name(ch: char) -> String {
+    let name = match ch {
+        '\n' => " (line feed)",
+        '\r' => " (carriage return)",
+        '\t' => " (tab)",
+        '\0' => " (NUL)",
+        '\u{1b}' => " (escape)",
+        '\u{7f}' => " (delete)",
+        _ => "",
+    };
+    format!("U+{:04X}{name}", ch as u32)
+}
+
+/// Whether `ch` is a control character or an invisible formatting one (zero-width,
+/// bidirectional override, soft hyphen, BOM): such a name would not read as it is.
+pub fn is_control_or_invisible(ch: char) -> bool {
+    ch.is_control()
+        || matches!(ch,
+            '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+}
+
+/// The characters of a name, checked in the order the rules are listed.
+fn check_chars(name: &str) -> Result<(), NameError> {
+    if let Some(ch) = name.chars().find(|c| is_control_or_invisible(*c)) {
+        return Err(NameError::ControlChar {
+            name: name.to_string(),
+            ch,
+        });
+    }
+    if name.chars().any(char::is_whitespace) {
+        return Err(NameError::ContainsSpace(name.to_string()));
+    }
+    if let Some(ch) = name.chars().find(|c| matches!(c, '?' | '#' | '%')) {
+        return Err(NameError::ForbiddenChar {
+            name: name.to_string(),
+            ch,
+        });
+    }
+    Ok(())
+}
+
+/// The rules one segment naming a namespace must follow (not `.`/`..`: callers decide).
+fn check_segment(seg: &str) -> Result<(), NameError> {
+    match seg {
+        // Refused at any depth: OpenBao once read `root` as the parent and locked it.
+        "root" => Err(NameError::Root),
+        _ if RESERVED_NAMES.contains(&seg) => Err(NameError::Reserved(seg.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// Check a namespace path as typed for `cd`, `ls`, `tree`, `ns *`, `lock` and `unlock`
+/// (relative or absolute; `.`, `..`, `~`, `-` and extra slashes allowed): every name in
+/// it must follow the name rules, so nothing vnsh refuses to create is ever sent.
+pub fn check_typed_path(typed: &str) -> Result<(), NameError> {
+    check_chars(typed)?;
+    let rest = typed.strip_prefix("~/").unwrap_or(typed);
+    for seg in rest.split('/') {
+        if !matches!(seg, "" | "." | "..") {
+            check_segment(seg)?;
+        }
+    }
+    Ok(())
 }
 
 impl NsPath {
@@ -211,6 +296,7 @@ pub fn resolve(
         Some("-") => return previous.cloned().ok_or(PathError::NoPrevious),
         Some(a) => a,
     };
+    check_typed_path(arg)?;
     let (base, rest) = if let Some(rest) = arg.strip_prefix("~/") {
         (home.clone(), rest)
     } else if arg.starts_with('/') {
@@ -238,13 +324,15 @@ fn walk(mut base: NsPath, rest: &str) -> Result<NsPath, PathError> {
 }
 
 /// Validate a (possibly multi-segment) relative name for create/delete/lock/unlock; returns it canonical.
+///
+/// The server's rules (no `/` inside a name, no space, not `.`/`..`, not `root` or a
+/// reserved mount name) plus vnsh's: no `?`, `#`, `%`, no control or invisible
+/// characters, no whitespace of any kind, no leading, trailing or doubled `/`.
 pub fn validate_name(name: &str) -> Result<NsPath, NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
     }
-    if name.chars().any(char::is_whitespace) {
-        return Err(NameError::ContainsSpace(name.to_string()));
-    }
+    check_chars(name)?;
     if name.ends_with('/') {
         return Err(NameError::TrailingSlash(name.to_string()));
     }
@@ -256,11 +344,9 @@ pub fn validate_name(name: &str) -> Result<NsPath, NameError> {
         match seg {
             "" => return Err(NameError::EmptySegment(name.to_string())),
             "." | ".." => return Err(NameError::Dot(seg.to_string())),
-            // Refused at any depth: OpenBao once read `root` as the parent and locked it.
-            "root" => return Err(NameError::Root),
-            _ if RESERVED_NAMES.contains(&seg) => return Err(NameError::Reserved(seg.to_string())),
-            _ => segs.push(seg.to_string()),
+            _ => check_segment(seg)?,
         }
+        segs.push(seg.to_string());
     }
     Ok(NsPath(segs))
 }
@@ -276,30 +362,22 @@ pub struct Route {
     pub note: Option<String>,
 }
 
-/// Route a user-typed API path from the current namespace (leading `/` = from root; root-only paths go to root).
+/// Route a user-typed API path from the current namespace (leading `/` = from root;
+/// root-only paths go to root). Dot segments are resolved as in [`try_route`]; a path
+/// whose `..` would climb above the root keeps its dots, so the client refuses it with
+/// nothing sent: prefer [`try_route`], which says why.
 pub fn route(current: &NsPath, typed: &str) -> Route {
-    let path = normalise_api_path(typed);
-    if typed.starts_with('/') {
-        return Route {
-            namespace: NsPath::root(),
-            path,
-            note: None,
-        };
-    }
-    if let Some(prefix) = root_only_prefix(&path) {
-        let note = (!current.is_root())
-            .then(|| format!("note: {prefix} is root-only; sent to the root namespace"));
-        return Route {
-            namespace: NsPath::root(),
-            path,
-            note,
-        };
-    }
-    Route {
-        namespace: current.clone(),
-        path,
-        note: None,
-    }
+    route_within(&NsPath::root(), current, typed)
+}
+
+/// [`route`], or an error when a `..` climbs above the root namespace.
+///
+/// `.` and `..` are resolved before anything is sent: `a/../b` is `b`, and a `..` with
+/// nothing left of the path to remove climbs from the namespace to its parent (`read
+/// ../sys/mounts` in `ns1/ns2` reads ns1's `sys/mounts`). Only literal `.` and `..`
+/// segments are dots: `%2e%2e` is a name, sent escaped.
+pub fn try_route(current: &NsPath, typed: &str) -> Result<Route, PathError> {
+    try_route_within(&NsPath::root(), current, typed)
 }
 
 /// Resolve a `cd` argument for a token whose top (its own namespace) may be below the
@@ -315,6 +393,9 @@ pub fn resolve_within(
 ) -> Result<NsPath, PathError> {
     if top.is_root() {
         return resolve(current, previous, home, arg);
+    }
+    if let Some(a) = arg {
+        check_typed_path(a)?;
     }
     let above = || PathError::AboveTop(top.display());
     let (base, rest) = match arg {
@@ -346,31 +427,78 @@ pub fn resolve_within(
 /// [`route`] for a token whose top may be below the root: a leading `/` means the top
 /// (a path that already starts with the top's names is taken from the root as typed, so
 /// it lands in the same place); root-only paths still go to the root, with their note.
+/// A path whose `..` would climb above the top keeps its dots, for the client to refuse
+/// with nothing sent: prefer [`try_route_within`], which names the top.
 pub fn route_within(top: &NsPath, current: &NsPath, typed: &str) -> Route {
-    if top.is_root() || !typed.starts_with('/') {
-        return route(current, typed);
-    }
-    let path = normalise_api_path(typed);
-    if root_only_prefix(&path).is_some() {
-        return route(&NsPath::root(), typed);
+    try_route_within(top, current, typed).unwrap_or_else(|_| Route {
+        namespace: if typed.starts_with('/') {
+            top.clone()
+        } else {
+            current.clone()
+        },
+        path: normalise_api_path(typed),
+        note: None,
+    })
+}
+
+/// [`route_within`] with dot segments resolved (see [`try_route`]), or an error naming
+/// the top when a `..` would climb above it: nothing above the top is ever addressed.
+pub fn try_route_within(top: &NsPath, current: &NsPath, typed: &str) -> Result<Route, PathError> {
+    let absolute = typed.starts_with('/');
+    let above = || {
+        if top.is_root() {
+            PathError::AboveRoot
+        } else {
+            PathError::AboveTop(top.display())
+        }
+    };
+    let mut base = if absolute {
+        top.clone()
+    } else {
+        current.clone()
+    };
+    let mut segs: Vec<&str> = Vec::new();
+    for seg in typed.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if segs.pop().is_none() {
+                    base = base
+                        .parent()
+                        .filter(|p| p.starts_with(top))
+                        .ok_or_else(above)?;
+                }
+            }
+            _ => segs.push(seg),
+        }
     }
     // `/admin/secret/x` with top `admin`: the namespace part is the top, the rest the path.
-    let segs: Vec<&str> = path.split('/').collect();
-    let names_top = segs.len() > top.depth()
-        && segs[..top.depth()]
-            .iter()
-            .zip(top.segments())
-            .all(|(a, b)| *a == b.as_str());
-    let rest = if names_top {
-        segs[top.depth()..].join("/")
-    } else {
-        path
-    };
-    Route {
-        namespace: top.clone(),
-        path: rest,
-        note: None,
+    let d = top.depth();
+    if absolute
+        && d > 0
+        && segs.len() > d
+        && segs[..d].iter().zip(top.segments()).all(|(a, b)| *a == b)
+    {
+        segs.drain(..d);
     }
+    let mut path = segs.join("/");
+    if !path.is_empty() && typed.ends_with('/') {
+        path.push('/');
+    }
+    if let Some(prefix) = root_only_prefix(&path) {
+        let note = (!absolute && !base.is_root())
+            .then(|| format!("note: {prefix} is root-only; sent to the root namespace"));
+        return Ok(Route {
+            namespace: NsPath::root(),
+            path,
+            note,
+        });
+    }
+    Ok(Route {
+        namespace: base,
+        path,
+        note: None,
+    })
 }
 
 /// The longest root-only path that `path` is, or is below, matched segment by segment.
@@ -525,6 +653,20 @@ mod tests {
         );
     }
 
+    fn ctl(name: &str, ch: char) -> NameError {
+        NameError::ControlChar {
+            name: name.into(),
+            ch,
+        }
+    }
+
+    fn bad_char(name: &str, ch: char) -> NameError {
+        NameError::ForbiddenChar {
+            name: name.into(),
+            ch,
+        }
+    }
+
     #[test]
     fn validate_name_table() {
         let ok: &[(&str, &[&str])] = &[
@@ -535,6 +677,9 @@ mod tests {
             ("rooted", &["rooted"]),
             ("system", &["system"]),
             ("...", &["..."]),
+            ("中文", &["中文"]),
+            ("~x", &["~x"]),
+            ("a-b_c.d@e+f", &["a-b_c.d@e+f"]),
         ];
         for (name, segs) in ok {
             assert_eq!(validate_name(name).unwrap().segments(), *segs, "{name:?}");
@@ -542,8 +687,26 @@ mod tests {
         let bad: &[(&str, NameError)] = &[
             ("", NameError::Empty),
             ("a b", NameError::ContainsSpace("a b".into())),
-            ("a\tb", NameError::ContainsSpace("a\tb".into())),
             (" a", NameError::ContainsSpace(" a".into())),
+            ("a\u{a0}b", NameError::ContainsSpace("a\u{a0}b".into())),
+            ("a\u{3000}b", NameError::ContainsSpace("a\u{3000}b".into())),
+            // Control characters are their own rule, not "a space" (CR and LF were).
+            ("a\tb", ctl("a\tb", '\t')),
+            ("a\nb", ctl("a\nb", '\n')),
+            ("a\rb", ctl("a\rb", '\r')),
+            ("a\r\nb", ctl("a\r\nb", '\r')),
+            ("a\0", ctl("a\0", '\0')),
+            ("\u{1b}]2;x\u{7}", ctl("\u{1b}]2;x\u{7}", '\u{1b}')),
+            ("a\u{7f}", ctl("a\u{7f}", '\u{7f}')),
+            ("a\u{85}", ctl("a\u{85}", '\u{85}')),
+            ("a\u{200b}b", ctl("a\u{200b}b", '\u{200b}')),
+            ("ab\u{202e}", ctl("ab\u{202e}", '\u{202e}')),
+            ("\u{feff}a", ctl("\u{feff}a", '\u{feff}')),
+            ("victim4#test", bad_char("victim4#test", '#')),
+            ("a?b", bad_char("a?b", '?')),
+            ("t1%2Fa", bad_char("t1%2Fa", '%')),
+            ("%2e%2e", bad_char("%2e%2e", '%')),
+            ("a/b#", bad_char("a/b#", '#')),
             ("a/", NameError::TrailingSlash("a/".into())),
             ("/", NameError::TrailingSlash("/".into())),
             ("/a", NameError::LeadingSlash("/a".into())),
@@ -571,7 +734,15 @@ mod tests {
     fn name_errors_say_the_rule() {
         assert_eq!(
             NameError::ContainsSpace("a b".into()).to_string(),
-            "namespace name \"a b\" contains a space"
+            "namespace name \"a b\" contains a space: namespace names cannot hold spaces"
+        );
+        assert_eq!(
+            ctl("a\r\nb", '\r').to_string(),
+            "namespace name \"a\\r\\nb\" contains the control character U+000D (carriage return): namespace names cannot hold control or invisible characters"
+        );
+        assert_eq!(
+            bad_char("victim4#test", '#').to_string(),
+            "namespace name \"victim4#test\" contains `#`: vnsh refuses `?`, `#` and `%` in namespace names (in a URL they start a query, a fragment or an escape)"
         );
         assert_eq!(
             NameError::Root.to_string(),
@@ -654,6 +825,121 @@ mod tests {
         for (cur, typed, want) in cases {
             assert_eq!(route(cur, typed), *want, "route {typed:?} from {cur}");
         }
+    }
+
+    #[test]
+    fn dot_segments_are_resolved_before_routing() {
+        let ns = p("ns1/ns2");
+        let ok = |cur: &NsPath, typed: &str| try_route(cur, typed).unwrap();
+        assert_eq!(ok(&ns, "a/../b"), r("ns1/ns2", "b", None));
+        assert_eq!(ok(&ns, "./secret/./x"), r("ns1/ns2", "secret/x", None));
+        assert_eq!(
+            ok(&ns, "secret/data/a/.."),
+            r("ns1/ns2", "secret/data", None)
+        );
+        assert_eq!(ok(&ns, "secret/x/../"), r("ns1/ns2", "secret/", None));
+        // A `..` with nothing left to remove climbs to the parent namespace.
+        assert_eq!(ok(&ns, "../sys/mounts"), r("ns1", "sys/mounts", None));
+        assert_eq!(ok(&ns, "../../sys/mounts"), r("", "sys/mounts", None));
+        assert_eq!(ok(&ns, "a/../../sys/mounts"), r("ns1", "sys/mounts", None));
+        assert_eq!(ok(&ns, "../ns2/secret/"), r("ns1", "ns2/secret/", None));
+        assert_eq!(ok(&ns, ".."), r("ns1", "", None));
+        // A root-only path reached by dots still goes to the root, with its note.
+        assert_eq!(
+            ok(&ns, "secret/../sys/health"),
+            r(
+                "",
+                "sys/health",
+                Some("note: sys/health is root-only; sent to the root namespace")
+            )
+        );
+        // From the root (or above it) nothing climbs.
+        assert_eq!(
+            try_route(&ns, "../../../sys/mounts"),
+            Err(PathError::AboveRoot)
+        );
+        assert_eq!(
+            try_route(&NsPath::root(), "../sys/mounts"),
+            Err(PathError::AboveRoot)
+        );
+        assert_eq!(try_route(&ns, "/../sys/mounts"), Err(PathError::AboveRoot));
+        assert_eq!(ok(&ns, "/a/../sys/mounts"), r("", "sys/mounts", None));
+        // Escaped dots are names, not dots.
+        assert_eq!(
+            ok(&ns, "%2e%2e/sys/mounts"),
+            r("ns1/ns2", "%2e%2e/sys/mounts", None)
+        );
+        assert_eq!(ok(&ns, ".%2E/x"), r("ns1/ns2", ".%2E/x", None));
+        assert_eq!(ok(&ns, ".../x"), r("ns1/ns2", ".../x", None));
+        // `route` keeps what it cannot resolve, for the client to refuse.
+        assert_eq!(
+            route(&NsPath::root(), "../sys/mounts").path,
+            "../sys/mounts"
+        );
+        assert_eq!(route(&ns, "/../sys/mounts"), r("", "../sys/mounts", None));
+    }
+
+    #[test]
+    fn dots_never_climb_above_the_top() {
+        let top = p("admin");
+        let above = Err(PathError::AboveTop("admin".into()));
+        let cur = p("admin/team");
+        assert_eq!(
+            try_route_within(&top, &cur, "../sys/mounts"),
+            Ok(r("admin", "sys/mounts", None))
+        );
+        assert_eq!(try_route_within(&top, &cur, "../../sys/mounts"), above);
+        assert_eq!(try_route_within(&top, &cur, "/../sys/mounts"), above);
+        assert_eq!(try_route_within(&top, &top, "../sys/mounts"), above);
+        assert_eq!(
+            try_route_within(&top, &cur, "/x/../admin/sys/mounts"),
+            Ok(r("admin", "sys/mounts", None))
+        );
+        assert_eq!(
+            try_route_within(&top, &cur, "/admin/../sys/mounts"),
+            Ok(r("admin", "sys/mounts", None))
+        );
+        assert_eq!(
+            route_within(&top, &cur, "/../sys/mounts"),
+            r("admin", "../sys/mounts", None)
+        );
+        assert_eq!(
+            try_route_within(&top, &cur, "/../sys/mounts")
+                .unwrap_err()
+                .to_string(),
+            "that goes above admin, the top namespace of this token: nothing above it can be reached (`cd /` goes to admin)"
+        );
+    }
+
+    #[test]
+    fn typed_namespace_paths_follow_the_name_rules() {
+        for ok in [
+            "a", "/a/b", "a/", "../sib", "..", ".", "~", "-", "~/x", "//a//", "中文", "./x/",
+        ] {
+            assert_eq!(check_typed_path(ok), Ok(()), "{ok:?}");
+        }
+        let bad: &[(&str, NameError)] = &[
+            ("urlh#x", bad_char("urlh#x", '#')),
+            ("/a/b?c", bad_char("/a/b?c", '?')),
+            ("t1%2Fa", bad_char("t1%2Fa", '%')),
+            ("../a b", NameError::ContainsSpace("../a b".into())),
+            ("a\nb", ctl("a\nb", '\n')),
+            ("/root", NameError::Root),
+            ("x/sys/", NameError::Reserved("sys".into())),
+            ("~/identity", NameError::Reserved("identity".into())),
+        ];
+        for (typed, want) in bad {
+            assert_eq!(check_typed_path(typed), Err(want.clone()), "{typed:?}");
+        }
+        let home = p("t");
+        assert_eq!(
+            resolve(&p("a"), None, &home, Some("urlh#x")),
+            Err(PathError::Invalid(bad_char("urlh#x", '#')))
+        );
+        assert_eq!(
+            resolve_within(&p("t"), &p("t"), None, &home, Some("x%2Fy")),
+            Err(PathError::Invalid(bad_char("x%2Fy", '%')))
+        );
     }
 
     #[test]
@@ -752,7 +1038,8 @@ mod tests {
 
     fn seg() -> impl Strategy<Value = String> {
         // First char excludes `.`, `~` and `-` so a segment is never `.`, `..`, `~` or `-`.
-        "[a-zA-Z0-9_][a-zA-Z0-9_.~ -]{0,6}"
+        "[a-zA-Z0-9_][a-zA-Z0-9_.~-]{0,6}"
+            .prop_filter("a name the rules allow", |s| check_segment(s).is_ok())
     }
 
     fn path() -> impl Strategy<Value = NsPath> {

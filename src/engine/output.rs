@@ -52,6 +52,20 @@ impl Output {
         }
     }
 
+    /// A list of names: one per line for people (`(none)` when empty, so an empty list
+    /// says so), a JSON array of them.
+    pub fn names(names: Vec<String>) -> Output {
+        Output {
+            view: View::Text(if names.is_empty() {
+                "(none)".to_string()
+            } else {
+                names.join("\n")
+            }),
+            json: Some(Value::from(names)),
+            notes: Vec::new(),
+        }
+    }
+
     /// Add a note.
     pub fn with_note(mut self, note: impl Into<String>) -> Output {
         self.notes.push(note.into());

@@ -102,7 +102,7 @@ impl Located {
 /// A path the token may not ask about (or that is in no mount) comes back without a
 /// mount; the caller says what that means for it.
 pub async fn locate(session: &Session, typed: &str) -> Result<Located, EngineError> {
-    locate_route(session.client(), session.route(typed)).await
+    locate_route(session.client(), session.route(typed)?).await
 }
 
 /// [`locate`] for an already routed path.

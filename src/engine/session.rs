@@ -292,9 +292,10 @@ impl Session {
         )
     }
 
-    /// Where an API path typed here goes (`/` is the top; root-only paths go to the root).
-    pub fn route(&self, typed: &str) -> nspath::Route {
-        nspath::route_within(&self.top, &self.cwd, typed)
+    /// Where an API path typed here goes (`/` is the top; root-only paths go to the root;
+    /// `..` climbs namespaces, never above the top).
+    pub fn route(&self, typed: &str) -> Result<nspath::Route, PathError> {
+        nspath::try_route_within(&self.top, &self.cwd, typed)
     }
 
     /// The locked namespace that covers the current one, if the last look saw one.

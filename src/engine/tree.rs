@@ -41,7 +41,16 @@ pub async fn list_children(client: &Client, ns: &NsPath) -> Result<Map<String, V
         .request(Method::List, &ns.header(), "sys/namespaces", None)
         .await
     {
-        Ok(body) => Ok(key_info(body)),
+        Ok(body) => {
+            // An answer of another shape is an error naming the request, never "no children".
+            let info = crate::vault::RequestInfo {
+                method: Method::List.as_str().into(),
+                path: "sys/namespaces".into(),
+                namespace: ns.header(),
+            };
+            crate::vault::body::list_keys(body.as_ref(), &info)?;
+            Ok(key_info(body))
+        }
         Err(VaultError::NotFound { .. }) => Ok(Map::new()),
         Err(VaultError::Status {
             status: 404,

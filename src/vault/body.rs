@@ -1,6 +1,156 @@
 //! The parts of a Vault answer that every caller reads: `data`, `data.keys`, a mount table.
+//!
+//! The lenient readers (`data`, `keys`, `mounts`) give an empty value for a missing
+//! part; the strict ones (`data_object`, `list_keys`, `mount_table`) return an error
+//! naming the request when the answer is not of the shape the API promises, so a
+//! `{"data":null}` is never shown as an empty list.
 
 use serde_json::{Map, Value};
+
+use super::{RequestInfo, VaultError};
+
+/// What a JSON value is, for a message ("null", "a string", …).
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn bad(req: &RequestInfo, what: String) -> VaultError {
+    VaultError::BadShape {
+        req: req.clone(),
+        what,
+    }
+}
+
+/// The `data` object of an answer, or an error naming `req` when there is no answer,
+/// no `data`, or `data` is not an object (`{"data":null}`).
+pub fn data_object(
+    body: Option<Value>,
+    req: &RequestInfo,
+) -> Result<Map<String, Value>, VaultError> {
+    let Some(mut body) = body else {
+        return Err(bad(
+            req,
+            "the answer is empty (expected an object with data)".into(),
+        ));
+    };
+    match body.get_mut("data").map(Value::take) {
+        Some(Value::Object(m)) => Ok(m),
+        Some(other) => Err(bad(
+            req,
+            format!("data is {} (expected an object)", kind(&other)),
+        )),
+        None => Err(bad(
+            req,
+            "the answer has no data (expected an object)".into(),
+        )),
+    }
+}
+
+/// `data.keys` of a LIST answer, or an error naming `req` when there is no answer, no
+/// `data.keys`, or it is not a list of strings.
+pub fn list_keys(body: Option<&Value>, req: &RequestInfo) -> Result<Vec<String>, VaultError> {
+    let Some(body) = body else {
+        return Err(bad(
+            req,
+            "the answer is empty (expected data.keys, a list of strings)".into(),
+        ));
+    };
+    let data = match body.get("data") {
+        Some(Value::Object(d)) => d,
+        Some(other) => {
+            return Err(bad(
+                req,
+                format!(
+                    "data is {} (expected an object with keys, a list of strings)",
+                    kind(other)
+                ),
+            ))
+        }
+        None => {
+            return Err(bad(
+                req,
+                "the answer has no data (expected data.keys, a list of strings)".into(),
+            ))
+        }
+    };
+    let keys = match data.get("keys") {
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(bad(
+                req,
+                format!("data.keys is {} (expected a list of strings)", kind(other)),
+            ))
+        }
+        None => {
+            return Err(bad(
+                req,
+                "data has no keys (expected a list of strings)".into(),
+            ))
+        }
+    };
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            k.as_str().map(str::to_string).ok_or_else(|| {
+                bad(
+                    req,
+                    format!("data.keys[{i}] is {} (expected a string)", kind(k)),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The mounts of a `sys/mounts` or `sys/auth` answer, as [`mounts`], or an error naming
+/// `req` when the answer is not an object or a mount's description is not one.
+pub fn mount_table(
+    body: Option<&Value>,
+    req: &RequestInfo,
+) -> Result<Map<String, Value>, VaultError> {
+    let Some(body) = body else {
+        return Err(bad(
+            req,
+            "the answer is empty (expected a table of mounts)".into(),
+        ));
+    };
+    let source = match body.get("data") {
+        Some(d @ Value::Object(_)) => d,
+        Some(Value::Null) | None => body,
+        Some(other) => {
+            return Err(bad(
+                req,
+                format!("data is {} (expected a table of mounts)", kind(other)),
+            ))
+        }
+    };
+    let Some(table) = source.as_object() else {
+        return Err(bad(
+            req,
+            format!(
+                "the answer is {} (expected a table of mounts)",
+                kind(source)
+            ),
+        ));
+    };
+    let mut out = Map::new();
+    for (k, v) in table.iter().filter(|(k, _)| k.ends_with('/')) {
+        if !v.is_object() {
+            return Err(bad(
+                req,
+                format!("mount {k} is described by {} (expected an object)", kind(v)),
+            ));
+        }
+        out.insert(k.clone(), v.clone());
+    }
+    Ok(out)
+}
 
 /// The `data` of an answer, taken out of it (Null when absent).
 pub fn data(body: Option<Value>) -> Value {
@@ -81,6 +231,84 @@ mod tests {
         );
         let flat = json!({"sys/": {"type": "system"}, "lease_id": ""});
         assert_eq!(mounts(Some(&flat)).keys().collect::<Vec<_>>(), vec!["sys/"]);
+    }
+
+    fn req() -> RequestInfo {
+        RequestInfo::new(crate::vault::Method::List, "t1/", "secret/metadata/")
+    }
+
+    #[test]
+    fn strict_readers_name_the_path_of_a_wrong_shape() {
+        assert_eq!(
+            list_keys(Some(&json!({"data": {"keys": ["a/", "b"]}})), &req()).unwrap(),
+            vec!["a/", "b"]
+        );
+        let cases = [
+            (
+                json!({"data": null}),
+                "data is null (expected an object with keys, a list of strings)",
+            ),
+            (
+                json!({"data": {}}),
+                "data has no keys (expected a list of strings)",
+            ),
+            (
+                json!({"data": {"keys": "a"}}),
+                "data.keys is a string (expected a list of strings)",
+            ),
+            (
+                json!({"data": {"keys": {"a": 1}}}),
+                "data.keys is an object (expected a list of strings)",
+            ),
+            (
+                json!({"data": {"keys": ["a", 7]}}),
+                "data.keys[1] is a number (expected a string)",
+            ),
+            (
+                json!({"errors": []}),
+                "the answer has no data (expected data.keys, a list of strings)",
+            ),
+        ];
+        for (body, what) in cases {
+            let err = list_keys(Some(&body), &req()).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("the server's answer to LIST secret/metadata/ in namespace t1 is not what the API promises: {what}"),
+                "{body}"
+            );
+        }
+        assert!(list_keys(None, &req()).is_err());
+        assert_eq!(
+            data_object(Some(json!({"data": {"a": 1}})), &req()).unwrap()["a"],
+            1
+        );
+        for body in [json!({"data": null}), json!({"data": [1]}), json!({})] {
+            let err = data_object(Some(body.clone()), &req()).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("LIST secret/metadata/ in namespace t1"),
+                "{body}: {err}"
+            );
+        }
+        assert!(data_object(None, &req()).is_err());
+        assert_eq!(
+            mount_table(Some(&json!({"data": {"secret/": {"type": "kv"}}})), &req())
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            mount_table(
+                Some(&json!({"sys/": {"type": "system"}, "data": null})),
+                &req()
+            )
+            .unwrap()
+            .len(),
+            1
+        );
+        assert!(mount_table(Some(&json!({"data": {"secret/": "kv"}})), &req()).is_err());
+        assert!(mount_table(Some(&json!({"data": 3})), &req()).is_err());
+        assert!(mount_table(Some(&json!([1])), &req()).is_err());
     }
 
     #[test]

@@ -186,6 +186,42 @@ pub fn token_file_path() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".vault-token"))
 }
 
+/// The default cap on one answer's size: 64 MiB, far above any namespace or mount
+/// listing, far below what would hurt a bastion host.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The environment variable that sets [`Config::max_response_bytes`].
+pub const MAX_RESPONSE_BYTES_VAR: &str = "VNSH_MAX_RESPONSE_BYTES";
+
+/// Read a size: bytes, or a number with `K`, `M`, `G` (powers of 1024; `KB`/`KiB`
+/// spellings and any case accepted). Zero is refused: it would refuse every answer.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (bytes, or with K, M, G: 64M)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a size (bytes, or with K, M, G: 64M)"
+            ))
+        }
+    };
+    let size = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if size == 0 {
+        return Err(format!("{text:?}: the cap must be at least 1 byte"));
+    }
+    Ok(size)
+}
+
 /// Everything needed to connect.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -199,12 +235,45 @@ pub struct Config {
     pub tls: TlsConfig,
     /// How long one request may take.
     pub timeout: Duration,
+    /// The largest answer read, in bytes; a larger one is refused
+    /// (`VNSH_MAX_RESPONSE_BYTES`, default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: u64,
 }
 
 impl Config {
-    /// Read the environment: `BAO_*` first, then `VAULT_*`, then `~/.vault-token`.
+    /// Read the environment: `BAO_*` first, then `VAULT_*`, then `~/.vault-token`. A
+    /// value that cannot be read (timeout, size cap) falls back to its default: prefer
+    /// [`Config::try_from_env`], which says so.
     pub fn from_env() -> Config {
         Config::from_lookup(|k| std::env::var(k).ok(), token_file_contents)
+    }
+
+    /// [`Config::from_env`], or an error naming the variable whose value cannot be read.
+    pub fn try_from_env() -> Result<Config, VaultError> {
+        Config::try_from_lookup(|k| std::env::var(k).ok(), token_file_contents)
+    }
+
+    /// [`Config::from_lookup`], or an error naming the variable whose value cannot be
+    /// read (`VAULT_CLIENT_TIMEOUT`, `VNSH_MAX_RESPONSE_BYTES`).
+    pub fn try_from_lookup(
+        var: impl Fn(&str) -> Option<String>,
+        token_file: impl Fn() -> Option<String>,
+    ) -> Result<Config, VaultError> {
+        if let Some(v) = var(MAX_RESPONSE_BYTES_VAR).filter(|v| !v.is_empty()) {
+            parse_size(&v)
+                .map_err(|e| VaultError::Config(format!("{MAX_RESPONSE_BYTES_VAR}: {e}")))?;
+        }
+        for name in ["BAO_CLIENT_TIMEOUT", "VAULT_CLIENT_TIMEOUT"] {
+            if let Some(t) = var(name).filter(|v| !v.is_empty()) {
+                if parse_timeout(&t).is_none() {
+                    return Err(VaultError::Config(format!(
+                        "{name}: {t:?} is not a duration (500ms, 30s, 2m)"
+                    )));
+                }
+                break;
+            }
+        }
+        Ok(Config::from_lookup(var, token_file))
     }
 
     /// Read the configuration from a variable lookup and a token-file reader (testable).
@@ -225,12 +294,11 @@ impl Config {
             .map(Token::new)
             .filter(|t| !t.expose().is_empty());
         let timeout = get("CLIENT_TIMEOUT")
-            .and_then(|t| {
-                humantime::parse_duration(&t)
-                    .ok()
-                    .or_else(|| t.parse().ok().map(Duration::from_secs))
-            })
+            .and_then(|t| parse_timeout(&t))
             .unwrap_or(Duration::from_secs(60));
+        let max_response_bytes = var(MAX_RESPONSE_BYTES_VAR)
+            .and_then(|v| parse_size(&v).ok())
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
         Config {
             addr: get("ADDR").unwrap_or_else(|| "https://127.0.0.1:8200".to_string()),
             token,
@@ -244,8 +312,18 @@ impl Config {
                 server_name: get("TLS_SERVER_NAME"),
             },
             timeout,
+            max_response_bytes,
         }
     }
+}
+
+/// `500ms`, `30s`, `2m`, or plain seconds as the vault CLI takes them; never zero (a
+/// zero timeout would fail every request at once).
+fn parse_timeout(t: &str) -> Option<Duration> {
+    humantime::parse_duration(t)
+        .ok()
+        .or_else(|| t.trim().parse().ok().map(Duration::from_secs))
+        .filter(|d| !d.is_zero())
 }
 
 fn token_file_contents() -> Option<String> {
@@ -328,6 +406,53 @@ mod tests {
         };
         let err = tls.apply(reqwest::Client::builder()).unwrap_err();
         assert!(err.to_string().contains("VAULT_CLIENT_KEY"), "{err}");
+    }
+
+    #[test]
+    fn the_answer_cap_and_the_timeout_come_from_the_environment() {
+        assert_eq!(
+            cfg(&[], None).max_response_bytes,
+            DEFAULT_MAX_RESPONSE_BYTES
+        );
+        assert_eq!(DEFAULT_MAX_RESPONSE_BYTES, 67_108_864);
+        let c = cfg(
+            &[
+                ("VNSH_MAX_RESPONSE_BYTES", "256M"),
+                ("VAULT_CLIENT_TIMEOUT", "500ms"),
+            ],
+            None,
+        );
+        assert_eq!(c.max_response_bytes, 256 << 20);
+        assert_eq!(c.timeout, Duration::from_millis(500));
+        for (text, want) in [
+            ("1", 1),
+            ("1024", 1024),
+            ("64k", 64 << 10),
+            ("64 KiB", 64 << 10),
+            ("2MB", 2 << 20),
+            ("1g", 1 << 30),
+        ] {
+            assert_eq!(parse_size(text), Ok(want), "{text:?}");
+        }
+        for text in ["", "0", "-1", "1.5M", "12X", "99999999999999999999G", "M"] {
+            assert!(parse_size(text).is_err(), "{text:?}");
+        }
+        // The lenient reader falls back; the strict one names the variable.
+        let lookup = |k: &str| (k == "VNSH_MAX_RESPONSE_BYTES").then(|| "lots".to_string());
+        assert_eq!(
+            Config::from_lookup(lookup, || None).max_response_bytes,
+            DEFAULT_MAX_RESPONSE_BYTES
+        );
+        let err = Config::try_from_lookup(lookup, || None).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("VNSH_MAX_RESPONSE_BYTES: \"lots\""),
+            "{err}"
+        );
+        let lookup = |k: &str| (k == "VAULT_CLIENT_TIMEOUT").then(|| "0s".to_string());
+        let err = Config::try_from_lookup(lookup, || None).unwrap_err();
+        assert!(err.to_string().contains("VAULT_CLIENT_TIMEOUT"), "{err}");
+        assert!(Config::try_from_lookup(|_| None, || None).is_ok());
     }
 
     #[test]

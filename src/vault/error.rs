@@ -1,6 +1,10 @@
 //! Typed errors of the Vault client: each keeps what a front end needs to explain it.
 
 use std::fmt;
+use std::time::Duration;
+
+use super::url::Unsendable;
+use super::Method;
 
 /// What went wrong talking to the server, with the request's method, path and namespace.
 #[derive(Debug, thiserror::Error)]
@@ -58,12 +62,39 @@ pub enum VaultError {
         reason: String,
     },
     /// The server did not answer in time.
-    #[error("timed out after {secs}s waiting for {req}")]
+    #[error("timed out after {} waiting for {req} (the limit is VAULT_CLIENT_TIMEOUT, or timeout in the profile)", human_duration(*.after))]
     Timeout {
-        /// Seconds waited.
-        secs: u64,
+        /// How long vnsh waited: the configured limit.
+        after: Duration,
         /// The request.
         req: RequestInfo,
+    },
+    /// The request could not be sent as asked (a dot segment, a control character, a
+    /// namespace the header cannot carry): nothing was sent.
+    #[error("{req} was not sent: {why}")]
+    Unsendable {
+        /// The request as asked.
+        req: RequestInfo,
+        /// Why it cannot be sent.
+        why: Unsendable,
+    },
+    /// The answer is larger than the cap; it was not read further.
+    #[error("the answer to {req} is {}, over the cap of {}: it was refused; if it is expected, raise the cap with VNSH_MAX_RESPONSE_BYTES (bytes, or with K, M, G: e.g. 256M)", size.describe(), cap_text(*.limit))]
+    TooLarge {
+        /// The request.
+        req: RequestInfo,
+        /// The cap, in bytes.
+        limit: u64,
+        /// How large the answer is, or how much arrived before it was refused.
+        size: AnswerSize,
+    },
+    /// The server's answer is JSON but not of the shape the API promises.
+    #[error("the server's answer to {req} is not what the API promises: {what}")]
+    BadShape {
+        /// The request.
+        req: RequestInfo,
+        /// What is wrong, and what was expected.
+        what: String,
     },
     /// The answer was not the JSON the API promises.
     #[error("the server's answer to {req} is not JSON (status {status}): {snippet}")]
@@ -75,17 +106,133 @@ pub enum VaultError {
         /// The start of the body.
         snippet: String,
     },
-    /// A redirect that vnsh refuses to follow (another host, or https to http).
-    #[error("{req} was redirected to {location}; vnsh does not send the token to another host — point VAULT_ADDR at that server instead")]
+    /// A redirect that vnsh refuses to follow (another host, https to http, or a path
+    /// outside the API); nothing was sent there.
+    #[error("{req} was redirected to {location}; {}", why.explain())]
     Redirect {
         /// The request.
         req: RequestInfo,
         /// Where the server pointed.
         location: String,
+        /// Why it was not followed.
+        why: RedirectRefused,
+    },
+    /// Same-origin redirects that never end.
+    #[error("{req} was caught in a redirect loop: after {hops} redirects within the same server it was still redirected (last to {location}); the server or a proxy in front of it keeps redirecting — check VAULT_ADDR and the proxy")]
+    RedirectLoop {
+        /// The request.
+        req: RequestInfo,
+        /// The redirects followed.
+        hops: usize,
+        /// Where the last one pointed.
+        location: String,
     },
     /// The client could not be built (bad TLS file, bad address).
     #[error("{0}")]
     Config(String),
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectRefused {
+    /// To another scheme, host or port: reqwest would forward `X-Vault-Token` there.
+    OtherHost,
+    /// To the same server but outside `/v1/`.
+    OutsideApi,
+    /// A redirect status without a usable `Location`.
+    NoLocation,
+}
+
+impl RedirectRefused {
+    fn explain(self) -> &'static str {
+        match self {
+            RedirectRefused::OtherHost => "vnsh does not send the token to another host — point VAULT_ADDR at that server instead",
+            RedirectRefused::OutsideApi => "that is outside the API (/v1/), so vnsh did not follow it — check VAULT_ADDR",
+            RedirectRefused::NoLocation => "the redirect has no usable location, so vnsh did not follow it",
+        }
+    }
+}
+
+/// How large a refused answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerSize {
+    /// The server announced it (`Content-Length`): nothing of it was read.
+    Announced(u64),
+    /// It was streamed without a length: this much arrived before vnsh stopped.
+    AtLeast(u64),
+}
+
+impl AnswerSize {
+    fn describe(self) -> String {
+        match self {
+            AnswerSize::Announced(n) => format!("{} ({n} bytes, as announced)", human_bytes(n)),
+            AnswerSize::AtLeast(n) => {
+                format!(
+                    "more than {} ({n} bytes read before vnsh stopped)",
+                    human_bytes(n)
+                )
+            }
+        }
+    }
+}
+
+/// The cap for people: `64 MiB (67108864 bytes)`, or `300 bytes`.
+fn cap_text(limit: u64) -> String {
+    if limit < 1024 {
+        human_bytes(limit)
+    } else {
+        format!("{} ({limit} bytes)", human_bytes(limit))
+    }
+}
+
+/// `64 MiB`, `1.5 GiB`, `512 bytes`: a size for people.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v.fract() < 0.05 {
+        format!("{v:.0} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// `500 ms`, `2s`, `1.5s`, `2m`: a duration as it was set, never rounded to zero.
+pub(crate) fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// Text from the request or the server, for a message: control characters escaped, so
+/// a path or a server's text can never drive the terminal.
+pub(crate) fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The method, path and namespace of a request, for error messages.
@@ -105,9 +252,20 @@ impl fmt::Display for RequestInfo {
             f,
             "{} {} in namespace {}",
             self.method,
-            self.path,
-            display_ns(&self.namespace)
+            printable(&self.path),
+            printable(&display_ns(&self.namespace))
         )
+    }
+}
+
+impl RequestInfo {
+    /// The request `method path` sent in `namespace` ("" for root).
+    pub fn new(method: Method, namespace: &str, path: &str) -> RequestInfo {
+        RequestInfo {
+            method: method.as_str().to_string(),
+            path: path.trim_start_matches('/').to_string(),
+            namespace: namespace.to_string(),
+        }
     }
 }
 
@@ -166,11 +324,13 @@ fn flatten(messages: &[String]) -> Vec<String> {
             out.extend(
                 m.lines()
                     .skip(1)
-                    .map(|l| l.trim().trim_start_matches("* ").trim().to_string())
+                    .map(|l| printable(l.trim().trim_start_matches("* ").trim()))
                     .filter(|l| !l.is_empty()),
             );
         } else if !m.is_empty() {
-            out.push(m.split_whitespace().collect::<Vec<_>>().join(" "));
+            out.push(printable(
+                &m.split_whitespace().collect::<Vec<_>>().join(" "),
+            ));
         }
     }
     out
@@ -192,8 +352,12 @@ impl VaultError {
             | VaultError::Sealed { req }
             | VaultError::Status { req, .. }
             | VaultError::Timeout { req, .. }
+            | VaultError::Unsendable { req, .. }
+            | VaultError::TooLarge { req, .. }
+            | VaultError::BadShape { req, .. }
             | VaultError::NotJson { req, .. }
-            | VaultError::Redirect { req, .. } => Some(req),
+            | VaultError::Redirect { req, .. }
+            | VaultError::RedirectLoop { req, .. } => Some(req),
             VaultError::Unreachable { .. } | VaultError::Config(_) => None,
         }
     }
@@ -299,6 +463,56 @@ mod tests {
             e.to_string(),
             "server error 400: GET sys/mounts in namespace a/b (one; two)"
         );
+    }
+
+    #[test]
+    fn durations_and_sizes_say_what_they_are() {
+        let cases = [
+            (Duration::from_millis(500), "500 ms"),
+            (Duration::from_millis(1), "1 ms"),
+            (Duration::from_millis(999), "999 ms"),
+            (Duration::from_secs(1), "1s"),
+            (Duration::from_millis(1500), "1.5s"),
+            (Duration::from_secs(60), "1m"),
+            (Duration::from_secs(90), "90s"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(human_duration(d), want, "{d:?}");
+        }
+        let e = VaultError::Timeout {
+            after: Duration::from_millis(500),
+            req: req(),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("timed out after 500 ms waiting for GET sys/mounts"),
+            "{e}"
+        );
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(64 << 20), "64 MiB");
+        assert_eq!(human_bytes(300_000_000), "286.1 MiB");
+        let e = VaultError::TooLarge {
+            req: req(),
+            limit: 64 << 20,
+            size: AnswerSize::Announced(300_000_000),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the answer to GET sys/mounts in namespace a/b is 286.1 MiB (300000000 bytes, as announced), over the cap of 64 MiB (67108864 bytes): it was refused; if it is expected, raise the cap with VNSH_MAX_RESPONSE_BYTES (bytes, or with K, M, G: e.g. 256M)"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_a_request_are_escaped_in_messages() {
+        let mut r = req();
+        r.path = "a\u{1b}]2;owned\u{7}/b".into();
+        r.namespace = "x\ny/".into();
+        assert_eq!(
+            r.to_string(),
+            "GET a\\u{1b}]2;owned\\u{7}/b in namespace x\\ny"
+        );
+        let e = VaultError::from_status(400, req(), vec!["bad \u{1b}[31m".into()]);
+        assert!(!e.to_string().contains('\u{1b}'), "{e}");
     }
 
     #[test]

@@ -4,14 +4,26 @@
 pub mod body;
 mod config;
 mod error;
+pub mod url;
 
-pub use config::{token_file_path, Config, TlsConfig, Token, SKIP_VERIFY_WARNING};
-pub use error::{RequestInfo, VaultError};
+pub use config::{
+    parse_size, token_file_path, Config, TlsConfig, Token, DEFAULT_MAX_RESPONSE_BYTES,
+    MAX_RESPONSE_BYTES_VAR, SKIP_VERIFY_WARNING,
+};
+pub use error::{AnswerSize, RedirectRefused, RequestInfo, VaultError};
+pub use url::Unsendable;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::Url;
 use serde_json::Value;
+
+/// The same-origin redirects followed in a row before vnsh calls it a loop.
+const MAX_REDIRECTS: usize = 5;
+
+/// How long a connection may take to open, separately from the request's timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The operations of the Vault HTTP API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +67,53 @@ impl Method {
     }
 }
 
+/// One API request: method, namespace, path, query parameters and body. The path is
+/// split at `/` and each segment escaped once when the URL is built ([`url::api_url`]);
+/// query parameters are given here, never as a `?` in the path.
+#[derive(Debug, Clone)]
+pub struct ApiRequest<'a> {
+    /// The operation.
+    pub method: Method,
+    /// The `X-Vault-Namespace` value ("a/b/", "" for root).
+    pub namespace: &'a str,
+    /// The path below `/v1/`.
+    pub path: &'a str,
+    /// Query parameters (`version=3`); LIST adds `list=true` itself.
+    pub query: Vec<(String, String)>,
+    /// The JSON body, if any.
+    pub body: Option<&'a Value>,
+}
+
+impl<'a> ApiRequest<'a> {
+    /// `method path` in `namespace`, without query or body.
+    pub fn new(method: Method, namespace: &'a str, path: &'a str) -> ApiRequest<'a> {
+        ApiRequest {
+            method,
+            namespace,
+            path,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// With one more query parameter (escaped as a parameter, whatever it holds).
+    pub fn query(mut self, key: &str, value: impl ToString) -> ApiRequest<'a> {
+        self.query.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// With a JSON body.
+    pub fn body(mut self, body: Option<&'a Value>) -> ApiRequest<'a> {
+        self.body = body;
+        self
+    }
+
+    /// The request for error messages.
+    pub fn info(&self) -> RequestInfo {
+        RequestInfo::new(self.method, self.namespace, self.path)
+    }
+}
+
 /// A connection to one Vault server with one token. Cheap to clone: clones share the pool.
 #[derive(Clone)]
 pub struct Client {
@@ -63,9 +122,10 @@ pub struct Client {
     addr: String,
     /// Where requests go: `addr`, or with `*_TLS_SERVER_NAME` that name as the host
     /// (pinned to `addr`'s socket addresses), so SNI and verification use the name.
-    base: String,
+    base: Url,
     token: Option<Token>,
     timeout: Duration,
+    max_response_bytes: u64,
     skip_verify: bool,
 }
 
@@ -87,11 +147,16 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(concat!("vnsh/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true);
         if let Some(name) = config.tls.server_name.as_deref().filter(|n| !n.is_empty()) {
             builder = pin_server_name(builder, &mut base, name)?;
+        }
+        if base.path_segments_mut().is_err() {
+            return Err(VaultError::Config(format!(
+                "bad server address {addr:?}: it cannot take an API path"
+            )));
         }
         builder = builder.redirect(same_origin_redirects(base.clone()));
         builder = config.tls.apply(builder)?;
@@ -101,9 +166,10 @@ impl Client {
         Ok(Client {
             http,
             addr,
-            base: base.as_str().trim_end_matches('/').to_string(),
+            base,
             token: config.token.clone(),
             timeout: config.timeout,
+            max_response_bytes: config.max_response_bytes.max(1),
             skip_verify: config.tls.skips_verify(),
         })
     }
@@ -131,6 +197,22 @@ impl Client {
         }
     }
 
+    /// The largest answer this client reads, in bytes.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
+    }
+
+    /// The URL a request would be sent to: the one place URLs are built (see
+    /// [`url::api_url`]), exposed so what is sent can be checked without a server.
+    pub fn url_for(&self, req: &ApiRequest<'_>) -> Result<Url, VaultError> {
+        url::api_url(&self.base, req.method, req.path, &req.query).map_err(|why| {
+            VaultError::Unsendable {
+                req: req.info(),
+                why,
+            }
+        })
+    }
+
     /// Send one request. `namespace` is the `X-Vault-Namespace` value ("" for root),
     /// `path` is relative to `/v1/`. Returns the JSON body, or `None` when there is none.
     pub async fn request(
@@ -140,14 +222,40 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Option<Value>, VaultError> {
-        let path = path.trim_start_matches('/');
-        let info = RequestInfo {
-            method: method.as_str().to_string(),
-            path: path.to_string(),
-            namespace: namespace.to_string(),
-        };
-        let url = format!("{}/v1/{}", self.base, path);
-        let http_method = match method {
+        self.send(ApiRequest::new(method, namespace, path).body(body))
+            .await
+    }
+
+    /// `data.keys` of a LIST at `path` in `namespace`; a 404 is an empty list, an answer
+    /// of another shape an error naming the path (see [`body::list_keys`]).
+    pub async fn list_keys(&self, namespace: &str, path: &str) -> Result<Vec<String>, VaultError> {
+        let req = ApiRequest::new(Method::List, namespace, path);
+        match self.send(req.clone()).await {
+            Ok(answer) => body::list_keys(answer.as_ref(), &req.info()),
+            Err(VaultError::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The `data` object of a GET at `path` in `namespace`; an answer without one is an
+    /// error naming the path (see [`body::data_object`]).
+    pub async fn read_data(
+        &self,
+        namespace: &str,
+        path: &str,
+    ) -> Result<serde_json::Map<String, Value>, VaultError> {
+        let req = ApiRequest::new(Method::Get, namespace, path);
+        let answer = self.send(req.clone()).await?;
+        body::data_object(answer, &req.info())
+    }
+
+    /// Send one request (see [`ApiRequest`]). The URL and the namespace header are
+    /// checked before anything is sent; the answer is read up to the size cap.
+    pub async fn send(&self, req: ApiRequest<'_>) -> Result<Option<Value>, VaultError> {
+        let info = req.info();
+        let url = self.url_for(&req)?;
+        let headers = self.headers(req.namespace, &info)?;
+        let http_method = match req.method {
             Method::Get | Method::List => reqwest::Method::GET,
             Method::Scan => reqwest::Method::from_bytes(b"SCAN")
                 .map_err(|e| VaultError::Config(e.to_string()))?,
@@ -156,45 +264,56 @@ impl Client {
             Method::Patch => reqwest::Method::PATCH,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut req = self
+        let mut builder = self
             .http
-            .request(http_method, &url)
+            .request(http_method, url)
             .timeout(self.timeout)
-            .headers(self.headers(namespace, &info)?);
-        if method == Method::List {
-            req = req.query(&[("list", "true")]);
-        }
-        if let Some(body) = body {
-            let ctype = if method == Method::Patch {
+            .headers(headers);
+        if let Some(body) = req.body {
+            let ctype = if req.method == Method::Patch {
                 "application/merge-patch+json"
             } else {
                 "application/json"
             };
-            req = req
+            builder = builder
                 .header(CONTENT_TYPE, ctype)
                 .body(serde_json::to_vec(body).map_err(|e| VaultError::Config(e.to_string()))?);
         }
-        let resp = req
+        let started = Instant::now();
+        let mut resp = builder
             .send()
             .await
-            .map_err(|e| self.transport_error(e, &info))?;
+            .map_err(|e| self.transport_error(e, &info, started))?;
         let status = resp.status();
         if status.is_redirection() {
-            let location = resp
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("(no location)")
-                .to_string();
-            return Err(VaultError::Redirect {
+            return Err(self.refused_redirect(&resp, info));
+        }
+        let cap = self.max_response_bytes;
+        if let Some(len) = resp.content_length().filter(|n| *n > cap) {
+            return Err(VaultError::TooLarge {
                 req: info,
-                location,
+                limit: cap,
+                size: AnswerSize::Announced(len),
             });
         }
-        let bytes = resp
-            .bytes()
+        // Read as a stream with a running count: an answer over the cap is dropped as
+        // soon as it passes it, never held whole.
+        let mut bytes: Vec<u8> = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
             .await
-            .map_err(|e| self.transport_error(e, &info))?;
+            .map_err(|e| self.transport_error(e, &info, started))?
+        {
+            let total = bytes.len() as u64 + chunk.len() as u64;
+            if total > cap {
+                return Err(VaultError::TooLarge {
+                    req: info,
+                    limit: cap,
+                    size: AnswerSize::AtLeast(total),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         let json: Option<Value> = if bytes.iter().all(u8::is_ascii_whitespace) {
             None
         } else {
@@ -231,6 +350,26 @@ impl Client {
         Err(VaultError::from_status(status.as_u16(), info, messages))
     }
 
+    /// A redirect the policy did not follow: to another host, out of the API, or
+    /// without a location. Nothing was sent to where it points.
+    fn refused_redirect(&self, resp: &reqwest::Response, info: RequestInfo) -> VaultError {
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok());
+        let target = location.and_then(|l| resp.url().join(l).ok());
+        let why = match &target {
+            None => RedirectRefused::NoLocation,
+            Some(t) if !url::same_origin(t, &self.base) => RedirectRefused::OtherHost,
+            Some(_) => RedirectRefused::OutsideApi,
+        };
+        VaultError::Redirect {
+            req: info,
+            location: error::printable(location.unwrap_or("(no location)")),
+            why,
+        }
+    }
+
     fn headers(&self, namespace: &str, info: &RequestInfo) -> Result<HeaderMap, VaultError> {
         let mut headers = HeaderMap::new();
         if let Some(token) = &self.token {
@@ -240,23 +379,46 @@ impl Client {
             value.set_sensitive(true);
             headers.insert("X-Vault-Token", value);
         }
-        if !namespace.is_empty() {
-            let value = HeaderValue::from_str(namespace).map_err(|_| {
-                VaultError::Config(format!(
-                    "namespace {:?} cannot be sent in a header ({})",
-                    namespace, info.path
-                ))
-            })?;
+        let value = url::namespace_header(namespace).map_err(|why| VaultError::Unsendable {
+            req: info.clone(),
+            why,
+        })?;
+        if let Some(value) = value {
             headers.insert("X-Vault-Namespace", value);
         }
         headers.insert("X-Vault-Request", HeaderValue::from_static("true"));
         Ok(headers)
     }
 
-    fn transport_error(&self, e: reqwest::Error, info: &RequestInfo) -> VaultError {
+    fn transport_error(
+        &self,
+        e: reqwest::Error,
+        info: &RequestInfo,
+        started: Instant,
+    ) -> VaultError {
+        if e.is_redirect() {
+            if let Some(hops) = redirect_loop_hops(&e) {
+                return VaultError::RedirectLoop {
+                    req: info.clone(),
+                    hops,
+                    location: e.url().map(|u| u.to_string()).unwrap_or_default(),
+                };
+            }
+        }
         if e.is_timeout() {
+            // A connection that never opened hit the connect timeout, unless the
+            // request's own (shorter) limit came first.
+            if e.is_connect() && started.elapsed() < self.timeout {
+                return VaultError::Unreachable {
+                    addr: self.addr.clone(),
+                    reason: format!(
+                        "no connection within {} (connect timeout)",
+                        error::human_duration(CONNECT_TIMEOUT)
+                    ),
+                };
+            }
             return VaultError::Timeout {
-                secs: self.timeout.as_secs(),
+                after: self.timeout,
                 req: info.clone(),
             };
         }
@@ -314,19 +476,42 @@ fn has_data(body: &Value) -> bool {
             .is_some_and(|w| !w.is_empty())
 }
 
-/// Follow a redirect only to the same scheme, host and port (a standby pointing at
-/// itself); anything else comes back as a 3xx that [`Client::request`] reports.
+/// The error a redirect policy returns when same-origin redirects do not end.
+#[derive(Debug)]
+struct LoopError(usize);
+
+impl std::fmt::Display for LoopError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "redirect loop after {} redirects", self.0)
+    }
+}
+
+impl std::error::Error for LoopError {}
+
+fn redirect_loop_hops(e: &reqwest::Error) -> Option<usize> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(LoopError(n)) = s.downcast_ref::<LoopError>() {
+            return Some(*n);
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// Follow a redirect only to the same scheme, host and port, inside `/v1/` (a standby
+/// pointing at itself), at most [`MAX_REDIRECTS`] in a row (more is a loop); anything
+/// else comes back as a 3xx that [`Client::send`] reports, with nothing sent there.
 fn same_origin_redirects(base: reqwest::Url) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
-        let url = attempt.url();
-        let same = url.scheme() == base.scheme()
-            && url.host_str() == base.host_str()
-            && url.port_or_known_default() == base.port_or_known_default();
-        if same && attempt.previous().len() < 3 {
-            attempt.follow()
-        } else {
-            attempt.stop()
+        if !url::inside_api(attempt.url(), &base) {
+            return attempt.stop();
         }
+        let hops = attempt.previous().len();
+        if hops > MAX_REDIRECTS {
+            return attempt.error(LoopError(hops - 1));
+        }
+        attempt.follow()
     })
 }
 
@@ -345,10 +530,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]);
     let mut s: String = text.chars().take(120).collect();
-    if text.chars().count() > 120 {
+    if text.chars().count() > 120 || bytes.len() > 1024 {
         s.push('…');
     }
-    s.replace('\n', " ")
+    error::printable(&s.replace('\n', " "))
 }

@@ -8,7 +8,7 @@ use crate::engine::nspath;
 use crate::engine::output::{cell, warnings, warnings_output, Output, View};
 use crate::engine::session::Session;
 use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
-use crate::vault::{body, Method, VaultError};
+use crate::vault::{body, Method, RequestInfo, VaultError};
 
 /// An API operation on an arbitrary path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,10 +119,12 @@ impl Api {
 
     /// The question to ask before running it, if it is destructive.
     pub fn confirmation(&self, session: &Session) -> Option<String> {
-        self.is_destructive().then(|| {
-            let route = session.route(&self.path);
-            format!("Delete {} in namespace {}?", route.path, route.namespace)
-        })
+        self.is_destructive()
+            .then(|| match session.route(&self.path) {
+                Ok(route) => format!("Delete {} in namespace {}?", route.path, route.namespace),
+                // Refused when it runs, before anything is sent.
+                Err(_) => format!("Delete {}?", self.path),
+            })
     }
 }
 
@@ -144,7 +146,7 @@ async fn api(
     // `-field=KEY` / `-format=json` (vault CLI style) travel in the arguments.
     let (flags, args) = ApiFlags::split(args).map_err(EngineError::Other)?;
     let args = args.as_slice();
-    let route = session.route(path);
+    let route = session.route(path)?;
     let (method, body) = match op {
         ApiOp::Read => (Method::Get, None),
         ApiOp::List => (Method::List, None),
@@ -164,16 +166,14 @@ async fn api(
         .map_err(|e| refused_above_top(session, &route, e))?;
     let mut out = match op {
         ApiOp::List => {
-            let keys = body::data(resp).get("keys").cloned().unwrap_or(json!([]));
-            let text = keys
-                .as_array()
-                .map(|a| a.iter().map(cell).collect::<Vec<_>>().join("\n"))
-                .unwrap_or_default();
-            Output {
-                json: Some(keys),
-                view: View::Text(text),
-                notes: vec![],
-            }
+            let info = RequestInfo {
+                method: Method::List.as_str().into(),
+                path: route.path.clone(),
+                namespace: route.namespace.header(),
+            };
+            // An answer of another shape is an error naming the path, never an empty list.
+            let keys = body::list_keys(resp.as_ref(), &info)?;
+            Output::names(keys)
         }
         _ => match resp.map(raw_as_secret) {
             Some(body) if has_content(&body) => secret_output(&body),

@@ -438,11 +438,7 @@ fn mounts_output(m: Map<String, Value>) -> Output {
 
 async fn names(client: &Client, ns: &NsPath, path: &str) -> Result<Output, EngineError> {
     let names = body::keys(list(client, ns, path).await?.as_ref());
-    Ok(Output {
-        view: View::Text(names.join("\n")),
-        json: Some(Value::from(names)),
-        notes: vec![],
-    })
+    Ok(Output::names(names))
 }
 
 async fn identities(client: &Client, ns: &NsPath, path: &str) -> Result<Output, EngineError> {
@@ -483,11 +479,7 @@ async fn identities(client: &Client, ns: &NsPath, path: &str) -> Result<Output, 
 async fn tokens(client: &Client, ns: &NsPath, detailed: bool) -> Result<Output, EngineError> {
     let accessors = body::keys(list(client, ns, "auth/token/accessors").await?.as_ref());
     if !detailed {
-        return Ok(Output {
-            view: View::Text(accessors.join("\n")),
-            json: Some(Value::from(accessors)),
-            notes: vec![],
-        });
+        return Ok(Output::names(accessors));
     }
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = JoinSet::new();
@@ -979,11 +971,7 @@ async fn find(
             total - limit
         ));
     }
-    Ok(Output {
-        view: View::Text(ranked.join("\n")),
-        json: Some(Value::from(ranked)),
-        notes,
-    })
+    Ok(Output::names(ranked))
 }
 
 /// A secret in a KV mount; `path` is what was typed, the resolver finds its namespace and

@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
-use crate::engine::output::{cell, Output, View};
+use crate::engine::output::{Output, View};
 use crate::engine::resolve;
 use crate::engine::session::Session;
 use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
@@ -292,27 +292,13 @@ async fn list_namespace(session: &Session, ns: &NsPath) -> Result<Output, Engine
 }
 
 async fn ls_mount(session: &Session, at: resolve::Located) -> Result<Output, EngineError> {
-    let path = at.api_path("metadata");
-    let body = match session
+    // An empty mount or folder lists as nothing, like an empty directory; an answer of
+    // another shape is an error naming the path.
+    let keys = session
         .client()
-        .request(Method::List, &at.namespace.header(), &path, None)
-        .await
-    {
-        Ok(body) => body,
-        // An empty mount or folder lists as nothing, like an empty directory.
-        Err(VaultError::NotFound { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let keys = body::data(body).get("keys").cloned().unwrap_or(json!([]));
-    let text = keys
-        .as_array()
-        .map(|a| a.iter().map(cell).collect::<Vec<_>>().join("\n"))
-        .unwrap_or_default();
-    Ok(Output {
-        json: Some(keys),
-        view: View::Text(text),
-        notes: at.note.into_iter().collect(),
-    })
+        .list_keys(&at.namespace.header(), &at.api_path("metadata"))
+        .await?;
+    Ok(Output::names(keys).with_notes(at.note))
 }
 
 /// The mounts at `sys/mounts` or `sys/auth` of `ns`.

@@ -154,6 +154,7 @@ impl Ns {
                 nspath::validate_name(name)?;
             }
             Ns::Lookup(name) | Ns::Patch { name, .. } => {
+                nspath::check_typed_path(name)?;
                 NsPath::parse(name)?;
             }
             _ => {}
