@@ -100,3 +100,56 @@ fn no_secret_reaches_history_or_the_action_log() {
         assert!(!kept.contains(secret), "{secret} was kept:\n{kept}");
     }
 }
+
+/// Whether `s` holds a character a terminal would obey (newline aside).
+fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(c, '\0'..='\x09' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}'))
+}
+
+/// A value that retitles the terminal, clears it, turns it red (C1 CSI) and overwrites.
+const HOSTILE: &str = "a\x1b]2;pwned\x07b\x1b[2J\u{9b}31mred\rover\x7f";
+
+#[test]
+fn control_characters_from_the_server_are_shown_not_obeyed() {
+    let env = common::env();
+    let api = common::Api::new(&env);
+    api.ok(
+        "POST",
+        "",
+        "cubbyhole/esc",
+        Some(serde_json::json!({ "v": HOSTILE, "multi": "line1\nline2\ttab" })),
+    );
+    // A table: every control escaped, the cell kept on one row.
+    let text = common::ok(&env.vnsh(&["-c", "read cubbyhole/esc"]));
+    assert!(!has_control(&text), "{text:?}");
+    assert!(
+        text.contains(r"a\e]2;pwned\x07b\e[2J\u{9b}31mred\rover\x7f"),
+        "{text}"
+    );
+    assert!(text.contains(r"line1\nline2\ttab"), "{text}");
+    // JSON: still the same value, with no raw control on the wire.
+    let out = env.vnsh(&["--format", "json", "-c", "read cubbyhole/esc"]);
+    let doc = common::ok(&out);
+    assert!(!has_control(doc.trim_end()), "{doc:?}");
+    let v: serde_json::Value = serde_json::from_str(&doc).expect("JSON");
+    assert_eq!(v["data"]["v"], HOSTILE);
+    // An error that names what was typed.
+    let out = env.vnsh(&["-c", "read 'cubbyhole/\x1b]2;err\x07'"]);
+    let err = common::stderr(&out);
+    assert!(!has_control(&err.replace('\n', "")), "{err:?}");
+
+    // In a real terminal: the title is not changed.
+    let t = start(&env, &["--line"]);
+    t.ready("vnsh />");
+    let title = |t: &Tmux| {
+        let out = t.cmd(&["display-message", "-p", "-t", &t.session, "#{pane_title}"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let before = title(&t);
+    t.line("read cubbyhole/esc");
+    t.wait_for("the value, escaped", |s| s.contains(r"\e]2;pwned\x07"));
+    t.ready("vnsh />");
+    assert_eq!(title(&t), before, "{}", t.screen());
+    assert_ne!(title(&t), "pwned");
+}

@@ -10,6 +10,7 @@ pub mod fuzzy;
 pub mod incident;
 pub mod nspath;
 pub mod output;
+pub mod sanitize;
 pub mod session;
 pub mod store;
 pub mod tree;

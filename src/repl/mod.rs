@@ -12,7 +12,7 @@ use rustyline::validate::Validator;
 use rustyline::{Config, Editor, Helper};
 
 use crate::engine::store::secure_file;
-use crate::engine::{complete, words, Command, EngineError, Format, Output, Session};
+use crate::engine::{complete, sanitize, words, Command, EngineError, Format, Output, Session};
 
 /// How a batch of commands ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,20 +40,22 @@ impl Printer {
         }
     }
 
-    /// Print a command's output: the document on stdout, notes on stderr.
+    /// Print a command's output: the document on stdout, notes on stderr. Nothing a server
+    /// sent reaches the terminal raw: every text goes through [`sanitize`].
     pub fn output(&self, out: &Output) {
         let mut stderr = std::io::stderr().lock();
         for note in &out.notes {
-            let _ = writeln!(stderr, "{note}");
+            let _ = writeln!(stderr, "{}", sanitize::text(note));
         }
         let mut stdout = std::io::stdout().lock();
         let text = match self.format {
+            // The same value, its raw C1 and DEL written as \u escapes.
             Format::Json => match &out.json {
-                Some(v) if self.pretty => crate::engine::output::pretty(v),
-                Some(v) => v.to_string(),
+                Some(v) if self.pretty => sanitize::json(&crate::engine::output::pretty(v)).into(),
+                Some(v) => sanitize::json(&v.to_string()).into(),
                 None => String::new(),
             },
-            Format::Table => out.view.render_text(),
+            Format::Table => sanitize::view(&out.view).render_text(),
         };
         if !text.is_empty() {
             let _ = writeln!(stdout, "{text}");
@@ -64,13 +66,14 @@ impl Printer {
     /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode.
     pub fn error(&self, e: &EngineError) {
         let mut stderr = std::io::stderr().lock();
+        let message = e.to_string();
         let _ = match self.format {
             Format::Json => writeln!(
                 stderr,
                 "{}",
-                serde_json::json!({ "errors": [e.to_string()] })
+                sanitize::json(&serde_json::json!({ "errors": [message] }).to_string())
             ),
-            Format::Table => writeln!(stderr, "error: {e}"),
+            Format::Table => writeln!(stderr, "error: {}", sanitize::text(&message)),
         };
     }
 }
@@ -204,8 +207,11 @@ impl Completer for LineHelper {
                 complete::complete_for_tab(&ctx, line, std::time::Duration::from_millis(300)).await
             })
         });
+        // A word with a control character (a key a server named so) would be drawn raw
+        // in the line being edited: it is not offered.
         let pairs = found
             .into_iter()
+            .filter(|w| !w.chars().any(sanitize::is_control))
             .map(|w| Pair {
                 display: w.clone(),
                 replacement: words::quote_word(&w),
@@ -256,7 +262,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     }
     let mut failed = false;
     loop {
-        let prompt = session.prompt();
+        let prompt = sanitize::line(&session.prompt()).into_owned();
         if let Some(helper) = rl.helper_mut() {
             helper.context = std::sync::Mutex::new(session.completion_context());
         }
@@ -280,7 +286,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         }
         // The question is read by the line editor too: Ctrl-C or Ctrl-D answer "no" at once.
         let mut ask = |question: &str| -> bool {
-            match rl.readline(&format!("{question} [y/N] ")) {
+            match rl.readline(&format!("{} [y/N] ", sanitize::text(question))) {
                 Ok(answer) => matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"),
                 Err(_) => false,
             }
