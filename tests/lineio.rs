@@ -153,3 +153,80 @@ fn control_characters_from_the_server_are_shown_not_obeyed() {
     assert_eq!(title(&t), before, "{}", t.screen());
     assert_ne!(title(&t), "pwned");
 }
+
+/// `vnsh ARGS` with raw bytes on stdin.
+fn vnsh_bytes(env: &Env, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = env
+        .command(vnsh_bin(), env.server.token())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vnsh");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("write the script");
+    drop(stdin);
+    child.wait_with_output().expect("vnsh output")
+}
+
+#[test]
+fn a_script_vnsh_cannot_read_is_an_error_naming_the_line() {
+    let env = common::env();
+    let api = common::Api::new(&env);
+    let namespaces = || api.list("", "sys/namespaces");
+    // Line 3 is not UTF-8: lines 1 and 2 run, the error names line 3, the status is 1.
+    let out = vnsh_bytes(&env, &[], b"pwd\n# two\nls \xff\xfe\nns create after\n");
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 3") && err.contains("UTF-8"), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("/")
+    );
+    assert!(
+        namespaces().is_empty(),
+        "a line after the unreadable one ran"
+    );
+    // --keep-going goes on after it, and still ends with 1.
+    let out = vnsh_bytes(&env, &["--keep-going"], b"\xc3(\nns create after\r\n");
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 1"), "{err}");
+    assert_eq!(namespaces(), vec!["after/"]);
+    // JSON mode: the error as {"errors":[…]}.
+    let out = vnsh_bytes(&env, &["--format", "json"], b"\x80\n");
+    assert_eq!(out.status.code(), Some(1));
+    let err: serde_json::Value =
+        serde_json::from_str(common::stderr(&out).trim()).expect("JSON error");
+    assert!(
+        err["errors"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("line 1")),
+        "{err}"
+    );
+    // A line with no newline at the end is read too; a script that reads well still ends 0.
+    let out = vnsh_bytes(&env, &[], b"pwd\npwd");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/\n/\n");
+    // `-c` with bytes that are not UTF-8: a bad invocation (2), said so, nothing run.
+    let out = {
+        use std::os::unix::ffi::OsStrExt;
+        env.command(vnsh_bin(), env.server.token())
+            .arg("-c")
+            .arg(std::ffi::OsStr::from_bytes(b"ns create c\xff"))
+            .output()
+            .expect("run vnsh")
+    };
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("UTF-8"),
+        "{}",
+        common::stderr(&out)
+    );
+    // `k=-` reading a value that is not UTF-8 from stdin fails the command.
+    let out = vnsh_bytes(&env, &["-c", "write cubbyhole/x v=-"], b"\xff\n");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+}

@@ -143,15 +143,70 @@ pub async fn run_line(
     outcome
 }
 
+/// Why a line of a script could not be read. Never silent: the batch fails with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// The line's bytes are not UTF-8.
+    #[error(
+        "line {line} of the script is not valid UTF-8 (at byte {byte} of the line); it was not run"
+    )]
+    NotUtf8 {
+        /// The line's number, from 1.
+        line: usize,
+        /// Where in the line the first bad byte is, from 0.
+        byte: usize,
+    },
+    /// Standard input failed.
+    #[error("cannot read line {line} of the script: {source}")]
+    Read {
+        /// The line's number, from 1.
+        line: usize,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// One line of a batch: a `-c` string is one, a script on stdin yields them with their errors.
+pub trait BatchLine {
+    /// The line, or why it could not be read.
+    fn into_line(self) -> Result<String, ScriptError>;
+}
+
+impl BatchLine for String {
+    fn into_line(self) -> Result<String, ScriptError> {
+        Ok(self)
+    }
+}
+
+impl BatchLine for Result<String, ScriptError> {
+    fn into_line(self) -> Result<String, ScriptError> {
+        self
+    }
+}
+
 /// Run a batch (`-c` or a script on stdin): exit status 0 when all succeeded, 1 otherwise.
-pub async fn run_batch<I: IntoIterator<Item = String>>(
-    session: &mut Session,
-    lines: I,
-    keep_going: bool,
-) -> i32 {
+/// A line that cannot be read fails the batch: an invalid line is skipped only with
+/// `keep_going`, a read error always stops it.
+pub async fn run_batch<I>(session: &mut Session, lines: I, keep_going: bool) -> i32
+where
+    I: IntoIterator,
+    I::Item: BatchLine,
+{
     let printer = Printer::new(session.options().format);
     let mut failed = false;
     for line in lines {
+        let line = match line.into_line() {
+            Ok(line) => line,
+            Err(e) => {
+                let stop = matches!(e, ScriptError::Read { .. });
+                printer.error(&EngineError::Other(e.to_string()));
+                if stop || !keep_going {
+                    return 1;
+                }
+                failed = true;
+                continue;
+            }
+        };
         match run_line(session, &printer, &line, keep_going, None).await {
             Outcome::Ok => {}
             Outcome::Failed => {
@@ -166,9 +221,48 @@ pub async fn run_batch<I: IntoIterator<Item = String>>(
     i32::from(failed)
 }
 
-/// The lines of a script on stdin (read lazily, one command line each).
-pub fn stdin_lines() -> impl Iterator<Item = String> {
-    std::io::stdin().lock().lines().map_while(Result::ok)
+/// The lines of a script on stdin (read lazily, one command line each), numbered for errors.
+pub fn stdin_lines() -> impl Iterator<Item = Result<String, ScriptError>> {
+    script_lines(std::io::stdin().lock())
+}
+
+/// The lines of `input` without their `\n` (or `\r\n`), each checked to be UTF-8; the
+/// iterator ends at the end of input or after the first read error.
+pub fn script_lines<R: BufRead>(mut input: R) -> impl Iterator<Item = Result<String, ScriptError>> {
+    let mut number = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        number += 1;
+        let mut bytes = Vec::new();
+        match input.read_until(b'\n', &mut bytes) {
+            Ok(0) => {
+                done = true;
+                None
+            }
+            Ok(_) => {
+                if bytes.ends_with(b"\n") {
+                    bytes.pop();
+                    if bytes.ends_with(b"\r") {
+                        bytes.pop();
+                    }
+                }
+                Some(String::from_utf8(bytes).map_err(|e| ScriptError::NotUtf8 {
+                    line: number,
+                    byte: e.utf8_error().valid_up_to(),
+                }))
+            }
+            Err(source) => {
+                done = true;
+                Some(Err(ScriptError::Read {
+                    line: number,
+                    source,
+                }))
+            }
+        }
+    })
 }
 
 /// rustyline's helper: Tab asks the engine's completer. It holds a copy of the
@@ -298,4 +392,64 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         }
     }
     i32::from(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<Result<String, String>> {
+        script_lines(input)
+            .map(|l| l.map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn script_lines_are_numbered_and_checked() {
+        assert_eq!(
+            lines(b"a\r\nb\n\nc"),
+            vec![
+                Ok("a".into()),
+                Ok("b".into()),
+                Ok("".into()),
+                Ok("c".into())
+            ]
+        );
+        assert!(lines(b"").is_empty());
+        let got = lines(b"ok\nbad \xff\nafter\n");
+        assert_eq!(got[0], Ok("ok".into()));
+        let err = got[1].clone().unwrap_err();
+        assert!(err.contains("line 2") && err.contains("byte 4"), "{err}");
+        assert_eq!(got[2], Ok("after".into()));
+    }
+
+    /// A reader that fails after its first line.
+    struct Failing(bool);
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if std::mem::replace(&mut self.0, true) {
+                return Err(std::io::Error::other("device gone"));
+            }
+            buf[..3].copy_from_slice(b"ls\n");
+            Ok(3)
+        }
+    }
+
+    #[test]
+    fn a_read_error_is_the_last_line() {
+        let got = lines_of(std::io::BufReader::new(Failing(false)));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0], Ok("ls".into()));
+        let err = got[1].clone().unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("device gone"),
+            "{err}"
+        );
+    }
+
+    fn lines_of<R: BufRead>(r: R) -> Vec<Result<String, String>> {
+        script_lines(r)
+            .map(|l| l.map_err(|e| e.to_string()))
+            .collect()
+    }
 }
