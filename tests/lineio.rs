@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::process::Command;
 
 use common::tmux::Tmux;
 use common::{vnsh_bin, Env};
@@ -229,4 +230,110 @@ fn a_script_vnsh_cannot_read_is_an_error_naming_the_line() {
     // `k=-` reading a value that is not UTF-8 from stdin fails the command.
     let out = vnsh_bytes(&env, &["-c", "write cubbyhole/x v=-"], b"\xff\n");
     assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+}
+
+/// The PID of the program the pane's `sh` runs (vnsh).
+fn vnsh_pid(t: &Tmux) -> String {
+    let out = t.cmd(&["display-message", "-p", "-t", &t.session, "#{pane_pid}"]);
+    let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = Command::new("pgrep")
+        .args(["-P", &shell])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(!pid.is_empty(), "no child of the pane's shell {shell}");
+    pid
+}
+
+/// Send `signal` (a `kill -s` name) to vnsh in `t`; the screen once `sh` has printed the
+/// status and the terminal's modes.
+fn kill_and_wait(t: &Tmux, signal: &str) -> String {
+    let pid = vnsh_pid(t);
+    let killed = Command::new("kill")
+        .args(["-s", signal, &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    t.wait_for("vnsh to exit and stty to answer", |s| {
+        modes_line(s).contains("icanon")
+    })
+}
+
+/// The line after `vnsh-exit=…`: the terminal modes once vnsh is gone.
+fn modes_line(screen: &str) -> String {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains("vnsh-exit="))
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Whether the terminal is cooked with echo (raw mode turns both off).
+fn cooked(modes: &str) -> bool {
+    let m: Vec<&str> = modes.split_whitespace().collect();
+    m.contains(&"icanon") && m.contains(&"echo")
+}
+
+/// A line-mode shell killed at the prompt (rustyline holds raw mode there) gives the
+/// terminal back as it found it, and exits 128+N, whatever the wrapping shell (here dash,
+/// which, unlike an interactive bash, repairs nothing).
+#[test]
+fn line_mode_restores_the_terminal_on_every_signal_that_ends_it() {
+    let env = common::env();
+    for (signal, code) in [("TERM", 143), ("HUP", 129), ("QUIT", 131)] {
+        let t = start(&env, &["--line"]);
+        t.ready("vnsh />");
+        t.type_text("half a li");
+        let screen = kill_and_wait(&t, signal);
+        assert!(
+            cooked(&modes_line(&screen)),
+            "SIG{signal} left the terminal raw:\n{screen}"
+        );
+        assert!(
+            screen.contains(&format!("vnsh-exit={code}")),
+            "SIG{signal}:\n{screen}"
+        );
+    }
+    // A SIGINT from elsewhere at the prompt is Ctrl-C: the shell stays.
+    let t = start(&env, &["--line"]);
+    t.ready("vnsh />");
+    let pid = vnsh_pid(&t);
+    assert!(Command::new("kill")
+        .args(["-s", "INT", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    t.line("pwd");
+    t.wait_for("pwd after SIGINT", |s| {
+        s.lines().any(|l| l.trim_end() == "/")
+    });
+    assert_eq!(
+        t.exit_status(),
+        None,
+        "SIGINT ended the shell:\n{}",
+        t.screen()
+    );
+}
+
+/// The TUI gives the terminal back on SIGQUIT too (SIGTERM and SIGHUP: tests/tui_e2e.rs).
+#[test]
+fn the_tui_restores_the_terminal_on_sigquit() {
+    let env = common::env();
+    let t = start(&env, &[]);
+    t.wait_for("the full screen", |s| {
+        s.contains("Namespaces") && s.contains("/>")
+    });
+    let screen = kill_and_wait(&t, "QUIT");
+    assert!(screen.contains("vnsh-exit=131"), "{screen}");
+    assert!(cooked(&modes_line(&screen)), "{screen}");
+    assert!(
+        !screen.contains("Namespaces"),
+        "the alternate screen is gone:\n{screen}"
+    );
 }

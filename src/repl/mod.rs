@@ -2,6 +2,7 @@
 //! It reads lines, asks the engine, and prints [`Output`]; it knows nothing of HTTP.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Mutex, Once, OnceLock};
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -192,6 +193,11 @@ where
     I: IntoIterator,
     I::Item: BatchLine,
 {
+    // With a terminal on stdin, a command may still take it (a password asked unseen).
+    if std::io::stdin().is_terminal() {
+        save_tty();
+        exit_on_signals();
+    }
     let printer = Printer::new(session.options().format);
     let mut failed = false;
     for line in lines {
@@ -315,8 +321,99 @@ impl Completer for LineHelper {
     }
 }
 
+/// The terminal's mode when line mode took it (stdin's), put back by [`restore_tty`].
+static SAVED_TTY: OnceLock<libc::termios> = OnceLock::new();
+/// Work to do before vnsh exits on a signal (stopping `--dev`'s server), each run once.
+type ExitHook = Box<dyn FnOnce() + Send>;
+static BEFORE_EXIT: Mutex<Vec<ExitHook>> = Mutex::new(Vec::new());
+static SIGNALS: Once = Once::new();
+
+/// Remember the terminal's mode, once per process, before anything (rustyline's raw mode, a
+/// password prompt without echo) changes it. Does nothing when stdin is not a terminal.
+fn save_tty() {
+    if SAVED_TTY.get().is_some() || !std::io::stdin().is_terminal() {
+        return;
+    }
+    // SAFETY: an all-zero termios is a valid value of this plain C struct, and tcgetattr
+    // only writes into the one we own.
+    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: fd 0 is open (it is a terminal) and `mode` is a valid place to write.
+    if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut mode) } == 0 {
+        let _ = SAVED_TTY.set(mode);
+    }
+}
+
+/// Put the terminal back in the mode line mode found it in (cooked, with echo). Idempotent,
+/// and does nothing when line mode never had the terminal; safe to call from anywhere.
+pub fn restore_tty() {
+    if let Some(mode) = SAVED_TTY.get() {
+        // TCSANOW, not TCSADRAIN: after a hang-up there is no one to drain the output to.
+        // SAFETY: `mode` came from tcgetattr on the same fd.
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, mode);
+        }
+    }
+}
+
+/// Run `f` before line mode exits on a signal (e.g. stop `--dev`'s server): the process
+/// exits from the signal task, so nothing is dropped after it.
+pub fn before_signal_exit(f: impl FnOnce() + Send + 'static) {
+    if let Ok(mut hooks) = BEFORE_EXIT.lock() {
+        hooks.push(Box::new(f));
+    }
+}
+
+async fn next_signal(sig: &mut Option<tokio::signal::unix::Signal>) {
+    match sig {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// On SIGTERM, SIGHUP or SIGQUIT: restore the terminal, run the exit hooks, exit 128+N. The
+/// line editor holds raw mode while it waits in a blocking read that nothing else can end,
+/// so the signal is handled here, in a task of its own. SIGINT from elsewhere means what
+/// Ctrl-C means (a running command is cancelled by [`run_one`]); at the prompt it no longer
+/// kills the shell with the terminal raw. Set up once per process.
+fn exit_on_signals() {
+    use tokio::signal::unix::{signal, SignalKind};
+    SIGNALS.call_once(|| {
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut hup = signal(SignalKind::hangup()).ok();
+        let mut quit = signal(SignalKind::quit()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        tokio::spawn(async move {
+            let _int = int;
+            let number = tokio::select! {
+                _ = next_signal(&mut term) => libc::SIGTERM,
+                _ = next_signal(&mut hup) => libc::SIGHUP,
+                _ = next_signal(&mut quit) => libc::SIGQUIT,
+            };
+            restore_tty();
+            let hooks = BEFORE_EXIT
+                .lock()
+                .map(|mut h| std::mem::take(&mut *h))
+                .unwrap_or_default();
+            for hook in hooks {
+                hook();
+            }
+            // The shell's next prompt starts on a line of its own.
+            if std::io::stdout().is_terminal() {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(b"\n");
+                let _ = out.flush();
+            }
+            std::process::exit(128 + number);
+        });
+    });
+}
+
 /// The interactive line-mode REPL. Returns the exit status.
 pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
+    save_tty();
+    exit_on_signals();
     let printer = Printer::new(session.options().format);
     let config = Config::builder()
         .auto_add_history(false)
