@@ -292,6 +292,13 @@ async fn start_dev() -> Result<Arc<Mutex<DevServer>>, String> {
         server.addr()
     );
     let server = Arc::new(Mutex::new(server));
+    // Line mode exits from its own signal task: it stops the server first.
+    let hooked = server.clone();
+    repl::before_signal_exit(move || {
+        if let Ok(mut s) = hooked.lock() {
+            s.stop();
+        }
+    });
     let watched = server.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
@@ -309,6 +316,7 @@ async fn start_dev() -> Result<Arc<Mutex<DevServer>>, String> {
             s.stop();
         }
         vnsh::tui::restore_terminal();
+        repl::restore_tty();
         std::process::exit(143);
     });
     Ok(server)

@@ -637,7 +637,7 @@ fn the_action_log_has_one_line_per_mutating_command_and_no_secret() {
             "ns create a team=x",
             "ns patch a team=y",
             "lock a",
-            "write auth/userpass/users/bob password=*** policies=default",
+            "write auth/userpass/users/bob password=*** policies=***",
             "unlock a",
             "lock a",
             "lock a",

@@ -12,6 +12,7 @@ pub mod nspath;
 pub mod output;
 pub mod reader;
 pub mod resolve;
+pub mod sanitize;
 pub mod session;
 pub mod spec;
 pub mod store;

@@ -34,6 +34,8 @@ struct Lexed {
     error: Option<WordsError>,
     /// The line ends inside a word (or an open quote) rather than at a boundary.
     ends_in_word: bool,
+    /// Comments as (index of the command they follow, byte span from `#` to the line's end).
+    comments: Vec<(usize, usize, usize)>,
 }
 
 fn is_blank(c: char) -> bool {
@@ -69,7 +71,11 @@ fn lex(line: &str) -> Lexed {
                 out.commands.push(std::mem::take(&mut cmd));
             }
             // A comment only starts a word, so `a#b` stays one word, as in sh.
-            '#' if word.is_none() => while chars.next_if(|&(_, c)| c != '\n').is_some() {},
+            '#' if word.is_none() => {
+                while chars.next_if(|&(_, c)| c != '\n').is_some() {}
+                let end = chars.peek().map_or(line.len(), |&(j, _)| j);
+                out.comments.push((out.commands.len(), i, end));
+            }
             '\\' => match chars.next() {
                 // Line continuation: joins, and does not by itself start a word.
                 Some((_, '\n')) => {}
@@ -185,12 +191,21 @@ pub fn quote_word(word: &str) -> String {
 /// Why `k=v` arguments could not be turned into a request body.
 #[derive(Debug, thiserror::Error)]
 pub enum KvError {
-    /// An argument is neither `k=v`, `-` nor `@file`.
-    #[error("argument {0:?} is not k=v, `-` or @file")]
-    NotKeyValue(String),
-    /// An argument has nothing before its `=`.
-    #[error("argument {0:?} has an empty key")]
-    EmptyKey(String),
+    /// An argument is neither `k=v`, `-` nor `@file`. The message names its position, never
+    /// its text: it may be a value typed after `k= ` (and messages reach the action log).
+    #[error("argument {position} is not k=v, `-` or @file (a value goes right after its `=`)")]
+    NotKeyValue {
+        /// Its position among the `k=v` arguments, from 1.
+        position: usize,
+        /// The argument, for the caller (not in the message).
+        arg: String,
+    },
+    /// An argument has nothing before its `=` (its position, from 1; the text is not shown).
+    #[error("argument {position} has an empty key")]
+    EmptyKey {
+        /// Its position among the `k=v` arguments, from 1.
+        position: usize,
+    },
     /// A file named by `@file` could not be read.
     #[error("cannot read {path}: {source}")]
     File {
@@ -230,7 +245,8 @@ pub fn parse_kv(args: &[String], stdin: &mut dyn Read) -> Result<Map<String, Val
         stdin.read_to_string(&mut s).map_err(KvError::Stdin)?;
         Ok(s)
     };
-    for arg in args {
+    for (i, arg) in args.iter().enumerate() {
+        let position = i + 1;
         if arg == "-" {
             let text = read_stdin(stdin)?;
             merge(&mut out, json_object(&text, "stdin")?);
@@ -243,10 +259,13 @@ pub fn parse_kv(args: &[String], stdin: &mut dyn Read) -> Result<Map<String, Val
             continue;
         }
         let Some((key, raw)) = arg.split_once('=') else {
-            return Err(KvError::NotKeyValue(arg.clone()));
+            return Err(KvError::NotKeyValue {
+                position,
+                arg: arg.clone(),
+            });
         };
         if key.is_empty() {
-            return Err(KvError::EmptyKey(arg.clone()));
+            return Err(KvError::EmptyKey { position });
         }
         let value = if raw == "-" {
             let mut text = read_stdin(stdin)?;
@@ -310,53 +329,386 @@ fn add(out: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
-/// Keys whose values never reach history (the brief's list plus a few common credential names).
-const SECRET_KEYS: [&str; 14] = [
-    "jwt",
-    "password",
-    "secret_id",
-    "token",
-    "unlock_key",
-    "key",
+/// Words that make a key or a flag secret wherever they appear in its name (compared
+/// lowercase, with `-` and `_` removed): `db_password`, `api-key`, `client_token`, `ca_cert`…
+const SECRET_WORDS: [&str; 9] = [
+    "pass",
     "secret",
-    "client_secret",
-    "private_key",
-    "secret_key",
-    "access_key",
-    "api_key",
-    "passphrase",
-    "unseal_key",
+    "token",
+    "key",
+    "credential",
+    "private",
+    "auth",
+    "cert",
+    "pwd",
 ];
 
-fn is_secret_key(key: &str) -> bool {
-    let key = key.trim_start_matches('-').to_ascii_lowercase();
-    SECRET_KEYS.contains(&key.as_str())
+/// Key-named settings that are counts, not secrets (`ns create -key-shares=3`): shown when
+/// their value is a number.
+const COUNT_KEYS: [&str; 2] = ["keyshares", "keythreshold"];
+
+/// Flags whose value names a place or a version, never a secret: shown in every command.
+const PLACE_FLAGS: [&str; 11] = [
+    "path", "mount", "method", "version", "versions", "cas", "format", "type", "d", "depth",
+    "since",
+];
+
+/// Flags that take no value: the word after one is not its value.
+const SWITCHES: [&str; 13] = [
+    "store",
+    "nostore",
+    "r",
+    "n",
+    "f",
+    "recursive",
+    "force",
+    "detailed",
+    "wait",
+    "all",
+    "l",
+    "mine",
+    "yes",
+];
+
+/// Auth methods `login` may name in the clear; any other positional word may be a token.
+const LOGIN_METHODS: [&str; 20] = [
+    "token",
+    "userpass",
+    "ldap",
+    "approle",
+    "oidc",
+    "jwt",
+    "kubernetes",
+    "cert",
+    "github",
+    "aws",
+    "gcp",
+    "azure",
+    "radius",
+    "okta",
+    "kerberos",
+    "cf",
+    "alicloud",
+    "oci",
+    "saml",
+    "spiffe",
+];
+
+/// How the arguments of one command are redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Sends no secret of its own: everything stays but the values of secret-named keys and flags.
+    Plain,
+    /// Sends data: every value goes; the first `paths` positional words (paths, names) stay.
+    Data {
+        /// How many leading positional words stay visible.
+        paths: usize,
+    },
+    /// `login`: values go, and a positional word that is not a method name takes the whole command.
+    Login,
+    /// `explain CMD…`: the rest of the words are a command, redacted by its own rule.
+    Nested,
+    /// `complete LINE`: each argument is a command line, redacted by these rules.
+    NestedLine,
 }
 
-/// Redact secret-looking values (`password=…`, `--key X`, `--token=…`, …) in a line before it goes to history.
+/// The rule of each command vnsh knows, by its words. Anything not listed is [`Rule::Data`]
+/// with nothing shown: a new command, an alias or a typo is treated as one that sends data.
+const RULES: &[(&[&str], Rule)] = &[
+    (&["pwd"], Rule::Plain),
+    (&["cd"], Rule::Plain),
+    (&["ls"], Rule::Plain),
+    (&["tree"], Rule::Plain),
+    (&["ns", "list"], Rule::Plain),
+    (&["ns", "scan"], Rule::Plain),
+    (&["ns", "lookup"], Rule::Plain),
+    (&["ns", "create"], Rule::Plain),
+    (&["ns", "patch"], Rule::Plain),
+    (&["ns", "delete"], Rule::Plain),
+    (&["ns", "seal"], Rule::Plain),
+    (&["ns", "seal-status"], Rule::Plain),
+    (&["ns", "delete-sealed"], Rule::Plain),
+    (&["ns", "unseal"], Rule::Data { paths: 1 }),
+    (&["lock"], Rule::Plain),
+    (&["unlock"], Rule::Data { paths: 1 }),
+    (&["locks"], Rule::Plain),
+    (&["keys"], Rule::Plain),
+    (&["log"], Rule::Plain),
+    (&["read"], Rule::Plain),
+    (&["list"], Rule::Plain),
+    (&["write"], Rule::Data { paths: 1 }),
+    (&["patch"], Rule::Data { paths: 1 }),
+    (&["delete"], Rule::Plain),
+    (&["complete"], Rule::NestedLine),
+    (&["explain"], Rule::Nested),
+    (&["refresh"], Rule::Plain),
+    (&["help"], Rule::Plain),
+    (&["exit"], Rule::Plain),
+    (&["login"], Rule::Login),
+    (&["whoami"], Rule::Plain),
+    (&["connect"], Rule::Plain),
+    (&["cat"], Rule::Plain),
+    (&["describe"], Rule::Plain),
+    (&["find"], Rule::Plain),
+    (&["diff"], Rule::Plain),
+    (&["mounts"], Rule::Plain),
+    (&["auths"], Rule::Plain),
+    (&["policies"], Rule::Plain),
+    (&["password-policies"], Rule::Plain),
+    (&["entities"], Rule::Plain),
+    (&["groups"], Rule::Plain),
+    (&["tokens"], Rule::Plain),
+    (&["kv", "get"], Rule::Plain),
+    (&["kv", "list"], Rule::Plain),
+    (&["kv", "delete"], Rule::Plain),
+    (&["kv", "undelete"], Rule::Plain),
+    (&["kv", "destroy"], Rule::Plain),
+    (&["kv", "rollback"], Rule::Plain),
+    (&["kv", "put"], Rule::Data { paths: 1 }),
+    (&["kv", "patch"], Rule::Data { paths: 1 }),
+    (&["kv", "metadata", "get"], Rule::Plain),
+    (&["kv", "metadata", "delete"], Rule::Plain),
+    (&["kv", "metadata", "put"], Rule::Data { paths: 1 }),
+    (&["cp"], Rule::Data { paths: 2 }),
+    (&["mv"], Rule::Data { paths: 2 }),
+    (&["secrets", "list"], Rule::Plain),
+    (&["secrets", "disable"], Rule::Plain),
+    (&["secrets", "move"], Rule::Plain),
+    (&["secrets", "enable"], Rule::Data { paths: 1 }),
+    (&["secrets", "tune"], Rule::Data { paths: 1 }),
+    (&["auth", "list"], Rule::Plain),
+    (&["auth", "disable"], Rule::Plain),
+    (&["auth", "enable"], Rule::Data { paths: 1 }),
+    (&["auth", "tune"], Rule::Data { paths: 1 }),
+    (&["policy", "read"], Rule::Plain),
+    (&["policy", "list"], Rule::Plain),
+    (&["policy", "delete"], Rule::Plain),
+    (&["policy", "write"], Rule::Data { paths: 1 }),
+    // A token (or its accessor) is the positional word.
+    (&["token", "lookup"], Rule::Data { paths: 0 }),
+    (&["token", "revoke"], Rule::Data { paths: 0 }),
+    (&["token", "renew"], Rule::Data { paths: 0 }),
+    (&["token", "create"], Rule::Data { paths: 0 }),
+];
+
+/// A key's name as the secret rule compares it: lowercase, no leading dashes, no `-` or `_`.
+fn normalize(name: &str) -> String {
+    name.trim_start_matches('-')
+        .chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether a key or flag named `name` holds a secret (`value` lets a count through).
+fn is_secret_name(name: &str, value: &str) -> bool {
+    let name = normalize(name);
+    if COUNT_KEYS.contains(&name.as_str())
+        && !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    SECRET_WORDS.iter().any(|w| name.contains(w))
+}
+
+/// The rule for a command, and how many of its words name it.
+fn rule_for(words: &[&str]) -> (Rule, usize) {
+    let best = RULES
+        .iter()
+        .filter(|(name, _)| words.len() >= name.len() && words[..name.len()] == **name)
+        .max_by_key(|(name, _)| name.len());
+    if let Some((name, rule)) = best {
+        return (*rule, name.len());
+    }
+    // A family vnsh knows (`kv`, `kv metadata`, `ns`…) with a subcommand it does not: the
+    // family's words stay, the rest is data.
+    let family = RULES
+        .iter()
+        .filter_map(|(name, _)| {
+            (1..name.len())
+                .rev()
+                .find(|&n| words.len() >= n && words[..n] == name[..n])
+        })
+        .max()
+        .unwrap_or(0);
+    (Rule::Data { paths: 0 }, family)
+}
+
+/// A command name vnsh does not know is kept when it reads like a name (an alias, a typo),
+/// not when it could be something pasted at the prompt (a token).
+fn looks_like_a_name(word: &str) -> bool {
+    !word.is_empty()
+        && word.len() <= 24
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// An edit of the line: replace bytes `start..end` with `with`.
+type Edit = (usize, usize, String);
+
+fn hide(tok: &Token) -> Edit {
+    (tok.start, tok.end, "***".to_string())
+}
+
+fn hide_value(tok: &Token, key: &str) -> Edit {
+    (tok.start, tok.end, format!("{}=***", quote_word(key)))
+}
+
+/// The edits that redact one command (its words as lexed); returns whether it is
+/// [`Rule::Plain`] (only then is a comment after it kept).
+fn redact_command(cmd: &[Token], edits: &mut Vec<Edit>) -> bool {
+    let words: Vec<&str> = cmd.iter().map(|t| t.text.as_str()).collect();
+    if words.is_empty() {
+        return false;
+    }
+    let (rule, named) = rule_for(&words);
+    let named = named.min(cmd.len());
+    if named == 0 && !looks_like_a_name(words[0]) {
+        edits.push(hide(&cmd[0]));
+    }
+    let args = &cmd[named.max(1)..];
+    match rule {
+        Rule::Nested => {
+            redact_command(args, edits);
+            false
+        }
+        Rule::NestedLine => {
+            for tok in args {
+                let inner = redact_line(&tok.text);
+                if inner != tok.text {
+                    edits.push((tok.start, tok.end, quote_word(&inner)));
+                }
+            }
+            false
+        }
+        Rule::Plain => {
+            redact_args(args, Rule::Plain, edits);
+            true
+        }
+        Rule::Data { .. } => {
+            redact_args(args, rule, edits);
+            false
+        }
+        Rule::Login => {
+            let mut own = Vec::new();
+            if redact_args(args, Rule::Login, &mut own) {
+                own = vec![(args[0].start, args[args.len() - 1].end, "***".into())];
+            }
+            edits.extend(own);
+            false
+        }
+    }
+}
+
+/// The edits for a command's arguments under `rule`; returns true when `login` was given a
+/// positional word that is not a method name (the caller hides the whole command).
+fn redact_args(args: &[Token], rule: Rule, edits: &mut Vec<Edit>) -> bool {
+    let data = rule != Rule::Plain;
+    let paths = match rule {
+        Rule::Data { paths } => paths,
+        _ => 0,
+    };
+    let mut positionals = 0;
+    let mut login_token = false;
+    let mut it = args.iter();
+    while let Some(tok) = it.next() {
+        let text = tok.text.as_str();
+        // A flag: `-name`, `--name`, `-name=value` (`-` alone is stdin, `--` ends flags).
+        if text.len() > 1 && text.starts_with('-') && text != "--" {
+            let (name, value) = match text.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (text, None),
+            };
+            let bare = normalize(name);
+            let secret = is_secret_name(name, value.unwrap_or("0"));
+            let place = PLACE_FLAGS.contains(&bare.as_str());
+            let method_ok = |v: &str| bare != "method" || LOGIN_METHODS.contains(&v);
+            match value {
+                Some(_) if secret || (data && !place) => edits.push(hide_value(tok, name)),
+                Some(v) if rule == Rule::Login && !method_ok(v) => login_token = true,
+                Some(_) => {}
+                None if SWITCHES.contains(&bare.as_str()) && !secret => {}
+                None if place && !secret => {
+                    if let Some(next) = it.next() {
+                        if rule == Rule::Login && !method_ok(&next.text) {
+                            login_token = true;
+                        }
+                    }
+                }
+                // A secret-named flag's value is the next word; in a command that sends
+                // data, so is an unknown flag's (when in doubt, it is a value).
+                None if secret || data => {
+                    if let Some(next) = it.next() {
+                        edits.push(hide(next));
+                    }
+                }
+                None => {}
+            }
+            continue;
+        }
+        if let Some((key, value)) = text.split_once('=').filter(|(k, _)| !k.is_empty()) {
+            let secret = is_secret_name(key, value);
+            if value.is_empty() {
+                // `k= v`: the value is the next word.
+                if secret || data {
+                    if let Some(next) = it.next() {
+                        edits.push(hide(next));
+                    }
+                }
+            } else if secret || (data && value != "-") {
+                edits.push(hide_value(tok, key));
+            }
+            continue;
+        }
+        if text == "-" {
+            continue;
+        }
+        if let Some(file) = text.strip_prefix('@') {
+            if data && !file.is_empty() {
+                edits.push((tok.start, tok.end, "@***".to_string()));
+            }
+            continue;
+        }
+        positionals += 1;
+        match rule {
+            Rule::Login if positionals == 1 && LOGIN_METHODS.contains(&text) => {}
+            Rule::Login => login_token = true,
+            Rule::Data { .. } if positionals > paths => edits.push(hide(tok)),
+            _ => {}
+        }
+    }
+    login_token
+}
+
+/// Redact a line before it is kept (history, the action log), by rule rather than by a
+/// list of names: the value of every key or flag whose name holds a secret-ish word
+/// (pass, secret, token, key, credential, private, auth, cert, pwd), and every value given
+/// to a command that sends data (`write`, `patch`, `kv put`, `login`, `unlock --key`, any
+/// command vnsh does not know…). Paths and key names stay; values become `***`. The rule is
+/// told in docs/guide.md, "What is never kept".
 pub fn redact_line(line: &str) -> String {
     let lexed = lex(line);
     // (start, end, replacement) in line order.
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut plain = Vec::with_capacity(lexed.commands.len());
     for cmd in &lexed.commands {
-        let mut redact_next = false;
-        for tok in cmd {
-            if std::mem::take(&mut redact_next) {
-                edits.push((tok.start, tok.end, "***".to_string()));
-                continue;
-            }
-            if let Some((key, _)) = tok.text.split_once('=') {
-                if is_secret_key(key) {
-                    edits.push((tok.start, tok.end, format!("{}=***", quote_word(key))));
-                }
-            } else if tok.text.starts_with('-') && is_secret_key(&tok.text) {
-                redact_next = true;
-            }
+        plain.push(redact_command(cmd, &mut edits));
+    }
+    for &(index, start, end) in &lexed.comments {
+        // A comment after a command that sends data (or on its own) can hold anything.
+        if !plain.get(index).copied().unwrap_or(false) {
+            edits.push((start, end, "#***".to_string()));
         }
     }
+    edits.sort_by_key(|e| e.0);
     let mut out = String::with_capacity(line.len());
     let mut at = 0;
     for (start, end, replacement) in edits {
+        if start < at {
+            continue;
+        }
         out.push_str(line.get(at..start).unwrap_or_default());
         out.push_str(&replacement);
         at = end;
@@ -571,14 +923,16 @@ mod tests {
     fn kv_bad_args() {
         let err = parse_kv(&args(&["a=1", "oops"]), &mut &b""[..]).unwrap_err();
         assert!(
-            matches!(&err, KvError::NotKeyValue(a) if a == "oops"),
+            matches!(&err, KvError::NotKeyValue { position: 2, arg } if arg == "oops"),
             "{err:?}"
         );
-        assert!(err.to_string().contains("\"oops\""), "{err}");
-        assert!(matches!(
-            parse_kv(&args(&["=v"]), &mut &b""[..]),
-            Err(KvError::EmptyKey(_))
-        ));
+        // The message names the argument by position: the word may be a secret typed after
+        // `k= `, and the message reaches the terminal and the action log.
+        assert!(err.to_string().contains("argument 2 "), "{err}");
+        assert!(!err.to_string().contains("oops"), "{err}");
+        let err = parse_kv(&args(&["=s3cr3t"]), &mut &b""[..]).unwrap_err();
+        assert!(matches!(err, KvError::EmptyKey { position: 1 }), "{err:?}");
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
     }
 
     #[test]
@@ -591,30 +945,121 @@ mod tests {
             ("login -token=s.abc", "login -token=***"),
             (
                 "write auth/userpass/users/bob password=hunter2 policies=x",
-                "write auth/userpass/users/bob password=*** policies=x",
+                "write auth/userpass/users/bob password=*** policies=***",
             ),
             (
                 "login userpass username=bob password='p w'",
-                "login userpass username=bob password=***",
+                "login userpass username=*** password=***",
             ),
-            ("write x PassWord=\"a b\"  ttl=1h", "write x PassWord=***  ttl=1h"),
-            ("write x 'secret_id=a b' y=1", "write x secret_id=*** y=1"),
-            (
-                "write x token=t client_secret=c private_key=k secret=s unlock_key=u key=k",
-                "write x token=*** client_secret=*** private_key=*** secret=*** unlock_key=*** key=***",
-            ),
+            ("write x PassWord=\"a b\"  ttl=1h", "write x PassWord=***  ttl=***"),
+            ("write x 'secret_id=a b' y=1", "write x secret_id=*** y=***"),
             ("write x password='unclosed", "write x password=***"),
             ("unlock --key", "unlock --key"),
-            ("unlock --key; ABC", "unlock --key; ABC"),
+            ("unlock --key; ABC", "unlock --key; ***"),
             ("read  secret/data/key   # keep  spacing", "read  secret/data/key   # keep  spacing"),
-            ("write x keys=1 monkey=2", "write x keys=1 monkey=2"),
             ("ns create 'a b' x=\"y\"", "ns create 'a b' x=\"y\""),
             ("", ""),
+            // By rule, not by list: any key that contains a secret-ish word, in any command.
+            (
+                "read x db_password=a pass=b pwd=c api-key=d access_token=e client_token=f",
+                "read x db_password=*** pass=*** pwd=*** api-key=*** access_token=*** client_token=***",
+            ),
+            (
+                "ns create t private-key=a password1=b My-Secret=c AUTH_header=d ca_cert=e aws_credentials=f",
+                "ns create t private-key=*** password1=*** My-Secret=*** AUTH_header=*** ca_cert=*** aws_credentials=***",
+            ),
+            ("ns patch t team=x monkey=y", "ns patch t team=x monkey=***"),
+            ("ns create t -key-shares=3 -key-threshold=2", "ns create t -key-shares=3 -key-threshold=2"),
+            ("ns create t -key-shares=s3cr3t", "ns create t -key-shares=***"),
+            // `k= v`: the value is the next word.
+            ("read x password= hunter2 y=1", "read x password= *** y=1"),
+            ("write x password= 'p w' y=1", "write x password= *** y=***"),
+            ("read x --client-secret s3 -d 2", "read x --client-secret *** -d 2"),
+            // Every value of a command that sends data, whatever its key.
+            ("write secret/data/x data=abc value=def", "write secret/data/x data=*** value=***"),
+            ("patch secret/data/x value=1", "patch secret/data/x value=***"),
+            ("write secret/x @body.json - k=-", "write secret/x @*** - k=-"),
+            ("write secret/x k=@/tmp/v", "write secret/x k=***"),
+            ("write secret/x hunter2", "write secret/x ***"),
+            ("kv put secret/app user=a pw=b", "kv put secret/app user=*** pw=***"),
+            ("kv patch -mount=secret app v=1", "kv patch -mount=secret app v=***"),
+            ("kv metadata put -custom-metadata=owner=me secret/app", "kv metadata put -custom-metadata=*** secret/app"),
+            ("kv get -version=2 secret/app", "kv get -version=2 secret/app"),
+            ("kv frob secret/app x", "kv *** *** ***"),
+            ("cp -r secret/a secret/b", "cp -r secret/a secret/b"),
+            ("cp secret/a secret/b extra=1", "cp secret/a secret/b extra=***"),
+            ("secrets enable -path=kv2 -description=hush kv", "secrets enable -path=kv2 -description=*** kv"),
+            ("policy write app @app.hcl", "policy write app @***"),
+            ("policy write app - ", "policy write app - "),
+            ("policy read app", "policy read app"),
+            ("token lookup s.abcdef", "token lookup ***"),
+            ("token create -id s.mine policies=a", "token create -id *** policies=***"),
+            ("ns unseal t KEYSHARE", "ns unseal t ***"),
+            ("unlock t -k ABC", "unlock t -k ***"),
+            // A command vnsh does not know (an alias, a newer command) keeps only its words' shape.
+            ("frob secret/x s3cr3t k=v --flag=1", "frob *** *** k=*** --flag=***"),
+            // `login` with a positional that is not a method: the whole command.
+            ("login s.abcdef", "login ***"),
+            ("login token s.abcdef; pwd", "login ***; pwd"),
+            ("login -method s.abcdef", "login ***"),
+            ("login token", "login token"),
+            ("login -method=ldap username=a -path=corp -store", "login -method=ldap username=*** -path=corp -store"),
+            ("login approle role_id=r secret_id=s", "login approle role_id=*** secret_id=***"),
+            // A command inside a command.
+            ("explain write secret/x password=p", "explain write secret/x password=***"),
+            ("explain login s.abc", "explain login ***"),
+            ("complete 'write secret/x password=p'", "complete 'write secret/x password=***'"),
+            ("complete 'ls secret/'", "complete 'ls secret/'"),
+            // A comment after a command that sends data can hold anything.
+            ("write x a=1 # the value was hunter2", "write x a=*** #***"),
+            ("ls x # fine", "ls x # fine"),
+            // A token pasted at the prompt is not a command name.
+            ("s.AbCdEf0123456789", "***"),
+            ("hvs.CAESIJ x; pwd", "*** ***; pwd"),
+            ("lss secret/", "lss ***"),
         ];
         for (line, want) in cases {
             assert_eq!(redact_line(line), want, "{line:?}");
         }
     }
+
+    /// Lines that carry a secret, `V` standing for it (quoted as it must be typed).
+    const SECRET_TEMPLATES: &[&str] = &[
+        "write secret/data/x data=V",
+        "write secret/data/x value=V other=1",
+        "write secret/x k= V",
+        "write secret/x V",
+        "write -format=json secret/x k=V",
+        "patch secret/data/x v=V",
+        "kv put secret/app user=V",
+        "kv put -mount=secret app pw=V",
+        "kv patch secret/app v=V",
+        "kv metadata put -custom-metadata=owner=V secret/app",
+        "kv metadata put secret/app custom_metadata=V",
+        "login V",
+        "login token V",
+        "login -method V",
+        "login userpass username=u password=V",
+        "login approle role_id=r secret_id=V",
+        "unlock --key V",
+        "unlock ns1 --key=V",
+        "unlock ns1 -k V",
+        "ns unseal t V",
+        "token lookup V",
+        "token create -id V",
+        "read x db_password=V",
+        "ns create t api-key=V",
+        "ns patch t password= V",
+        "read x --client-secret V",
+        "secrets enable -path=p -description=V kv",
+        "policy write app V",
+        "cp secret/a secret/b V",
+        "frob secret/x V",
+        "explain write secret/x k=V",
+        "explain login V",
+        "ls; write secret/x k=V",
+        "write secret/x k=V # V",
+    ];
 
     fn single_quote(w: &str) -> String {
         format!("'{}'", w.replace('\'', r"'\''"))
@@ -628,6 +1073,26 @@ mod tests {
             prop_assert_eq!(split_line(&line), Ok(want.clone()));
             let line = ws.iter().map(|w| quote_word(w)).collect::<Vec<_>>().join(" ");
             prop_assert_eq!(split_line(&line), Ok(want));
+        }
+
+        /// For any line built from a command that carries a secret and any value, the value
+        /// never appears in what is kept.
+        #[test]
+        fn a_secret_value_never_survives(
+            template in prop::sample::select(SECRET_TEMPLATES),
+            value in "\\PC{1,24}",
+            tail in prop::sample::select(&["", "; pwd", " # note", " ttl=1h"][..]),
+        ) {
+            prop_assume!(value != "-" && !LOGIN_METHODS.contains(&value.as_str()));
+            // A whole word with `=` is a key and one with a leading `-` a flag: names, shown.
+            let whole_word = template.contains(" V") && !template.contains("= V");
+            prop_assume!(!whole_word || !(value.contains('=') || value.starts_with('-')));
+            let skeleton = format!("{}{tail}", template.replace('V', "***"));
+            prop_assume!(!skeleton.contains(&value));
+            let line = format!("{}{tail}", template.replace('V', &quote_word(&value)));
+            let kept = redact_line(&line);
+            prop_assert!(!kept.contains(&value), "{:?} kept as {:?}", line, kept);
+            prop_assert!(!kept.contains(&quote_word(&value)), "{:?} kept as {:?}", line, kept);
         }
 
         #[test]

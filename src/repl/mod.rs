@@ -2,6 +2,7 @@
 //! It reads lines, asks the engine, and prints [`Output`]; it knows nothing of HTTP.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Mutex, Once, OnceLock};
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -13,7 +14,7 @@ use rustyline::{Config, Editor, Helper};
 
 use crate::engine::commands;
 use crate::engine::store::secure_file;
-use crate::engine::{complete, words, Command, EngineError, Format, Output, Session};
+use crate::engine::{complete, sanitize, words, Command, EngineError, Format, Output, Session};
 
 /// How a batch of commands ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,20 +42,22 @@ impl Printer {
         }
     }
 
-    /// Print a command's output: the document on stdout, notes on stderr.
+    /// Print a command's output: the document on stdout, notes on stderr. Nothing a server
+    /// sent reaches the terminal raw: every text goes through [`sanitize`].
     pub fn output(&self, out: &Output) {
         let mut stderr = std::io::stderr().lock();
         for note in &out.notes {
-            let _ = writeln!(stderr, "{note}");
+            let _ = writeln!(stderr, "{}", sanitize::text(note));
         }
         let mut stdout = std::io::stdout().lock();
         let text = match self.format {
+            // The same value, its raw C1 and DEL written as \u escapes.
             Format::Json => match &out.json {
-                Some(v) if self.pretty => crate::engine::output::pretty(v),
-                Some(v) => v.to_string(),
+                Some(v) if self.pretty => sanitize::json(&crate::engine::output::pretty(v)).into(),
+                Some(v) => sanitize::json(&v.to_string()).into(),
                 None => String::new(),
             },
-            Format::Table => out.view.render_text(),
+            Format::Table => sanitize::view(&out.view).render_text(),
         };
         if !text.is_empty() {
             let _ = writeln!(stdout, "{text}");
@@ -65,13 +68,14 @@ impl Printer {
     /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode.
     pub fn error(&self, e: &EngineError) {
         let mut stderr = std::io::stderr().lock();
+        let message = e.to_string();
         let _ = match self.format {
             Format::Json => writeln!(
                 stderr,
                 "{}",
-                serde_json::json!({ "errors": [e.to_string()] })
+                sanitize::json(&serde_json::json!({ "errors": [message] }).to_string())
             ),
-            Format::Table => writeln!(stderr, "error: {e}"),
+            Format::Table => writeln!(stderr, "error: {}", sanitize::text(&message)),
         };
     }
 }
@@ -143,15 +147,75 @@ pub async fn run_line(
     outcome
 }
 
+/// Why a line of a script could not be read. Never silent: the batch fails with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    /// The line's bytes are not UTF-8.
+    #[error(
+        "line {line} of the script is not valid UTF-8 (at byte {byte} of the line); it was not run"
+    )]
+    NotUtf8 {
+        /// The line's number, from 1.
+        line: usize,
+        /// Where in the line the first bad byte is, from 0.
+        byte: usize,
+    },
+    /// Standard input failed.
+    #[error("cannot read line {line} of the script: {source}")]
+    Read {
+        /// The line's number, from 1.
+        line: usize,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// One line of a batch: a `-c` string is one, a script on stdin yields them with their errors.
+pub trait BatchLine {
+    /// The line, or why it could not be read.
+    fn into_line(self) -> Result<String, ScriptError>;
+}
+
+impl BatchLine for String {
+    fn into_line(self) -> Result<String, ScriptError> {
+        Ok(self)
+    }
+}
+
+impl BatchLine for Result<String, ScriptError> {
+    fn into_line(self) -> Result<String, ScriptError> {
+        self
+    }
+}
+
 /// Run a batch (`-c` or a script on stdin): exit status 0 when all succeeded, 1 otherwise.
-pub async fn run_batch<I: IntoIterator<Item = String>>(
-    session: &mut Session,
-    lines: I,
-    keep_going: bool,
-) -> i32 {
+/// A line that cannot be read fails the batch: an invalid line is skipped only with
+/// `keep_going`, a read error always stops it.
+pub async fn run_batch<I>(session: &mut Session, lines: I, keep_going: bool) -> i32
+where
+    I: IntoIterator,
+    I::Item: BatchLine,
+{
+    // With a terminal on stdin, a command may still take it (a password asked unseen).
+    if std::io::stdin().is_terminal() {
+        save_tty();
+        exit_on_signals();
+    }
     let printer = Printer::new(session.options().format);
     let mut failed = false;
     for line in lines {
+        let line = match line.into_line() {
+            Ok(line) => line,
+            Err(e) => {
+                let stop = matches!(e, ScriptError::Read { .. });
+                printer.error(&EngineError::Other(e.to_string()));
+                if stop || !keep_going {
+                    return 1;
+                }
+                failed = true;
+                continue;
+            }
+        };
         match run_line(session, &printer, &line, keep_going, None).await {
             Outcome::Ok => {}
             Outcome::Failed => {
@@ -166,9 +230,48 @@ pub async fn run_batch<I: IntoIterator<Item = String>>(
     i32::from(failed)
 }
 
-/// The lines of a script on stdin (read lazily, one command line each).
-pub fn stdin_lines() -> impl Iterator<Item = String> {
-    std::io::stdin().lock().lines().map_while(Result::ok)
+/// The lines of a script on stdin (read lazily, one command line each), numbered for errors.
+pub fn stdin_lines() -> impl Iterator<Item = Result<String, ScriptError>> {
+    script_lines(std::io::stdin().lock())
+}
+
+/// The lines of `input` without their `\n` (or `\r\n`), each checked to be UTF-8; the
+/// iterator ends at the end of input or after the first read error.
+pub fn script_lines<R: BufRead>(mut input: R) -> impl Iterator<Item = Result<String, ScriptError>> {
+    let mut number = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        number += 1;
+        let mut bytes = Vec::new();
+        match input.read_until(b'\n', &mut bytes) {
+            Ok(0) => {
+                done = true;
+                None
+            }
+            Ok(_) => {
+                if bytes.ends_with(b"\n") {
+                    bytes.pop();
+                    if bytes.ends_with(b"\r") {
+                        bytes.pop();
+                    }
+                }
+                Some(String::from_utf8(bytes).map_err(|e| ScriptError::NotUtf8 {
+                    line: number,
+                    byte: e.utf8_error().valid_up_to(),
+                }))
+            }
+            Err(source) => {
+                done = true;
+                Some(Err(ScriptError::Read {
+                    line: number,
+                    source,
+                }))
+            }
+        }
+    })
 }
 
 /// rustyline's helper: Tab asks the engine's completer. It holds a copy of the
@@ -207,8 +310,11 @@ impl Completer for LineHelper {
                 complete::complete_for_tab(&ctx, line, std::time::Duration::from_millis(300)).await
             })
         });
+        // A word with a control character (a key a server named so) would be drawn raw
+        // in the line being edited: it is not offered.
         let pairs = found
             .into_iter()
+            .filter(|w| !w.chars().any(sanitize::is_control))
             .map(|w| Pair {
                 display: w.clone(),
                 replacement: words::quote_word(&w),
@@ -218,8 +324,99 @@ impl Completer for LineHelper {
     }
 }
 
+/// The terminal's mode when line mode took it (stdin's), put back by [`restore_tty`].
+static SAVED_TTY: OnceLock<libc::termios> = OnceLock::new();
+/// Work to do before vnsh exits on a signal (stopping `--dev`'s server), each run once.
+type ExitHook = Box<dyn FnOnce() + Send>;
+static BEFORE_EXIT: Mutex<Vec<ExitHook>> = Mutex::new(Vec::new());
+static SIGNALS: Once = Once::new();
+
+/// Remember the terminal's mode, once per process, before anything (rustyline's raw mode, a
+/// password prompt without echo) changes it. Does nothing when stdin is not a terminal.
+fn save_tty() {
+    if SAVED_TTY.get().is_some() || !std::io::stdin().is_terminal() {
+        return;
+    }
+    // SAFETY: an all-zero termios is a valid value of this plain C struct, and tcgetattr
+    // only writes into the one we own.
+    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: fd 0 is open (it is a terminal) and `mode` is a valid place to write.
+    if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut mode) } == 0 {
+        let _ = SAVED_TTY.set(mode);
+    }
+}
+
+/// Put the terminal back in the mode line mode found it in (cooked, with echo). Idempotent,
+/// and does nothing when line mode never had the terminal; safe to call from anywhere.
+pub fn restore_tty() {
+    if let Some(mode) = SAVED_TTY.get() {
+        // TCSANOW, not TCSADRAIN: after a hang-up there is no one to drain the output to.
+        // SAFETY: `mode` came from tcgetattr on the same fd.
+        unsafe {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, mode);
+        }
+    }
+}
+
+/// Run `f` before line mode exits on a signal (e.g. stop `--dev`'s server): the process
+/// exits from the signal task, so nothing is dropped after it.
+pub fn before_signal_exit(f: impl FnOnce() + Send + 'static) {
+    if let Ok(mut hooks) = BEFORE_EXIT.lock() {
+        hooks.push(Box::new(f));
+    }
+}
+
+async fn next_signal(sig: &mut Option<tokio::signal::unix::Signal>) {
+    match sig {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// On SIGTERM, SIGHUP or SIGQUIT: restore the terminal, run the exit hooks, exit 128+N. The
+/// line editor holds raw mode while it waits in a blocking read that nothing else can end,
+/// so the signal is handled here, in a task of its own. SIGINT from elsewhere means what
+/// Ctrl-C means (a running command is cancelled by [`run_one`]); at the prompt it no longer
+/// kills the shell with the terminal raw. Set up once per process.
+fn exit_on_signals() {
+    use tokio::signal::unix::{signal, SignalKind};
+    SIGNALS.call_once(|| {
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut hup = signal(SignalKind::hangup()).ok();
+        let mut quit = signal(SignalKind::quit()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        tokio::spawn(async move {
+            let _int = int;
+            let number = tokio::select! {
+                _ = next_signal(&mut term) => libc::SIGTERM,
+                _ = next_signal(&mut hup) => libc::SIGHUP,
+                _ = next_signal(&mut quit) => libc::SIGQUIT,
+            };
+            restore_tty();
+            let hooks = BEFORE_EXIT
+                .lock()
+                .map(|mut h| std::mem::take(&mut *h))
+                .unwrap_or_default();
+            for hook in hooks {
+                hook();
+            }
+            // The shell's next prompt starts on a line of its own.
+            if std::io::stdout().is_terminal() {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(b"\n");
+                let _ = out.flush();
+            }
+            std::process::exit(128 + number);
+        });
+    });
+}
+
 /// The interactive line-mode REPL. Returns the exit status.
 pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
+    save_tty();
+    exit_on_signals();
     let printer = Printer::new(session.options().format);
     let config = Config::builder()
         .auto_add_history(false)
@@ -259,7 +456,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     }
     let mut failed = false;
     loop {
-        let prompt = session.prompt();
+        let prompt = sanitize::line(&session.prompt()).into_owned();
         if let Some(helper) = rl.helper_mut() {
             helper.context = std::sync::Mutex::new(commands::completion_context(session));
         }
@@ -283,7 +480,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         }
         // The question is read by the line editor too: Ctrl-C or Ctrl-D answer "no" at once.
         let mut ask = |question: &str| -> bool {
-            match rl.readline(&format!("{question} [y/N] ")) {
+            match rl.readline(&format!("{} [y/N] ", sanitize::text(question))) {
                 Ok(answer) => matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"),
                 Err(_) => false,
             }
@@ -295,4 +492,64 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         }
     }
     i32::from(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<Result<String, String>> {
+        script_lines(input)
+            .map(|l| l.map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn script_lines_are_numbered_and_checked() {
+        assert_eq!(
+            lines(b"a\r\nb\n\nc"),
+            vec![
+                Ok("a".into()),
+                Ok("b".into()),
+                Ok("".into()),
+                Ok("c".into())
+            ]
+        );
+        assert!(lines(b"").is_empty());
+        let got = lines(b"ok\nbad \xff\nafter\n");
+        assert_eq!(got[0], Ok("ok".into()));
+        let err = got[1].clone().unwrap_err();
+        assert!(err.contains("line 2") && err.contains("byte 4"), "{err}");
+        assert_eq!(got[2], Ok("after".into()));
+    }
+
+    /// A reader that fails after its first line.
+    struct Failing(bool);
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if std::mem::replace(&mut self.0, true) {
+                return Err(std::io::Error::other("device gone"));
+            }
+            buf[..3].copy_from_slice(b"ls\n");
+            Ok(3)
+        }
+    }
+
+    #[test]
+    fn a_read_error_is_the_last_line() {
+        let got = lines_of(std::io::BufReader::new(Failing(false)));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0], Ok("ls".into()));
+        let err = got[1].clone().unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("device gone"),
+            "{err}"
+        );
+    }
+
+    fn lines_of<R: BufRead>(r: R) -> Vec<Result<String, String>> {
+        script_lines(r)
+            .map(|l| l.map_err(|e| e.to_string()))
+            .collect()
+    }
 }

@@ -323,6 +323,43 @@ mod tests {
         assert_eq!(e.text(), "x");
     }
 
+    /// Guards a hang, not a speed target: a 100,000-character paste, typed key by key (a
+    /// terminal without bracketed paste) or pasted at once into the middle of a line, and
+    /// the moves and deletes over it. Linear work takes milliseconds; the bound is generous so
+    /// that only a quadratic editor misses it.
+    #[test]
+    fn a_large_paste_is_linear() {
+        const N: usize = 100_000;
+        let paste: String = "aé ".repeat(N / 3 + 1).chars().take(N).collect();
+        let started = std::time::Instant::now();
+        let mut e = LineEditor::default();
+        for c in paste.chars() {
+            e.insert(c);
+        }
+        assert_eq!(e.text(), paste);
+        let mut p = LineEditor::with_text("write x k=");
+        p.left();
+        p.insert_str(&format!("{paste}\n"));
+        assert_eq!(p.text().chars().count(), N + 11);
+        for _ in 0..N {
+            e.left();
+        }
+        assert_eq!(e.cursor(), 0);
+        for _ in 0..N / 10 {
+            e.word_right();
+        }
+        e.end();
+        for _ in 0..N {
+            e.delete_back();
+        }
+        assert!(e.is_empty());
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_secs(10),
+            "{elapsed:?}: quadratic?"
+        );
+    }
+
     #[test]
     fn history_walks_and_restores_the_draft() {
         let mut h = History::new(vec!["ls".into(), "cd acme".into()]);

@@ -306,6 +306,8 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
     let mut idle = tokio::time::interval(Duration::from_secs(1));
     let mut term_sig = signal(SignalKind::terminate()).ok();
     let mut hup_sig = signal(SignalKind::hangup()).ok();
+    // SIGQUIT's default (a core dump) would leave the terminal raw: it ends the TUI the same way.
+    let mut quit_sig = signal(SignalKind::quit()).ok();
     // In raw mode Ctrl-C is a key; a SIGINT from elsewhere means the same: cancel.
     let mut int_sig = signal(SignalKind::interrupt()).ok();
     let mut code: Option<i32> = None;
@@ -386,6 +388,10 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
             }
             _ = recv_signal(&mut hup_sig) => {
                 code = Some(128 + 1);
+                break;
+            }
+            _ = recv_signal(&mut quit_sig) => {
+                code = Some(128 + 3);
                 break;
             }
         };
