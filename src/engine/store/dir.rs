@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::{ensure_dir, io_err, ActionLog, KeyStore, StoreError, DIR_MODE};
+use super::{ensure_dir, io_err, write_err, ActionLog, KeyStore, StoreError, DIR_MODE};
 
 /// Where vnsh keeps its state.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ impl StateDir {
         let meta = fs::metadata(&self.root).map_err(io_err(&self.root))?;
         if meta.permissions().mode() & 0o077 != 0 {
             fs::set_permissions(&self.root, fs::Permissions::from_mode(DIR_MODE))
-                .map_err(io_err(&self.root))?;
+                .map_err(write_err(&self.root))?;
         }
         Ok(())
     }

@@ -1,26 +1,21 @@
 //! The unlock-key store: a JSON file of saved unlock keys, written atomically under a lock.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    chmod_600, ensure_dir, io_err, now_rfc3339, parent_dir, sync_dir, temp_path, unique_token,
-    StoreError, FILE_MODE, KEYS_VERSION,
+    ensure_dir, lock, now_rfc3339, parent_dir, read_err, write_atomic, StoreError, KEYS_VERSION,
 };
 
-/// A lock file older than this is taken to be left behind by a crashed vnsh and broken.
-const STALE_LOCK: Duration = Duration::from_secs(30);
-/// How long `KeyStore` waits for the lock before giving up (longer than `STALE_LOCK`,
-/// so a lock left by a crash is always broken rather than reported).
-const LOCK_WAIT: Duration = Duration::from_secs(35);
-/// Pause between two attempts at the lock.
-const LOCK_RETRY: Duration = Duration::from_millis(5);
+/// How long a write waits for another process holding the store's lock. A holder keeps it
+/// for the few milliseconds of one write, so a wait this long means a stuck process.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// A namespace path in the canonical form: `a/b/`, the root as `""`.
 fn canonical_ns(ns: &str) -> String {
@@ -106,14 +101,11 @@ impl KeyStore {
 
     /// The lock file guarding writes: the store path with `.lock` appended.
     pub fn lock_path(&self) -> PathBuf {
-        let mut p = self.path.as_os_str().to_os_string();
-        p.push(".lock");
-        PathBuf::from(p)
+        lock::lock_path_of(&self.path)
     }
 
-    /// How long to wait for the lock (tests shorten it).
-    #[cfg(test)]
-    fn with_lock_wait(mut self, wait: Duration) -> KeyStore {
+    /// The same store with another bound on the wait for its lock (default [`LOCK_WAIT`]).
+    pub fn with_lock_wait(mut self, wait: Duration) -> KeyStore {
         self.lock_wait = wait;
         self
     }
@@ -137,7 +129,7 @@ impl KeyStore {
             source: io::Error::other(e),
         })?;
         ensure_dir(parent_dir(&self.path))?;
-        let _lock = self.lock()?;
+        let _lock = self.lock(None)?;
         let mut raw = match self.read_doc()? {
             Some(doc) => doc.raw,
             None => serde_json::json!({ "version": KEYS_VERSION, "keys": [] }),
@@ -147,7 +139,7 @@ impl KeyStore {
             // read_doc checked the shape; keep the promise never to overwrite a file it did not understand.
             None => return Err(self.corrupt("\"keys\" is not an array")),
         }
-        self.write_atomic(&raw)?;
+        self.write_doc(&raw)?;
         Ok(saved)
     }
 
@@ -164,6 +156,17 @@ impl KeyStore {
 
     /// Mark the key (server, namespace, key) as used after a successful unlock; the entry stays, an unknown key is no change.
     pub fn mark_used(&self, server: &str, namespace: &str, key: &str) -> Result<(), StoreError> {
+        self.mark_used_cancellable(server, namespace, key, None)
+    }
+
+    /// `mark_used`, giving up (with no change) if `cancel` is set before it has the lock.
+    pub(super) fn mark_used_cancellable(
+        &self,
+        server: &str,
+        namespace: &str,
+        key: &str,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<(), StoreError> {
         if !self
             .load()?
             .iter()
@@ -171,7 +174,7 @@ impl KeyStore {
         {
             return Ok(());
         }
-        let _lock = self.lock()?;
+        let _lock = self.lock(cancel)?;
         let Some(doc) = self.read_doc()? else {
             return Ok(());
         };
@@ -188,7 +191,7 @@ impl KeyStore {
             }
         }
         if changed {
-            self.write_atomic(&raw)?;
+            self.write_doc(&raw)?;
         }
         Ok(())
     }
@@ -206,7 +209,7 @@ impl KeyStore {
         let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err(&self.path)(e)),
+            Err(e) => return Err(read_err(&self.path)(e)),
         };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             // Nothing in it, so nothing to lose by writing over it.
@@ -241,99 +244,20 @@ impl KeyStore {
         Ok(Some(Document { raw, keys }))
     }
 
-    /// Replace the file atomically: temp file (0600) in the same dir, fsync, rename over, fsync the dir.
-    fn write_atomic(&self, doc: &Value) -> Result<(), StoreError> {
+    /// Replace the file atomically with this document.
+    fn write_doc(&self, doc: &Value) -> Result<(), StoreError> {
         let mut bytes = serde_json::to_vec_pretty(doc).map_err(|e| StoreError::Io {
             path: self.path.clone(),
             source: io::Error::other(e),
         })?;
         bytes.push(b'\n');
-        let dir = parent_dir(&self.path);
-        let tmp = temp_path(&self.path);
-        let written = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(FILE_MODE)
-                .open(&tmp)
-                .map_err(io_err(&tmp))?;
-            chmod_600(&file, &tmp)?;
-            file.write_all(&bytes).map_err(io_err(&tmp))?;
-            file.sync_all().map_err(io_err(&tmp))?;
-            fs::rename(&tmp, &self.path).map_err(io_err(&self.path))
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-        sync_dir(dir)
+        write_atomic(&self.path, &bytes)
     }
 
-    /// Take the lock file, waiting for another holder and breaking a stale lock.
-    fn lock(&self) -> Result<LockGuard, StoreError> {
-        let path = self.lock_path();
-        let token = unique_token();
-        let start = Instant::now();
-        loop {
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(FILE_MODE)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    let guard = LockGuard {
-                        path: path.clone(),
-                        token: token.clone(),
-                    };
-                    file.write_all(token.as_bytes()).map_err(io_err(&path))?;
-                    return Ok(guard);
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    if lock_is_stale(&path) {
-                        match fs::remove_file(&path) {
-                            Ok(()) => continue,
-                            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                            Err(e) => return Err(io_err(&path)(e)),
-                        }
-                    }
-                    let waited = start.elapsed();
-                    if waited >= self.lock_wait {
-                        return Err(StoreError::Locked { path, waited });
-                    }
-                    std::thread::sleep(LOCK_RETRY);
-                }
-                Err(e) => return Err(io_err(&path)(e)),
-            }
-        }
+    /// Take the store's lock, waiting at most `lock_wait` for another holder.
+    fn lock(&self, cancel: Option<&AtomicBool>) -> Result<lock::StoreLock, StoreError> {
+        lock::acquire(&self.lock_path(), self.lock_wait, cancel)
     }
-}
-
-/// The held lock of a `KeyStore`; dropping it removes the lock file if it is still ours.
-struct LockGuard {
-    path: PathBuf,
-    token: String,
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        let mut content = String::new();
-        let ours = File::open(&self.path)
-            .and_then(|mut f| f.read_to_string(&mut content))
-            .map(|_| content == self.token)
-            .unwrap_or(false);
-        if ours {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Whether a lock file was left long enough ago to be taken as abandoned.
-fn lock_is_stale(path: &Path) -> bool {
-    fs::metadata(path)
-        .and_then(|m| m.modified())
-        .map(|t| SystemTime::now().duration_since(t).unwrap_or_default() > STALE_LOCK)
-        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -342,7 +266,7 @@ mod tests {
     use super::super::StateDir;
     use super::*;
     use std::os::unix::fs::PermissionsExt;
-    use std::sync::Arc;
+    use std::time::Instant;
 
     fn store_in(dir: &Path) -> KeyStore {
         StateDir::at(dir).key_store()
@@ -385,11 +309,13 @@ mod tests {
         s.save("s", "a/", "K2").unwrap();
         s.mark_used("s", "a/", "K1").unwrap();
         assert_eq!(mode(s.path()), 0o600);
-        let names: Vec<String> = fs::read_dir(tmp.path())
+        let mut names: Vec<String> = fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, vec!["unlock-keys.json".to_string()]);
+        names.sort();
+        assert_eq!(names, vec!["unlock-keys.json", "unlock-keys.json.lock"]);
+        assert_eq!(mode(&s.lock_path()), 0o600);
     }
 
     #[test]
@@ -477,7 +403,6 @@ mod tests {
         ));
         assert!(matches!(s.find("s", "a/"), Err(StoreError::Corrupt { .. })));
         assert_eq!(fs::read(s.path()).unwrap(), bad);
-        assert!(!s.lock_path().exists());
         // Moved aside, saving works again.
         fs::rename(s.path(), tmp.path().join("aside.json")).unwrap();
         s.save("s", "a/", "NEW").unwrap();
@@ -567,10 +492,11 @@ mod tests {
     #[test]
     fn concurrent_saves_lose_nothing() {
         let tmp = tempfile::tempdir().unwrap();
-        let s = Arc::new(store_in(tmp.path()));
+        let s = store_in(tmp.path());
         let threads: Vec<_> = (0..4)
             .map(|t| {
-                let s = Arc::clone(&s);
+                // Each thread its own handle, as two processes would have.
+                let s = store_in(tmp.path());
                 std::thread::spawn(move || {
                     for i in 0..15 {
                         s.save("s", "a/", &format!("K{t}-{i}")).unwrap();
@@ -585,19 +511,35 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), 60);
-        assert!(!s.lock_path().exists());
+    }
+
+    #[test]
+    fn a_lock_file_left_by_a_crash_costs_nothing() {
+        // What a vnsh killed while saving leaves behind: the lock file, recent, with its content.
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store_in(tmp.path());
+        fs::write(s.lock_path(), "4242-1700000000000000000-0").unwrap();
+        let start = Instant::now();
+        s.save("s", "a/", "K").unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "save waited {:?} for a lock nobody holds",
+            start.elapsed()
+        );
+        assert_eq!(s.load().unwrap().len(), 1);
     }
 
     #[test]
     fn a_held_lock_makes_save_wait_then_fail() {
         let tmp = tempfile::tempdir().unwrap();
         let s = store_in(tmp.path()).with_lock_wait(Duration::from_millis(100));
-        fs::write(s.lock_path(), "someone else").unwrap();
+        let _held = lock::acquire(&s.lock_path(), Duration::from_secs(1), None).unwrap();
         let err = s.save("s", "a/", "K").unwrap_err();
-        assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
-        assert!(err.to_string().contains("remove that file"), "{err}");
-        // The other holder's lock is left alone, and nothing was written.
-        assert_eq!(fs::read_to_string(s.lock_path()).unwrap(), "someone else");
+        assert!(matches!(err, StoreError::Busy { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("unlock-keys.json.lock"), "{msg}");
+        assert!(msg.contains("busy"), "{msg}");
+        // Nothing was written.
         assert!(!s.path().exists());
     }
 
@@ -605,27 +547,13 @@ mod tests {
     fn a_lock_released_while_waiting_is_taken() {
         let tmp = tempfile::tempdir().unwrap();
         let s = store_in(tmp.path());
-        fs::write(s.lock_path(), "someone else").unwrap();
-        let lock = s.lock_path();
+        let held = lock::acquire(&s.lock_path(), Duration::from_secs(1), None).unwrap();
         let releaser = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
-            fs::remove_file(lock).unwrap();
+            drop(held);
         });
         s.save("s", "a/", "K").unwrap();
         releaser.join().unwrap();
         assert_eq!(s.load().unwrap().len(), 1);
-    }
-
-    #[test]
-    fn a_stale_lock_is_broken() {
-        let tmp = tempfile::tempdir().unwrap();
-        let s = store_in(tmp.path()).with_lock_wait(Duration::from_millis(100));
-        let f = File::create(s.lock_path()).unwrap();
-        f.set_modified(SystemTime::now() - Duration::from_secs(60))
-            .unwrap();
-        drop(f);
-        s.save("s", "a/", "K").unwrap();
-        assert_eq!(s.load().unwrap().len(), 1);
-        assert!(!s.lock_path().exists());
     }
 }

@@ -8,7 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{chmod_600, ensure_dir, io_err, now_rfc3339, parent_dir, StoreError, FILE_MODE};
+use super::{
+    chmod_600, ensure_dir, io_err, now_rfc3339, parent_dir, read_err, write_err, StoreError,
+    FILE_MODE,
+};
 
 /// One line of the action log.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -69,21 +72,21 @@ impl ActionLog {
             .create(true)
             .mode(FILE_MODE)
             .open(&self.path)
-            .map_err(io_err(&self.path))?;
+            .map_err(write_err(&self.path))?;
         chmod_600(&file, &self.path)?;
         // A line cut short by a crash must not swallow this one: start on a fresh line.
         let len = file.metadata().map_err(io_err(&self.path))?.len();
         if len > 0 {
             let mut last = [0u8; 1];
             file.read_exact_at(&mut last, len - 1)
-                .map_err(io_err(&self.path))?;
+                .map_err(read_err(&self.path))?;
             if last[0] != b'\n' {
                 line.insert(0, b'\n');
             }
         }
         // One write of the whole line: with O_APPEND, lines of two writers do not interleave.
-        file.write_all(&line).map_err(io_err(&self.path))?;
-        file.sync_data().map_err(io_err(&self.path))?;
+        file.write_all(&line).map_err(write_err(&self.path))?;
+        file.sync_data().map_err(write_err(&self.path))?;
         Ok(action)
     }
 
@@ -92,7 +95,7 @@ impl ActionLog {
         let file = match File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-            Err(e) => return Err(io_err(&self.path)(e)),
+            Err(e) => return Err(read_err(&self.path)(e)),
         };
         // The log keeps whole seconds: an entry in the same second as `since` counts as after it.
         let since = since.map(|t| {
@@ -110,7 +113,7 @@ impl ActionLog {
             line.clear();
             let n = reader
                 .read_until(b'\n', &mut line)
-                .map_err(io_err(&self.path))?;
+                .map_err(read_err(&self.path))?;
             if n == 0 {
                 break;
             }

@@ -14,14 +14,16 @@
 
 mod dir;
 mod keys;
+mod lock;
 mod log;
+mod nonblocking;
 
 pub use dir::StateDir;
-pub use keys::{KeyStore, SavedKey};
+pub use keys::{KeyStore, SavedKey, LOCK_WAIT};
 pub use log::{Action, ActionLog};
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,7 +37,7 @@ const FILE_MODE: u32 = 0o600;
 /// Mode of the state directory.
 const DIR_MODE: u32 = 0o700;
 
-/// Errors of the state files.
+/// Errors of the state files: each names the file, the cause and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Neither `XDG_STATE_HOME` nor `HOME` is set.
@@ -44,7 +46,7 @@ pub enum StoreError {
          neither XDG_STATE_HOME nor HOME is set; set one of them"
     )]
     NoHome,
-    /// A file system operation on a state file failed.
+    /// A file system operation on a state file failed for a reason not named below.
     #[error("vnsh state file {}: {source}", path.display())]
     Io {
         /// The file or directory concerned.
@@ -67,9 +69,9 @@ pub enum StoreError {
     },
     /// The unlock-key store was written by a vnsh with a newer format; it is left untouched.
     #[error(
-        "the unlock-key store {} has format version {version}, this vnsh only knows version {}; \
-         it was left untouched — use a newer vnsh, or move it aside (and keep it: it holds \
-         unlock keys) to save new keys",
+        "the unlock-key store {} has format version {version}, this vnsh only knows versions \
+         up to {}; it was left untouched — use a newer vnsh, or move it aside (and keep it: it \
+         holds unlock keys) to save new keys",
         path.display(),
         KEYS_VERSION
     )]
@@ -79,19 +81,98 @@ pub enum StoreError {
         /// The version found in it.
         version: String,
     },
-    /// Another vnsh held the unlock-key store's lock for too long.
+    /// Another process held the unlock-key store's lock for longer than the bounded wait.
     #[error(
-        "the unlock-key store is busy: the lock file {} is held by another vnsh (waited {}); \
-         if no other vnsh is running, remove that file and try again",
+        "the unlock-key store is busy: {} holds the lock {} (waited {}); let it finish, or stop \
+         it, and try again",
+        holder.map(|pid| format!("process {pid}{}", process_name(pid))).unwrap_or_else(|| "another process".into()),
         path.display(),
         humantime::format_duration(*waited)
     )]
-    Locked {
+    Busy {
         /// The lock file.
         path: PathBuf,
         /// How long this vnsh waited.
         waited: Duration,
+        /// The holder's process id, as it wrote it in the lock file.
+        holder: Option<u32>,
     },
+    /// A directory (or another non-file) sits where a state file should be.
+    #[error(
+        "{} is a directory, not a file; move it aside (look inside first: it may hold unlock \
+         keys) so that vnsh can create the file",
+        path.display()
+    )]
+    NotAFile {
+        /// Where the file should be.
+        path: PathBuf,
+    },
+    /// A state file cannot be read (permission denied).
+    #[error(
+        "cannot read {}: {source}; make it readable and writable by your user (chown it to \
+         yourself, chmod 600)",
+        path.display()
+    )]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// A state file or its directory is on a read-only file system.
+    #[error(
+        "cannot write {}: the file system is read-only; remount it read-write, or point \
+         XDG_STATE_HOME at a writable directory (and keep the old state dir: it holds unlock keys)",
+        path.display()
+    )]
+    ReadOnly {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// A state file or its directory may not be written (permission, immutable flag).
+    #[error(
+        "cannot write {}: {source}; give your user write access to it and to its directory \
+         (and check `lsattr` for an immutable flag)",
+        path.display()
+    )]
+    NotWritable {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The file system of a state file is full (or the quota is used up).
+    #[error(
+        "cannot write {}: no space left on the device ({source}); free some space on that \
+         file system and try again",
+        path.display()
+    )]
+    DiskFull {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The operation was cancelled (Ctrl-C) before it changed anything.
+    #[error("cancelled before the unlock-key store was changed")]
+    Cancelled,
+    /// The background task running a store operation failed.
+    #[error("the state-file task failed: {0}")]
+    Task(String),
+}
+
+/// The name of a running process, for a message: ` (vnsh)`, or nothing when unknown.
+fn process_name(pid: u32) -> String {
+    match fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(name) if !name.trim().is_empty() => format!(" ({})", name.trim()),
+        _ => String::new(),
+    }
 }
 
 /// Shorthand: wrap an `io::Error` with the path it happened on.
@@ -99,6 +180,34 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+/// An error reading `path`, named by its cause.
+fn read_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| {
+        let path = path.to_path_buf();
+        match source.kind() {
+            io::ErrorKind::IsADirectory => StoreError::NotAFile { path },
+            io::ErrorKind::PermissionDenied => StoreError::Unreadable { path, source },
+            _ => StoreError::Io { path, source },
+        }
+    }
+}
+
+/// An error writing (or creating, syncing, renaming) `path`, named by its cause.
+fn write_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| {
+        let path = path.to_path_buf();
+        match source.kind() {
+            io::ErrorKind::ReadOnlyFilesystem => StoreError::ReadOnly { path, source },
+            io::ErrorKind::PermissionDenied => StoreError::NotWritable { path, source },
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+                StoreError::DiskFull { path, source }
+            }
+            io::ErrorKind::IsADirectory => StoreError::NotAFile { path },
+            _ => StoreError::Io { path, source },
+        }
     }
 }
 
@@ -111,7 +220,7 @@ fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
         .recursive(true)
         .mode(DIR_MODE)
         .create(dir)
-        .map_err(io_err(dir))
+        .map_err(write_err(dir))
 }
 
 /// The directory a file lives in (`.` for a bare file name).
@@ -127,7 +236,7 @@ fn chmod_600(file: &File, path: &Path) -> Result<(), StoreError> {
     let meta = file.metadata().map_err(io_err(path))?;
     if meta.permissions().mode() & 0o777 != FILE_MODE {
         file.set_permissions(fs::Permissions::from_mode(FILE_MODE))
-            .map_err(io_err(path))?;
+            .map_err(write_err(path))?;
     }
     Ok(())
 }
@@ -139,7 +248,7 @@ pub fn secure_file(path: &Path) -> Result<(), StoreError> {
         .create(true)
         .mode(FILE_MODE)
         .open(path)
-        .map_err(io_err(path))?;
+        .map_err(write_err(path))?;
     chmod_600(&file, path)
 }
 
@@ -172,6 +281,29 @@ fn temp_path(path: &Path) -> PathBuf {
     parent_dir(path).join(format!(".{name}.tmp-{}", unique_token()))
 }
 
+/// Replace `path` atomically with `bytes`: a temp file (0600) beside it, fsync, rename
+/// over, fsync of the directory. Errors name `path` (the temp file is an implementation detail).
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = temp_path(path);
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(FILE_MODE)
+            .open(&tmp)
+            .map_err(write_err(path))?;
+        chmod_600(&file, path)?;
+        file.write_all(bytes).map_err(write_err(path))?;
+        file.sync_all().map_err(write_err(path))?;
+        fs::rename(&tmp, path).map_err(write_err(path))
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(parent_dir(path))
+}
+
 /// fsync a directory, so that a rename or a creation in it is durable.
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     let file = File::open(dir).map_err(io_err(dir))?;
@@ -184,7 +316,7 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         {
             Ok(())
         }
-        Err(e) => Err(io_err(dir)(e)),
+        Err(e) => Err(write_err(dir)(e)),
     }
 }
 
