@@ -139,7 +139,7 @@ fn lock_prints_the_key_and_stores_it_for_the_full_path() {
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&env.vnsh_state()), 0o700);
     let doc = store(&env);
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     let all = entries(&env);
     assert_eq!(all.len(), 2, "{doc}");
     assert_eq!(all[0]["server"], env.server.addr());
@@ -337,7 +337,7 @@ fn a_corrupt_store_is_left_untouched_and_the_key_still_shown() {
     let left: Vec<_> = fs::read_dir(&state)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp") || n.ends_with(".lock"))
+        .filter(|n| n.contains(".tmp"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -1,4 +1,6 @@
-//! The unlock-key store: a JSON file of saved unlock keys, written atomically under a lock.
+//! The unlock-key store: saved unlock keys (and lock intents), in one JSON file written
+//! atomically under an OS lock. Keys are never dropped: `save` appends, `mark_used` flags,
+//! and a file this vnsh cannot read is never overwritten.
 
 use std::fs;
 use std::io;
@@ -6,83 +8,59 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use super::{
-    ensure_dir, lock, now_rfc3339, parent_dir, read_err, write_atomic, StoreError, KEYS_VERSION,
-};
+use super::doc::{canonical_ns, stamp, Document, Intent, SavedKey};
+use super::lock::{self, cancelled};
+use super::server::{canonical_server, ServerId, ServerMatch};
+use super::{ensure_dir, now_rfc3339, parent_dir, read_err, write_atomic, StoreError};
 
 /// How long a write waits for another process holding the store's lock. A holder keeps it
 /// for the few milliseconds of one write, so a wait this long means a stuck process.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
-/// A namespace path in the canonical form: `a/b/`, the root as `""`.
-fn canonical_ns(ns: &str) -> String {
-    let mut out = String::new();
-    for part in ns.trim().split('/').filter(|p| !p.is_empty()) {
-        out.push_str(part);
-        out.push('/');
-    }
-    out
+/// A saved key with how its server relates to the one asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundKey {
+    /// The saved key.
+    pub key: SavedKey,
+    /// Same server, address only, or another server at that address.
+    pub matches: ServerMatch,
 }
 
-/// A server address as compared: without surrounding blanks or trailing slashes.
-fn canonical_server(server: &str) -> String {
-    server.trim().trim_end_matches('/').to_string()
+/// What the store holds for one namespace of one server, for `locks`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyStatus {
+    /// An unused key that `unlock` will try (the newest, of the best class).
+    Saved(FoundKey),
+    /// Only keys saved for another server at this address (re-initialised since).
+    ForAnotherServer(SavedKey),
+    /// No unused key.
+    None,
 }
 
-/// One saved unlock key.
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
-pub struct SavedKey {
-    /// The server address the namespace lives on.
-    pub server: String,
-    /// The full namespace path, canonical `a/b/` form.
-    pub namespace: String,
-    /// The unlock key itself.
-    pub key: String,
-    /// When it was saved, RFC 3339 UTC.
-    pub saved_at: String,
-    /// True once an unlock with it succeeded; the entry is never deleted.
-    #[serde(default)]
-    pub used: bool,
-}
-
-impl std::fmt::Debug for SavedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SavedKey")
-            .field("server", &self.server)
-            .field("namespace", &self.namespace)
-            .field("key", &"***")
-            .field("saved_at", &self.saved_at)
-            .field("used", &self.used)
-            .finish()
+impl KeyStatus {
+    /// A short label for a table: `yes`, `yes (by address only)`, `saved, for another server`, `no`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            KeyStatus::Saved(FoundKey {
+                matches: ServerMatch::SameServer,
+                ..
+            }) => "yes",
+            KeyStatus::Saved(_) => "yes (by address only)",
+            KeyStatus::ForAnotherServer(_) => "saved, for another server",
+            KeyStatus::None => "no",
+        }
     }
 }
 
-impl SavedKey {
-    /// Whether this key belongs to that server and namespace (both compared in canonical form).
-    fn is_for(&self, server: &str, namespace: &str) -> bool {
-        canonical_server(&self.server) == canonical_server(server)
-            && canonical_ns(&self.namespace) == canonical_ns(namespace)
-    }
-}
-
-/// The unlock-key store: a JSON file `{"version":1,"keys":[…]}`, mode 0600, written atomically.
+/// The unlock-key store: a JSON file (format in `doc.rs`), mode 0600, written atomically.
 ///
-/// Keys are never dropped: `save` appends, `mark_used` flags. Fields this vnsh does not
-/// know (written by a newer one) are kept as they are when the file is rewritten. A file
-/// that does not parse is never overwritten.
+/// Reads take no lock (a rename is atomic, so a reader sees a whole file); every change is
+/// read-modify-write under the OS lock on [`KeyStore::lock_path`]. Fields this vnsh does
+/// not know (written by a newer one) are kept when the file is rewritten.
 #[derive(Debug, Clone)]
 pub struct KeyStore {
     path: PathBuf,
     lock_wait: Duration,
-}
-
-/// The parsed store: the raw document (kept whole, so unknown fields survive) and its keys.
-struct Document {
-    raw: Value,
-    keys: Vec<SavedKey>,
 }
 
 impl KeyStore {
@@ -99,7 +77,7 @@ impl KeyStore {
         &self.path
     }
 
-    /// The lock file guarding writes: the store path with `.lock` appended.
+    /// The lock file guarding writes: the store path with `.lock` appended (never removed).
     pub fn lock_path(&self) -> PathBuf {
         lock::lock_path_of(&self.path)
     }
@@ -115,149 +93,214 @@ impl KeyStore {
         Ok(self.read_doc()?.map(|d| d.keys).unwrap_or_default())
     }
 
-    /// Append a key (under the lock: load, push, atomic write); returns once it is durable on disk.
+    /// Every lock intent, open or closed, in the order recorded.
+    pub fn intents(&self) -> Result<Vec<Intent>, StoreError> {
+        Ok(self.read_doc()?.map(|d| d.intents).unwrap_or_default())
+    }
+
+    /// Append a key saved by address only (no cluster id); returns once it is durable on disk.
     pub fn save(&self, server: &str, namespace: &str, key: &str) -> Result<SavedKey, StoreError> {
-        let saved = SavedKey {
-            server: canonical_server(server),
-            namespace: canonical_ns(namespace),
-            key: key.to_string(),
-            saved_at: now_rfc3339(),
-            used: false,
-        };
-        let entry = serde_json::to_value(&saved).map_err(|e| StoreError::Io {
-            path: self.path.clone(),
-            source: io::Error::other(e),
-        })?;
-        ensure_dir(parent_dir(&self.path))?;
-        let _lock = self.lock(None)?;
-        let mut raw = match self.read_doc()? {
-            Some(doc) => doc.raw,
-            None => serde_json::json!({ "version": KEYS_VERSION, "keys": [] }),
-        };
-        match raw.get_mut("keys").and_then(Value::as_array_mut) {
-            Some(keys) => keys.push(entry),
-            // read_doc checked the shape; keep the promise never to overwrite a file it did not understand.
-            None => return Err(self.corrupt("\"keys\" is not an array")),
-        }
-        self.write_doc(&raw)?;
-        Ok(saved)
+        self.save_for(&ServerId::addr_only(server), namespace, key)
     }
 
-    /// Keys for this server and namespace, newest (most recently saved) first, used ones included.
+    /// Append a key for that server (address and cluster id); returns once it is durable on disk.
+    pub fn save_for(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+        key: &str,
+    ) -> Result<SavedKey, StoreError> {
+        let saved = new_key(server, namespace, key, None);
+        self.update(None, |doc| {
+            doc.push_key(saved.clone());
+            Ok((saved, true))
+        })
+    }
+
+    /// Keys for this address and namespace, whatever their cluster id, newest first, used ones included.
     pub fn find(&self, server: &str, namespace: &str) -> Result<Vec<SavedKey>, StoreError> {
-        let mut keys: Vec<SavedKey> = self
-            .load()?
-            .into_iter()
-            .filter(|k| k.is_for(server, namespace))
-            .collect();
-        keys.reverse();
-        Ok(keys)
+        let keys = self.load()?;
+        Ok(newest_first(
+            keys.into_iter().filter(|k| k.is_for(server, namespace)),
+        ))
     }
 
-    /// Mark the key (server, namespace, key) as used after a successful unlock; the entry stays, an unknown key is no change.
+    /// Keys for this namespace of this server, each classified, newest first (all classes, used ones included).
+    pub fn find_for(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+    ) -> Result<Vec<FoundKey>, StoreError> {
+        let ns = canonical_ns(namespace);
+        let keys = newest_first(
+            self.load()?
+                .into_iter()
+                .filter(|k| canonical_ns(&k.namespace) == ns),
+        );
+        Ok(classified(keys, server))
+    }
+
+    /// The keys `unlock` should try, in order: this server's, then those saved by address
+    /// only; newest first within each; never one saved for another server.
+    pub fn unlock_candidates(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+    ) -> Result<Vec<FoundKey>, StoreError> {
+        let mut found: Vec<FoundKey> = self
+            .find_for(server, namespace)?
+            .into_iter()
+            .filter(|f| f.matches.may_unlock())
+            .collect();
+        // Stable: newest first stays within each class.
+        found.sort_by_key(|f| f.matches);
+        Ok(found)
+    }
+
+    /// Every key of this server (any namespace, any class), in the order saved.
+    pub fn keys_for_server(&self, server: &ServerId) -> Result<Vec<FoundKey>, StoreError> {
+        Ok(classified(self.load()?, server))
+    }
+
+    /// What the store holds for this namespace of this server: the key `unlock` would try
+    /// first, or only keys for another server, or nothing (used keys do not count).
+    pub fn key_status(&self, server: &ServerId, namespace: &str) -> Result<KeyStatus, StoreError> {
+        let found = self.find_for(server, namespace)?;
+        let unused = || found.iter().filter(|f| !f.key.used);
+        if let Some(best) = unused()
+            .filter(|f| f.matches.may_unlock())
+            .min_by_key(|f| f.matches)
+        {
+            return Ok(KeyStatus::Saved(best.clone()));
+        }
+        Ok(match unused().next() {
+            Some(other) => KeyStatus::ForAnotherServer(other.key.clone()),
+            None => KeyStatus::None,
+        })
+    }
+
+    /// Mark the key (address, namespace, key) as used after a successful unlock; the entry stays, an unknown key is no change.
     pub fn mark_used(&self, server: &str, namespace: &str, key: &str) -> Result<(), StoreError> {
+        self.mark_used_cancellable(&ServerId::addr_only(server), namespace, key, None)
+    }
+
+    /// Mark the key as used for this server (any entry `unlock` could have tried); the entry stays.
+    pub fn mark_used_for(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
         self.mark_used_cancellable(server, namespace, key, None)
     }
 
-    /// `mark_used`, giving up (with no change) if `cancel` is set before it has the lock.
+    /// `mark_used_for`, giving up (with no change) if `cancel` is set before it has the lock.
     pub(super) fn mark_used_cancellable(
         &self,
-        server: &str,
+        server: &ServerId,
         namespace: &str,
         key: &str,
         cancel: Option<&AtomicBool>,
     ) -> Result<(), StoreError> {
-        if !self
-            .load()?
-            .iter()
-            .any(|k| k.is_for(server, namespace) && k.key == key && !k.used)
-        {
-            return Ok(());
-        }
-        let _lock = self.lock(cancel)?;
-        let Some(doc) = self.read_doc()? else {
-            return Ok(());
+        let ns = canonical_ns(namespace);
+        let wanted = |k: &SavedKey| {
+            k.key == key
+                && !k.used
+                && canonical_ns(&k.namespace) == ns
+                && k.matches(server).is_some_and(ServerMatch::may_unlock)
         };
-        let mut raw = doc.raw;
-        let mut changed = false;
-        if let Some(entries) = raw.get_mut("keys").and_then(Value::as_array_mut) {
-            for (entry, parsed) in entries.iter_mut().zip(&doc.keys) {
-                if parsed.is_for(server, namespace) && parsed.key == key && !parsed.used {
-                    if let Some(obj) = entry.as_object_mut() {
-                        obj.insert("used".to_string(), Value::Bool(true));
-                        changed = true;
-                    }
-                }
+        // Most calls have nothing to change: do not take the lock for them.
+        if !self.load()?.iter().any(wanted) {
+            return Ok(());
+        }
+        self.update(cancel, |doc| {
+            let hits: Vec<usize> = (0..doc.keys.len())
+                .filter(|&i| wanted(&doc.keys[i]))
+                .collect();
+            for &i in &hits {
+                doc.set_used(i);
             }
-        }
-        if changed {
-            self.write_doc(&raw)?;
-        }
-        Ok(())
-    }
-
-    /// A `Corrupt` error for this store.
-    fn corrupt(&self, reason: impl Into<String>) -> StoreError {
-        StoreError::Corrupt {
-            path: self.path.clone(),
-            reason: reason.into(),
-        }
+            Ok(((), !hits.is_empty()))
+        })
     }
 
     /// Read and check the file; `None` when it is missing or empty.
-    fn read_doc(&self) -> Result<Option<Document>, StoreError> {
+    pub(super) fn read_doc(&self) -> Result<Option<Document>, StoreError> {
         let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(read_err(&self.path)(e)),
         };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            // Nothing in it, so nothing to lose by writing over it.
-            return Ok(None);
-        }
-        let raw: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| self.corrupt(format!("not valid JSON: {e}")))?;
-        let obj = raw
-            .as_object()
-            .ok_or_else(|| self.corrupt("the top level is not a JSON object"))?;
-        match obj.get("version") {
-            Some(v) if v.as_u64() == Some(KEYS_VERSION) => {}
-            Some(Value::Number(n)) => {
-                return Err(StoreError::UnsupportedVersion {
-                    path: self.path.clone(),
-                    version: n.to_string(),
-                })
-            }
-            Some(other) => return Err(self.corrupt(format!("\"version\" is {other}"))),
-            None => return Err(self.corrupt("no \"version\"")),
-        }
-        let entries = obj
-            .get("keys")
-            .and_then(Value::as_array)
-            .ok_or_else(|| self.corrupt("\"keys\" is missing or not an array"))?;
-        let mut keys = Vec::with_capacity(entries.len());
-        for (i, entry) in entries.iter().enumerate() {
-            let key = SavedKey::deserialize(entry)
-                .map_err(|e| self.corrupt(format!("entry {} of \"keys\": {e}", i + 1)))?;
-            keys.push(key);
-        }
-        Ok(Some(Document { raw, keys }))
+        Document::parse(&self.path, &bytes)
     }
 
-    /// Replace the file atomically with this document.
-    fn write_doc(&self, doc: &Value) -> Result<(), StoreError> {
-        let mut bytes = serde_json::to_vec_pretty(doc).map_err(|e| StoreError::Io {
-            path: self.path.clone(),
-            source: io::Error::other(e),
-        })?;
-        bytes.push(b'\n');
-        write_atomic(&self.path, &bytes)
+    /// Read-modify-write under the lock: `change` gets the document (an empty one when the
+    /// file is missing) and says whether it changed it; only then is the file rewritten.
+    /// A file that does not parse is an error before `change` runs, and stays untouched.
+    pub(super) fn update<T>(
+        &self,
+        cancel: Option<&AtomicBool>,
+        change: impl FnOnce(&mut Document) -> Result<(T, bool), StoreError>,
+    ) -> Result<T, StoreError> {
+        ensure_dir(parent_dir(&self.path))?;
+        let _lock = self.lock(cancel)?;
+        self.update_locked(cancel, change)
+    }
+
+    /// [`KeyStore::update`] for a caller that already holds the lock.
+    pub(super) fn update_locked<T>(
+        &self,
+        cancel: Option<&AtomicBool>,
+        change: impl FnOnce(&mut Document) -> Result<(T, bool), StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut doc = self.read_doc()?.unwrap_or_else(Document::new);
+        if cancelled(cancel) {
+            return Err(StoreError::Cancelled);
+        }
+        let (out, changed) = change(&mut doc)?;
+        if changed {
+            write_atomic(&self.path, &doc.to_bytes())?;
+        }
+        Ok(out)
     }
 
     /// Take the store's lock, waiting at most `lock_wait` for another holder.
-    fn lock(&self, cancel: Option<&AtomicBool>) -> Result<lock::StoreLock, StoreError> {
+    pub(super) fn lock(&self, cancel: Option<&AtomicBool>) -> Result<lock::StoreLock, StoreError> {
         lock::acquire(&self.lock_path(), self.lock_wait, cancel)
     }
+}
+
+/// A new key record for that server, namespace and key, saved now.
+pub(super) fn new_key(
+    server: &ServerId,
+    namespace: &str,
+    key: &str,
+    intent: Option<String>,
+) -> SavedKey {
+    SavedKey {
+        server: canonical_server(&server.addr),
+        cluster_id: server.cluster_id.clone(),
+        namespace: canonical_ns(namespace),
+        key: key.to_string(),
+        saved_at: now_rfc3339(),
+        used: false,
+        intent,
+    }
+}
+
+/// The keys, newest `saved_at` first; of two saved in the same second, the later in the file first.
+fn newest_first(keys: impl Iterator<Item = SavedKey>) -> Vec<SavedKey> {
+    let mut keys: Vec<SavedKey> = keys.collect();
+    keys.reverse();
+    keys.sort_by_key(|k| std::cmp::Reverse(stamp(&k.saved_at)));
+    keys
+}
+
+/// The keys related to `server`, each with its class; unrelated ones dropped.
+fn classified(keys: Vec<SavedKey>, server: &ServerId) -> Vec<FoundKey> {
+    keys.into_iter()
+        .filter_map(|key| key.matches(server).map(|matches| FoundKey { key, matches }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -265,6 +308,7 @@ mod tests {
     use super::super::testutil::mode;
     use super::super::StateDir;
     use super::*;
+    use serde_json::Value;
     use std::os::unix::fs::PermissionsExt;
     use std::time::Instant;
 
@@ -288,7 +332,7 @@ mod tests {
         );
         assert_eq!(s.load().unwrap(), vec![k.clone()]);
         let raw: Value = serde_json::from_slice(&fs::read(s.path()).unwrap()).unwrap();
-        assert_eq!(raw["version"], 1);
+        assert_eq!(raw["version"], 2);
         assert_eq!(raw["keys"][0]["key"], "KEY1");
     }
 
@@ -435,14 +479,18 @@ mod tests {
     fn newer_version_is_refused_untouched() {
         let tmp = tempfile::tempdir().unwrap();
         let s = store_in(tmp.path());
-        let doc = "{\"version\":2,\"keys\":[]}";
+        let doc = "{\"version\":3,\"keys\":[]}";
         fs::write(s.path(), doc).unwrap();
         let err = s.save("s", "a/", "K").unwrap_err();
         assert!(
             matches!(err, StoreError::UnsupportedVersion { .. }),
             "{err:?}"
         );
-        assert!(err.to_string().contains("version 2"), "{err}");
+        assert!(err.to_string().contains("version 3"), "{err}");
+        assert!(matches!(
+            s.load(),
+            Err(StoreError::UnsupportedVersion { .. })
+        ));
         assert_eq!(fs::read_to_string(s.path()).unwrap(), doc);
     }
 
@@ -478,10 +526,12 @@ mod tests {
     fn debug_hides_the_key() {
         let k = SavedKey {
             server: "s".into(),
+            cluster_id: Some("c".into()),
             namespace: "a/".into(),
             key: "SUPERSECRET".into(),
             saved_at: "2024-01-01T00:00:00Z".into(),
             used: false,
+            intent: None,
         };
         let dbg = format!("{k:?} {k:#?}");
         assert!(!dbg.contains("SUPERSECRET"), "{dbg}");
@@ -555,5 +605,128 @@ mod tests {
         s.save("s", "a/", "K").unwrap();
         releaser.join().unwrap();
         assert_eq!(s.load().unwrap().len(), 1);
+    }
+
+    const A: &str = "http://127.0.0.1:8200";
+
+    #[test]
+    fn a_key_of_a_reinitialised_server_is_for_another_server() {
+        // The same address, re-initialised: a new cluster id. Its old key fails there.
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store_in(tmp.path());
+        let old = ServerId::new(A, Some("cluster-old"));
+        let new = ServerId::new(A, Some("cluster-new"));
+        s.save_for(&old, "t1/", "OLD").unwrap();
+        let found = s.find_for(&new, "t1/").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].matches, ServerMatch::OtherServer);
+        assert!(s.unlock_candidates(&new, "t1/").unwrap().is_empty());
+        let status = s.key_status(&new, "t1/").unwrap();
+        assert!(
+            matches!(status, KeyStatus::ForAnotherServer(_)),
+            "{status:?}"
+        );
+        assert_eq!(status.label(), "saved, for another server");
+        // The old server itself still finds it.
+        assert_eq!(s.key_status(&old, "t1/").unwrap().label(), "yes");
+        // A key used with the new server's id is never marked on the old one's entry.
+        s.mark_used_for(&new, "t1/", "OLD").unwrap();
+        assert!(!s.load().unwrap()[0].used);
+    }
+
+    #[test]
+    fn unlock_tries_this_server_then_address_only_never_another() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store_in(tmp.path());
+        let here = ServerId::new(A, Some("C1"));
+        fs::write(
+            s.path(),
+            r#"{"version":1,"keys":[
+              {"server":"http://127.0.0.1:8200","namespace":"t1/","key":"V1-OLD","saved_at":"2024-01-01T00:00:00Z"},
+              {"server":"http://127.0.0.1:8200","namespace":"t1/","key":"V1-NEW","saved_at":"2024-06-01T00:00:00Z"}]}"#,
+        )
+        .unwrap();
+        s.save_for(&ServerId::new(A, Some("C0")), "t1/", "OTHER")
+            .unwrap();
+        s.save_for(&here, "t1/", "HERE").unwrap();
+        s.save_for(
+            &ServerId::new("http://node2:8200", Some("C1")),
+            "/t1",
+            "NODE2",
+        )
+        .unwrap();
+        s.save_for(&here, "t2/", "OTHER-NS").unwrap();
+        let order: Vec<(String, ServerMatch)> = s
+            .unlock_candidates(&here, "t1")
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.key.key, f.matches))
+            .collect();
+        use ServerMatch::*;
+        // HERE and NODE2 were saved in the same second: the later one first.
+        assert_eq!(
+            order,
+            vec![
+                ("NODE2".into(), SameServer),
+                ("HERE".into(), SameServer),
+                ("V1-NEW".into(), AddressOnly),
+                ("V1-OLD".into(), AddressOnly),
+            ]
+        );
+        // Without a cluster id for the current server, every key at the address is a maybe,
+        // the one of the other cluster included (nothing tells them apart), NODE2 is unrelated.
+        let blind: Vec<String> = s
+            .unlock_candidates(&ServerId::addr_only(A), "t1/")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.key.key)
+            .collect();
+        assert_eq!(blind, vec!["HERE", "OTHER", "V1-NEW", "V1-OLD"]);
+        // The old address-only API is unchanged.
+        assert_eq!(s.find(A, "t1/").unwrap().len(), 4);
+    }
+
+    #[test]
+    fn key_status_prefers_this_servers_unused_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store_in(tmp.path());
+        let here = ServerId::new(A, Some("C1"));
+        assert_eq!(s.key_status(&here, "t1/").unwrap(), KeyStatus::None);
+        s.save(A, "t1/", "V1").unwrap();
+        assert_eq!(
+            s.key_status(&here, "t1/").unwrap().label(),
+            "yes (by address only)"
+        );
+        s.save_for(&here, "t1/", "K").unwrap();
+        assert_eq!(s.key_status(&here, "t1/").unwrap().label(), "yes");
+        s.mark_used_for(&here, "t1/", "K").unwrap();
+        s.mark_used_for(&here, "t1/", "V1").unwrap();
+        assert_eq!(s.key_status(&here, "t1/").unwrap(), KeyStatus::None);
+        assert_eq!(s.keys_for_server(&here).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_version_1_store_is_migrated_on_its_first_write_and_keeps_every_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store_in(tmp.path());
+        let v1 = r#"{"version":1,"keys":[
+          {"server":"http://127.0.0.1:8200","namespace":"t1/","key":"K0","saved_at":"2024-01-01T00:00:00Z","used":true},
+          {"server":"http://127.0.0.1:8200","namespace":"t2/","key":"K1","saved_at":"2024-01-02T00:00:00Z","label":"x"}]}"#;
+        fs::write(s.path(), v1).unwrap();
+        // Reading changes nothing on disk.
+        assert_eq!(s.load().unwrap().len(), 2);
+        s.mark_used(A, "t2/", "NOT-THERE").unwrap();
+        assert_eq!(fs::read_to_string(s.path()).unwrap(), v1);
+        s.save_for(&ServerId::new(A, Some("C1")), "t3/", "K2")
+            .unwrap();
+        let raw: Value = serde_json::from_slice(&fs::read(s.path()).unwrap()).unwrap();
+        assert_eq!(raw["version"], 2);
+        let before: Value = serde_json::from_str(v1).unwrap();
+        assert_eq!(raw["keys"][0], before["keys"][0]);
+        assert_eq!(raw["keys"][1], before["keys"][1]);
+        assert_eq!(raw["keys"][2]["cluster_id"], "C1");
+        assert_eq!(raw["intents"], serde_json::json!([]));
+        let keys: Vec<String> = s.load().unwrap().into_iter().map(|k| k.key).collect();
+        assert_eq!(keys, vec!["K0", "K1", "K2"]);
     }
 }

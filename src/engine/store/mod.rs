@@ -13,14 +13,18 @@
 //! action log; this file holds their errors and the file helpers they share.
 
 mod dir;
+mod doc;
 mod keys;
 mod lock;
 mod log;
 mod nonblocking;
+mod server;
 
 pub use dir::StateDir;
-pub use keys::{KeyStore, SavedKey, LOCK_WAIT};
+pub use doc::{Intent, IntentState, SavedKey};
+pub use keys::{FoundKey, KeyStatus, KeyStore, LOCK_WAIT};
 pub use log::{Action, ActionLog};
+pub use server::{ServerId, ServerMatch};
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
@@ -30,7 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The format version of the unlock-key store this vnsh reads and writes.
-pub const KEYS_VERSION: u64 = 1;
+pub const KEYS_VERSION: u64 = 2;
 
 /// Mode of every state file.
 const FILE_MODE: u32 = 0o600;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{Action, ActionLog, KeyStore, SavedKey, StoreError};
+use super::{Action, ActionLog, FoundKey, KeyStatus, KeyStore, SavedKey, ServerId, StoreError};
 
 /// Sets the flag when the future holding it is dropped (cancelled or done).
 struct CancelOnDrop(Arc<AtomicBool>);
@@ -90,6 +90,85 @@ impl KeyStore {
         let (s, server, namespace, key) = (
             self.clone(),
             server.to_string(),
+            namespace.to_string(),
+            key.to_string(),
+        );
+        cancellable(move |cancel| {
+            s.mark_used_cancellable(
+                &ServerId::addr_only(&server),
+                &namespace,
+                &key,
+                Some(cancel),
+            )
+        })
+        .await
+    }
+
+    /// [`KeyStore::save_for`] off the runtime; runs to the end even if the future is dropped.
+    pub async fn save_for_async(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+        key: &str,
+    ) -> Result<SavedKey, StoreError> {
+        let (s, server, namespace, key) = (
+            self.clone(),
+            server.clone(),
+            namespace.to_string(),
+            key.to_string(),
+        );
+        to_the_end(move || s.save_for(&server, &namespace, &key)).await
+    }
+
+    /// [`KeyStore::find_for`] off the runtime.
+    pub async fn find_for_async(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+    ) -> Result<Vec<FoundKey>, StoreError> {
+        let (s, server, namespace) = (self.clone(), server.clone(), namespace.to_string());
+        cancellable(move |_| s.find_for(&server, &namespace)).await
+    }
+
+    /// [`KeyStore::unlock_candidates`] off the runtime.
+    pub async fn unlock_candidates_async(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+    ) -> Result<Vec<FoundKey>, StoreError> {
+        let (s, server, namespace) = (self.clone(), server.clone(), namespace.to_string());
+        cancellable(move |_| s.unlock_candidates(&server, &namespace)).await
+    }
+
+    /// [`KeyStore::keys_for_server`] off the runtime.
+    pub async fn keys_for_server_async(
+        &self,
+        server: &ServerId,
+    ) -> Result<Vec<FoundKey>, StoreError> {
+        let (s, server) = (self.clone(), server.clone());
+        cancellable(move |_| s.keys_for_server(&server)).await
+    }
+
+    /// [`KeyStore::key_status`] off the runtime.
+    pub async fn key_status_async(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+    ) -> Result<KeyStatus, StoreError> {
+        let (s, server, namespace) = (self.clone(), server.clone(), namespace.to_string());
+        cancellable(move |_| s.key_status(&server, &namespace)).await
+    }
+
+    /// [`KeyStore::mark_used_for`] off the runtime; cancelled (no change) if dropped before it takes the lock.
+    pub async fn mark_used_for_async(
+        &self,
+        server: &ServerId,
+        namespace: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let (s, server, namespace, key) = (
+            self.clone(),
+            server.clone(),
             namespace.to_string(),
             key.to_string(),
         );
