@@ -236,6 +236,33 @@ impl Document {
         }
     }
 
+    /// Append an intent.
+    pub fn push_intent(&mut self, intent: Intent) {
+        push(&mut self.raw, "intents", to_value(&intent));
+        self.intents.push(intent);
+    }
+
+    /// Put intent `i` in `state`, with its reason, now.
+    pub fn set_state(&mut self, i: usize, state: IntentState, reason: Option<String>, at: String) {
+        let Some(intent) = self.intents.get_mut(i) else {
+            return;
+        };
+        intent.state = state;
+        intent.reason = reason.clone();
+        intent.closed_at = Some(at.clone());
+        set_field(&mut self.raw, "intents", i, "state", to_value(&state));
+        match reason {
+            Some(r) => set_field(&mut self.raw, "intents", i, "reason", Value::String(r)),
+            None => remove_field(&mut self.raw, "intents", i, "reason"),
+        }
+        set_field(&mut self.raw, "intents", i, "closed_at", Value::String(at));
+    }
+
+    /// The index of the intent with that id.
+    pub fn intent_index(&self, id: &str) -> Option<usize> {
+        self.intents.iter().position(|i| i.id == id)
+    }
+
     /// The file's bytes: version 2 (whatever was read), pretty JSON, a final newline.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut raw = self.raw.clone();
@@ -287,6 +314,17 @@ fn set_field(raw: &mut Map<String, Value>, field: &str, i: usize, name: &str, v:
         .and_then(|l| l.get_mut(i))
     {
         o.insert(name.to_string(), v);
+    }
+}
+
+/// Remove `name` from entry `i` of the array `field`.
+fn remove_field(raw: &mut Map<String, Value>, field: &str, i: usize, name: &str) {
+    if let Some(Value::Object(o)) = raw
+        .get_mut(field)
+        .and_then(Value::as_array_mut)
+        .and_then(|l| l.get_mut(i))
+    {
+        o.remove(name);
     }
 }
 
@@ -354,6 +392,20 @@ mod tests {
             let err = Document::parse(Path::new("s"), bad.as_bytes()).unwrap_err();
             assert!(matches!(err, StoreError::Corrupt { .. }), "{bad}: {err:?}");
         }
+    }
+
+    #[test]
+    fn set_state_keeps_unknown_fields() {
+        let text = br#"{"version":2,"keys":[],"intents":[
+            {"id":"i1","server":"s","namespace":"a/","sent_at":"t","state":"unanswered","reason":"timeout","x":true}]}"#;
+        let mut doc = Document::parse(Path::new("s"), text).unwrap().unwrap();
+        doc.set_state(0, IntentState::FoundUnlocked, None, "t2".into());
+        let out: Value = serde_json::from_slice(&doc.to_bytes()).unwrap();
+        let i = &out["intents"][0];
+        assert_eq!(i["state"], "found-unlocked");
+        assert_eq!(i["x"], true);
+        assert!(i.get("reason").is_none());
+        assert_eq!(i["closed_at"], "t2");
     }
 
     #[test]

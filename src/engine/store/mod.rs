@@ -14,6 +14,7 @@
 
 mod dir;
 mod doc;
+mod intent;
 mod keys;
 mod lock;
 mod log;
@@ -22,6 +23,7 @@ mod server;
 
 pub use dir::StateDir;
 pub use doc::{Intent, IntentState, SavedKey};
+pub use intent::{LockIntent, OpenIntent, Resolution};
 pub use keys::{FoundKey, KeyStatus, KeyStore, LOCK_WAIT};
 pub use log::{Action, ActionLog};
 pub use server::{ServerId, ServerMatch};
@@ -163,12 +165,68 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+    /// `begin_lock` found that the store could not keep the key: the lock must not be sent.
+    #[error(
+        "refusing to lock {}: nothing was sent, because its unlock key could not be kept: {cause}",
+        ns_display(namespace)
+    )]
+    LockRefused {
+        /// The namespace that was to be locked.
+        namespace: String,
+        /// Why the store cannot keep its key.
+        #[source]
+        cause: Box<StoreError>,
+    },
+    /// `complete` could not add the key to the store, and wrote it to a file of its own.
+    #[error(
+        "the unlock key of {} could not be added to the store ({cause}); it was written to {} \
+         instead, and the next vnsh start adds it to the store once the store can be written",
+        ns_display(namespace),
+        path.display()
+    )]
+    KeyKeptAside {
+        /// The namespace the key unlocks.
+        namespace: String,
+        /// The file holding the key.
+        path: PathBuf,
+        /// Why the store could not take it.
+        #[source]
+        cause: Box<StoreError>,
+    },
+    /// No lock intent has that id.
+    #[error("there is no lock intent {id} in {}", path.display())]
+    NoSuchIntent {
+        /// The id asked for.
+        id: String,
+        /// The store file.
+        path: PathBuf,
+    },
     /// The operation was cancelled (Ctrl-C) before it changed anything.
     #[error("cancelled before the unlock-key store was changed")]
     Cancelled,
     /// The background task running a store operation failed.
     #[error("the state-file task failed: {0}")]
     Task(String),
+}
+
+impl StoreError {
+    /// The underlying cause of a `LockRefused` or `KeyKeptAside`; the error itself otherwise.
+    pub fn cause(&self) -> &StoreError {
+        match self {
+            StoreError::LockRefused { cause, .. } | StoreError::KeyKeptAside { cause, .. } => {
+                cause.cause()
+            }
+            other => other,
+        }
+    }
+}
+
+/// A canonical namespace as shown: `a/b`, the root as `/`.
+fn ns_display(ns: &str) -> &str {
+    match ns.trim_end_matches('/') {
+        "" => "/",
+        s => s,
+    }
 }
 
 /// The name of a running process, for a message: ` (vnsh)`, or nothing when unknown.
@@ -278,11 +336,25 @@ fn unique_token() -> String {
 
 /// A fresh temp file name next to `path`.
 fn temp_path(path: &Path) -> PathBuf {
+    side_path(path, TEMP, &unique_token())
+}
+
+/// The kind of side file a crash can leave with a whole store in it (a temp file not yet
+/// renamed over the store).
+const TEMP: &str = "tmp";
+
+/// The name prefix of the side files of `path` of one kind: `.NAME.KIND-`.
+fn side_prefix(path: &Path, kind: &str) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    parent_dir(path).join(format!(".{name}.tmp-{}", unique_token()))
+    format!(".{name}.{kind}-")
+}
+
+/// A side file of `path` beside it: `.NAME.KIND-TOKEN`.
+fn side_path(path: &Path, kind: &str, token: &str) -> PathBuf {
+    parent_dir(path).join(format!("{}{token}", side_prefix(path, kind)))
 }
 
 /// Replace `path` atomically with `bytes`: a temp file (0600) beside it, fsync, rename
@@ -326,11 +398,115 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 pub(crate) mod testutil {
+    //! Real file-system conditions for the tests. They run as root (here and in CI), so
+    //! `chmod` stops nothing: a full disk is a small tmpfs filled up, a read-only directory
+    //! a tmpfs remounted read-only, an unreadable file one read with another fsuid. A test
+    //! whose condition cannot be set up fails, saying why; it never skips.
     use super::*;
+    use std::process::Command;
 
     /// The permission bits of a file.
     pub fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    /// A tmpfs of its own, unmounted on drop.
+    pub struct Tmpfs {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tmpfs {
+        /// Mount a tmpfs of `size` (as `mount -o size=` takes it) on a fresh directory.
+        pub fn new(size: &str) -> Tmpfs {
+            let dir = tempfile::tempdir().unwrap();
+            mount(
+                &[
+                    "-t",
+                    "tmpfs",
+                    "-o",
+                    &format!("size={size},mode=0700"),
+                    "tmpfs",
+                ],
+                dir.path(),
+            );
+            Tmpfs { dir }
+        }
+
+        /// Where it is mounted.
+        pub fn path(&self) -> &Path {
+            self.dir.path()
+        }
+
+        /// Remount it read-only (or back read-write).
+        pub fn set_read_only(&self, ro: bool) {
+            let opt = if ro { "remount,ro" } else { "remount,rw" };
+            mount(&["-o", opt], self.path());
+        }
+
+        /// Fill it up: write until not one more byte fits. Returns the filler file.
+        pub fn fill(&self) -> PathBuf {
+            let filler = self.path().join("filler");
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&filler)
+                .unwrap();
+            for chunk in [1 << 16, 1 << 12, 1 << 9, 1] {
+                let buf = vec![0u8; chunk];
+                loop {
+                    match f.write_all(&buf) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::StorageFull => break,
+                        Err(e) => panic!("filling {}: {e}", filler.display()),
+                    }
+                }
+            }
+            let probe = f.write_all(b"x").unwrap_err();
+            assert_eq!(
+                probe.kind(),
+                io::ErrorKind::StorageFull,
+                "the tmpfs is not full"
+            );
+            filler
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.dir.path()).status();
+        }
+    }
+
+    /// `mount ARGS TARGET`, or a panic saying what this test needs.
+    fn mount(args: &[&str], target: &Path) {
+        let out = Command::new("mount")
+            .args(args)
+            .arg(target)
+            .output()
+            .expect("this test needs mount(8)");
+        assert!(
+            out.status.success(),
+            "this test needs to mount a tmpfs (root, CAP_SYS_ADMIN): mount {args:?} {} failed: {}",
+            target.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Run `f` on a thread whose file-system user is `nobody` (65534): for it, root's 0600
+    /// files are unreadable, as for any other user. fsuid is per thread on Linux, so the
+    /// rest of the test process keeps root.
+    pub fn as_nobody<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::spawn(move || {
+            // SAFETY: setfsuid(2) only changes this thread's file-system uid.
+            unsafe { libc::setfsuid(65534) };
+            // setfsuid answers the previous id; asking with an invalid id changes nothing.
+            // SAFETY: as above.
+            let now = unsafe { libc::setfsuid(u32::MAX) };
+            assert_eq!(now, 65534, "could not take the fsuid of nobody");
+            f()
+        })
+        .join()
+        .unwrap()
     }
 }
 
