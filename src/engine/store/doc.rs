@@ -228,6 +228,27 @@ impl Document {
         self.keys.push(key);
     }
 
+    /// Key `i` and intent `i` as written in the file, unknown fields included.
+    pub fn raw_entry(&self, field: &str, i: usize) -> Option<Value> {
+        self.raw
+            .get(field)
+            .and_then(Value::as_array)
+            .and_then(|l| l.get(i))
+            .cloned()
+    }
+
+    /// Append a key with its entry as written elsewhere (so its unknown fields come along).
+    pub fn push_key_entry(&mut self, key: SavedKey, entry: Value) {
+        push(&mut self.raw, "keys", entry);
+        self.keys.push(key);
+    }
+
+    /// Append an intent with its entry as written elsewhere.
+    pub fn push_intent_entry(&mut self, intent: Intent, entry: Value) {
+        push(&mut self.raw, "intents", entry);
+        self.intents.push(intent);
+    }
+
     /// Mark key `i` used.
     pub fn set_used(&mut self, i: usize) {
         if let Some(k) = self.keys.get_mut(i) {

@@ -19,6 +19,7 @@ mod keys;
 mod lock;
 mod log;
 mod nonblocking;
+mod recover;
 mod server;
 
 pub use dir::StateDir;
@@ -26,6 +27,7 @@ pub use doc::{Intent, IntentState, SavedKey};
 pub use intent::{LockIntent, OpenIntent, Resolution};
 pub use keys::{FoundKey, KeyStatus, KeyStore, LOCK_WAIT};
 pub use log::{Action, ActionLog};
+pub use recover::Recovered;
 pub use server::{ServerId, ServerMatch};
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
