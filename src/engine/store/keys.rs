@@ -729,4 +729,29 @@ mod tests {
         let keys: Vec<String> = s.load().unwrap().into_iter().map(|k| k.key).collect();
         assert_eq!(keys, vec!["K0", "K1", "K2"]);
     }
+
+    #[test]
+    fn a_full_disk_fails_at_once_and_leaves_nothing_to_stall_the_next_save() {
+        let fs_ = super::super::testutil::Tmpfs::new("256k");
+        let s = StateDir::at(fs_.path().join("vnsh")).key_store();
+        s.save(A, "t0/", "K0").unwrap();
+        let filler = fs_.fill();
+        let start = Instant::now();
+        let err = s.save(A, "t1/", "K1").unwrap_err();
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+        fs::remove_file(filler).unwrap();
+        let start = Instant::now();
+        s.save(A, "t1/", "K1").unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(s.load().unwrap().len(), 2);
+    }
 }

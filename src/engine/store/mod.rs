@@ -541,4 +541,88 @@ mod tests {
         .to_string();
         assert!(e.contains("/s/actions.jsonl"), "{e}");
     }
+
+    #[test]
+    fn each_failure_names_the_file_the_cause_and_the_fix() {
+        let p = || PathBuf::from("/st/unlock-keys.json");
+        let os = |code: i32| io::Error::from_raw_os_error(code);
+        // The system's own errors map to these variants.
+        let cases: Vec<(StoreError, &[&str])> = vec![
+            (
+                StoreError::Corrupt {
+                    path: p(),
+                    reason: "not valid JSON".into(),
+                },
+                &["corrupt", "not valid JSON", "move it aside", "keep it"],
+            ),
+            (
+                StoreError::UnsupportedVersion {
+                    path: p(),
+                    version: "3".into(),
+                },
+                &["version 3", "up to 2", "newer vnsh", "move it aside"],
+            ),
+            (
+                read_err(&p())(os(libc::EACCES)),
+                &["cannot read", "chmod 600"],
+            ),
+            (
+                read_err(&p())(os(libc::EISDIR)),
+                &["is a directory", "move it aside"],
+            ),
+            (
+                write_err(&p())(os(libc::EROFS)),
+                &["read-only", "remount", "XDG_STATE_HOME"],
+            ),
+            (
+                write_err(&p())(os(libc::EPERM)),
+                &["cannot write", "write access", "lsattr"],
+            ),
+            (
+                write_err(&p())(os(libc::ENOSPC)),
+                &["no space left", "free some space"],
+            ),
+            (
+                write_err(&p())(os(libc::EDQUOT)),
+                &["no space left", "free some space"],
+            ),
+            (
+                StoreError::Busy {
+                    path: "/st/unlock-keys.json.lock".into(),
+                    waited: Duration::from_secs(10),
+                    holder: Some(1),
+                },
+                &[
+                    "busy",
+                    "process 1",
+                    "unlock-keys.json.lock",
+                    "10s",
+                    "try again",
+                ],
+            ),
+        ];
+        for (err, words) in cases {
+            let msg = err.to_string();
+            assert!(msg.contains("/st/unlock-keys.json"), "no file named: {msg}");
+            for w in words {
+                assert!(msg.contains(w), "{msg:?} lacks {w:?}");
+            }
+        }
+        assert!(matches!(
+            read_err(&p())(os(libc::EACCES)),
+            StoreError::Unreadable { .. }
+        ));
+        assert!(matches!(
+            write_err(&p())(os(libc::ENOSPC)),
+            StoreError::DiskFull { .. }
+        ));
+        let refused = StoreError::LockRefused {
+            namespace: "".into(),
+            cause: Box::new(write_err(&p())(os(libc::EROFS))),
+        };
+        assert!(refused
+            .to_string()
+            .starts_with("refusing to lock /: nothing was sent"));
+        assert!(matches!(refused.cause(), StoreError::ReadOnly { .. }));
+    }
 }

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{Action, ActionLog, FoundKey, KeyStatus, KeyStore, SavedKey, ServerId, StoreError};
+use super::{
+    Action, ActionLog, FoundKey, Intent, KeyStatus, KeyStore, SavedKey, ServerId, StoreError,
+};
 
 /// Sets the flag when the future holding it is dropped (cancelled or done).
 struct CancelOnDrop(Arc<AtomicBool>);
@@ -52,6 +54,12 @@ impl KeyStore {
     pub async fn load_async(&self) -> Result<Vec<SavedKey>, StoreError> {
         let s = self.clone();
         cancellable(move |_| s.load()).await
+    }
+
+    /// [`KeyStore::intents`] off the runtime.
+    pub async fn intents_async(&self) -> Result<Vec<Intent>, StoreError> {
+        let s = self.clone();
+        cancellable(move |_| s.intents()).await
     }
 
     /// [`KeyStore::save`] off the runtime; runs to the end even if the future is dropped.
