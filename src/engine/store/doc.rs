@@ -285,14 +285,19 @@ impl Document {
     }
 
     /// The file's bytes: version 2 (whatever was read), pretty JSON, a final newline.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>, StoreError> {
         let mut raw = self.raw.clone();
         raw.insert("version".into(), Value::from(KEYS_VERSION));
         raw.entry("intents")
             .or_insert_with(|| Value::Array(Vec::new()));
-        let mut bytes = serde_json::to_vec_pretty(&Value::Object(raw)).unwrap_or_default();
+        // Cannot fail for a JSON value; if it ever did, write nothing rather than less.
+        let mut bytes =
+            serde_json::to_vec_pretty(&Value::Object(raw)).map_err(|e| StoreError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(e),
+            })?;
         bytes.push(b'\n');
-        bytes
+        Ok(bytes)
     }
 }
 
@@ -378,14 +383,14 @@ mod tests {
         assert_eq!(doc.keys[0].cluster_id, None);
         assert!(doc.keys[1].used);
         assert!(doc.intents.is_empty());
-        let out: Value = serde_json::from_slice(&doc.to_bytes()).unwrap();
+        let out: Value = serde_json::from_slice(&doc.to_bytes(Path::new("s")).unwrap()).unwrap();
         assert_eq!(out["version"], 2);
         assert_eq!(out["note"], "hi");
         assert_eq!(out["intents"], serde_json::json!([]));
         let before: Value = serde_json::from_slice(v1).unwrap();
         // Every key entry exactly as it was, unknown fields included.
         assert_eq!(out["keys"], before["keys"]);
-        let again = Document::parse(Path::new("s"), &doc.to_bytes())
+        let again = Document::parse(Path::new("s"), &doc.to_bytes(Path::new("s")).unwrap())
             .unwrap()
             .unwrap();
         assert_eq!(again.keys, doc.keys);
@@ -398,7 +403,7 @@ mod tests {
         let doc = Document::parse(Path::new("s"), text).unwrap().unwrap();
         assert_eq!(doc.intents[0].state, IntentState::Unknown);
         assert!(doc.intents[0].state.is_open());
-        let out: Value = serde_json::from_slice(&doc.to_bytes()).unwrap();
+        let out: Value = serde_json::from_slice(&doc.to_bytes(Path::new("s")).unwrap()).unwrap();
         assert_eq!(out["intents"][0]["state"], "quarantined");
         assert_eq!(out["intents"][0]["extra"], 1);
     }
@@ -421,7 +426,7 @@ mod tests {
             {"id":"i1","server":"s","namespace":"a/","sent_at":"t","state":"unanswered","reason":"timeout","x":true}]}"#;
         let mut doc = Document::parse(Path::new("s"), text).unwrap().unwrap();
         doc.set_state(0, IntentState::FoundUnlocked, None, "t2".into());
-        let out: Value = serde_json::from_slice(&doc.to_bytes()).unwrap();
+        let out: Value = serde_json::from_slice(&doc.to_bytes(Path::new("s")).unwrap()).unwrap();
         let i = &out["intents"][0];
         assert_eq!(i["state"], "found-unlocked");
         assert_eq!(i["x"], true);

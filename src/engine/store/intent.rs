@@ -106,7 +106,7 @@ impl KeyStore {
         };
         // Read (and so check) the store before reserving: a corrupt one is refused as such.
         let size = match self.read_doc().map_err(refuse)? {
-            Some(doc) => doc.to_bytes().len() as u64,
+            Some(doc) => doc.to_bytes(self.path()).map_err(refuse)?.len() as u64,
             None => 0,
         };
         let reserve = Reserve::create(self.path(), &id, size + RESERVE_SLACK).map_err(refuse)?;
@@ -326,7 +326,7 @@ fn rescue(store: &Path, key: &SavedKey, closed: &Intent) -> Result<PathBuf, Stor
             .map_err(write_err(&staging))?;
         // Held while it is being written: `recover` leaves a locked rescue file alone.
         let _ = file.try_lock();
-        file.write_all(&doc.to_bytes())
+        file.write_all(&doc.to_bytes(&staging)?)
             .map_err(write_err(&staging))?;
         file.sync_all().map_err(write_err(&staging))?;
         fs::rename(&staging, &target).map_err(write_err(&target))

@@ -259,7 +259,7 @@ impl KeyStore {
         }
         let (out, changed) = change(&mut doc)?;
         if changed {
-            write_atomic(&self.path, &doc.to_bytes())?;
+            write_atomic(&self.path, &doc.to_bytes(&self.path)?)?;
         }
         Ok(out)
     }

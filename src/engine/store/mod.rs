@@ -5,12 +5,15 @@
 //!
 //! The unlock-key store is the one file whose loss would hurt: a lock returns an unlock
 //! key, and losing it means only a sudo token can unlock the namespace again. So it is
-//! written atomically (temp file, fsync, rename, fsync of the directory), under a lock
-//! file so that two vnsh processes cannot lose each other's keys, nothing is ever removed
-//! from it, and a file this vnsh cannot read is never overwritten.
+//! written atomically (temp file, fsync, rename, fsync of the directory) under an OS lock,
+//! nothing is ever removed from it, a file this vnsh cannot read is never overwritten, a
+//! lock is recorded (an intent) before it is sent, and what a crash leaves is recovered.
+//! `docs/reliability.md` describes the format and the guarantees.
 //!
-//! The rooms: [`dir`] finds the state dir, [`keys`] is the unlock-key store, [`log`] the
-//! action log; this file holds their errors and the file helpers they share.
+//! The rooms: `dir` finds the state dir; `keys` is the unlock-key store, `doc` its file
+//! format, `server` the identity keys are saved for, `intent` the write-ahead lock
+//! intents, `recover` the start-up recovery, `lock` the OS lock, `nonblocking` the async
+//! faces; `log` is the action log. This file holds their errors and shared file helpers.
 
 mod dir;
 mod doc;
