@@ -139,7 +139,7 @@ fn lock_prints_the_key_and_stores_it_for_the_full_path() {
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&env.vnsh_state()), 0o700);
     let doc = store(&env);
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     let all = entries(&env);
     assert_eq!(all.len(), 2, "{doc}");
     assert_eq!(all[0]["server"], env.server.addr());
@@ -152,13 +152,16 @@ fn lock_prints_the_key_and_stores_it_for_the_full_path() {
         let at = e["saved_at"].as_str().expect("saved_at");
         assert!(humantime::parse_rfc3339(at).is_ok(), "saved_at {at}");
     }
-    // No temp file or lock file left behind.
+    // No temp file left behind (the lock file stays: the store's OS lock is taken on it).
     let mut names: Vec<String> = fs::read_dir(env.vnsh_state())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, vec!["actions.jsonl", "unlock-keys.json"]);
+    assert_eq!(
+        names,
+        vec!["actions.jsonl", "unlock-keys.json", "unlock-keys.json.lock"]
+    );
 
     // JSON mode prints what `bao namespace lock -format=json` prints, and stores it too.
     env.bao(&["namespace", "create", "globex"]);
@@ -175,7 +178,7 @@ fn lock_prints_the_key_and_stores_it_for_the_full_path() {
 
 #[test]
 fn the_key_is_in_the_store_before_it_is_shown() {
-    // Hold the store's lock file, as another vnsh writing a key would: the lock request
+    // Hold the store's lock, as another vnsh writing a key would: the lock request
     // reaches the server, but the key must not be shown until it is in the store.
     let env = common::env();
     env.bao(&["namespace", "create", "acme"]);
@@ -183,7 +186,8 @@ fn the_key_is_in_the_store_before_it_is_shown() {
     fs::create_dir_all(&state).unwrap();
     fs::set_permissions(&state, fs::Permissions::from_mode(0o700)).unwrap();
     let lock_file = state.join("unlock-keys.json.lock");
-    fs::write(&lock_file, "held by the test").unwrap();
+    let held = fs::File::create(&lock_file).unwrap();
+    held.lock().unwrap();
 
     let mut child = env
         .command(common::vnsh_bin(), env.server.token())
@@ -233,7 +237,7 @@ fn the_key_is_in_the_store_before_it_is_shown() {
     assert_eq!(child.try_wait().unwrap(), None, "vnsh gave up on the store");
 
     // Release the store: vnsh saves, then shows.
-    fs::remove_file(&lock_file).unwrap();
+    drop(held);
     let status = child.wait().unwrap();
     reader.join().unwrap();
     let errs = err_reader.join().unwrap();
@@ -333,7 +337,7 @@ fn a_corrupt_store_is_left_untouched_and_the_key_still_shown() {
     let left: Vec<_> = fs::read_dir(&state)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp") || n.ends_with(".lock"))
+        .filter(|n| n.contains(".tmp"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
