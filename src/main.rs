@@ -423,6 +423,12 @@ async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
             return 1;
         }
     }
+    // Keys recovered from a write cut short, locks whose key never came: said at start.
+    if !tui {
+        for note in commands::state_report(&mut session).await {
+            eprintln!("{note}");
+        }
+    }
     let code = if let Some(commands) = cli.command {
         repl::run_batch(&mut session, [commands], cli.keep_going).await
     } else if !stdin_tty {

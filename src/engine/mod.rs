@@ -8,6 +8,7 @@ pub mod complete;
 pub mod diagnose;
 pub mod error;
 pub mod fuzzy;
+pub mod identity;
 pub mod nspath;
 pub mod output;
 pub mod reader;

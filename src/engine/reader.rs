@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::engine::commands::explore::{self, Summary};
+use crate::engine::identity;
 use crate::engine::nspath::NsPath;
 use crate::engine::session::Session;
 use crate::engine::tree;
@@ -60,13 +61,9 @@ impl Reader {
         self.client.skips_verify()
     }
 
-    /// The server's state from `sys/health` at the root (status codes that mean
-    /// "sealed" or "standby" are asked to be 200, so the body always comes back).
+    /// The server's state from `sys/health` at the root.
     pub async fn health(&self) -> Result<Health, String> {
-        let path = "sys/health?standbyok=true&perfstandbyok=true&sealedcode=200&uninitcode=200&drsecondarycode=200&performancestandbycode=200";
-        let body = self
-            .client
-            .request(Method::Get, "", path, None)
+        let body = identity::health(&self.client)
             .await
             .map_err(|e| e.to_string())?
             .unwrap_or(Value::Null);

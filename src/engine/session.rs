@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::engine::cache::Cache;
 use crate::engine::error::EngineError;
 use crate::engine::nspath::{self, NsPath, PathError};
-use crate::engine::store::{ActionLog, KeyStore, StateDir};
+use crate::engine::store::{ActionLog, KeyStore, ServerId, StateDir};
 use crate::engine::words;
 use crate::vault::{Client, Config, Method, VaultError};
 
@@ -137,6 +137,8 @@ pub struct Session {
     asker: Option<SecretAsker>,
     /// Counts [`Session::reconnect`]s: a front end that keeps its own view sees a change.
     generation: u64,
+    /// Who the server is (its address and cluster id), once asked.
+    server: Option<ServerId>,
 }
 
 impl Session {
@@ -160,6 +162,7 @@ impl Session {
             adopt_notes: Vec::new(),
             asker: None,
             generation: 0,
+            server: None,
         }
     }
 
@@ -278,7 +281,18 @@ impl Session {
         self.home = home;
         self.locked = None;
         self.adopt = None;
+        self.server = None;
         self.generation += 1;
+    }
+
+    /// Who the server is, if it was asked ([`crate::engine::identity::server_id`]).
+    pub fn server(&self) -> Option<&ServerId> {
+        self.server.as_ref()
+    }
+
+    /// What the server said it is.
+    pub fn set_server(&mut self, server: ServerId) {
+        self.server = Some(server);
     }
 
     /// Resolve a `cd`-style namespace argument from here, never above the top.

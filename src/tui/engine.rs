@@ -202,6 +202,9 @@ async fn engine_loop<E>(
         }
         Some(id) = cancels.recv() => cancelled_early.push(id),
     }
+    for note in commands::state_report(&mut session).await {
+        sink.send(EngineEvent::Notice(note));
+    }
     sink.prompt_since(&session, &mut seen);
     while let Some(Request::Run { id, line }) = requests.recv().await {
         if cancelled_early.contains(&id) {

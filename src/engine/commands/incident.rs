@@ -7,11 +7,12 @@ use std::time::{Duration, SystemTime};
 use serde_json::{json, Value};
 
 use crate::engine::error::EngineError;
+use crate::engine::identity;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::{Output, View};
 use crate::engine::session::Session;
 use crate::engine::spec::{CommandInfo, UsageError};
-use crate::engine::store::{secure_file, SavedKey};
+use crate::engine::store::{secure_file, KeyStatus, OpenIntent, Resolution, SavedKey};
 use crate::engine::tree;
 
 /// An incident command.
@@ -108,7 +109,7 @@ fn parse_log(rest: &[String]) -> Result<Incident, UsageError> {
 }
 
 /// Run an incident command.
-pub async fn run(session: &Session, cmd: &Incident) -> Result<Output, EngineError> {
+pub async fn run(session: &mut Session, cmd: &Incident) -> Result<Output, EngineError> {
     match cmd {
         Incident::Locks => locks(session).await,
         Incident::Keys => keys(session),
@@ -127,39 +128,90 @@ fn server_keys(session: &Session) -> Result<Vec<SavedKey>, EngineError> {
         .collect())
 }
 
-async fn locks(session: &Session) -> Result<Output, EngineError> {
+async fn locks(session: &mut Session) -> Result<Output, EngineError> {
     let here = session.cwd().clone();
     let walk = tree::walk(session.client(), &here, None, !session.options().no_scan).await?;
-    let saved = server_keys(session)?;
+    let server = identity::server_id(session).await;
+    let store = session.key_store().clone();
+    // Locks whose key never arrived, of this server, below here.
+    let open: Vec<OpenIntent> = store
+        .open_intents_async()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.intent.matches(&server).is_some())
+        .filter(|o| NsPath::parse(&o.intent.namespace).is_ok_and(|ns| ns.starts_with(&here)))
+        .collect();
+    let locked: Vec<NsPath> = walk
+        .entries
+        .iter()
+        .filter(|e| e.locked)
+        .map(|e| here.join(&e.path))
+        .collect();
     let mut rows = Vec::new();
     let mut found = Vec::new();
-    for e in walk.entries.iter().filter(|e| e.locked) {
-        let full = here.join(&e.path);
-        // The newest key saved for it and not yet used tells when vnsh locked it.
-        let key = saved
-            .iter()
-            .rev()
-            .find(|k| k.namespace == full.header() && !k.used);
-        let since = key.map(|k| k.saved_at.clone());
+    for full in &locked {
+        let status = store
+            .key_status_async(&server, &full.header())
+            .await
+            .unwrap_or(KeyStatus::None);
+        let never = open.iter().find(|o| o.intent.namespace == full.header());
+        let (since, label) = match (&status, never) {
+            (KeyStatus::Saved(f), _) => (Some(f.key.saved_at.clone()), status.label().to_string()),
+            (_, Some(o)) => (
+                Some(o.intent.sent_at.clone()),
+                "never received: a sudo token can unlock it".to_string(),
+            ),
+            (KeyStatus::ForAnotherServer(k), None) => {
+                (Some(k.saved_at.clone()), status.label().to_string())
+            }
+            (KeyStatus::None, None) => (None, status.label().to_string()),
+        };
+        let rel = full.strip_prefix(&here).unwrap_or_default();
         rows.push(vec![
-            e.path.header(),
+            rel.header(),
             since
                 .clone()
                 .unwrap_or_else(|| "(not locked by vnsh here)".into()),
-            if key.is_some() {
-                "yes".into()
-            } else {
-                "no".into()
-            },
+            label.clone(),
         ]);
         found.push(json!({
-            "path": e.path.header(),
+            "path": rel.header(),
             "namespace": full.header(),
             "locked_at": since,
-            "key_saved": key.is_some(),
+            "key_saved": matches!(status, KeyStatus::Saved(_)),
+            "key": label,
         }));
     }
-    let mut out = Output {
+    let mut notes = Vec::new();
+    for o in &open {
+        let ns = NsPath::parse(&o.intent.namespace).unwrap_or_default();
+        if locked.contains(&ns) {
+            continue;
+        }
+        if o.in_flight {
+            notes.push(format!(
+                "note: a lock of {ns} is being sent by another vnsh now"
+            ));
+        } else if walk
+            .entries
+            .iter()
+            .any(|e| !e.locked && here.join(&e.path) == ns)
+        {
+            // Seen not locked: the lock never took effect (or was undone since).
+            let _ = store
+                .resolve_intent_async(&o.intent.id, Resolution::FoundUnlocked)
+                .await;
+        } else {
+            notes.push(format!("warning: {}", o.intent.report()));
+        }
+    }
+    if !walk.scanned {
+        notes.push(
+            "note: listed level by level; namespaces below a locked one cannot be seen".into(),
+        );
+    }
+    Ok(Output {
         json: Some(Value::from(found)),
         view: View::Table {
             header: vec![
@@ -169,14 +221,8 @@ async fn locks(session: &Session) -> Result<Output, EngineError> {
             ],
             rows,
         },
-        notes: vec![],
-    };
-    if !walk.scanned {
-        out.notes.push(
-            "note: listed level by level; namespaces below a locked one cannot be seen".into(),
-        );
-    }
-    Ok(out)
+        notes,
+    })
 }
 
 fn keys(session: &Session) -> Result<Output, EngineError> {

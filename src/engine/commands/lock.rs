@@ -5,10 +5,12 @@ use serde_json::{json, Value};
 
 use crate::engine::commands::ns::target_display;
 use crate::engine::error::EngineError;
+use crate::engine::identity;
 use crate::engine::nspath::{self, NsPath};
 use crate::engine::output::{warnings_output, Output, View};
 use crate::engine::session::Session;
 use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
+use crate::engine::store::{KeyStatus, Resolution, ServerId, ServerMatch, StoreError};
 use crate::vault::{body, Method, VaultError};
 
 /// A command of this family.
@@ -190,6 +192,36 @@ pub async fn run(session: &mut Session, cmd: &Lock) -> Result<Output, EngineErro
     }
 }
 
+/// Whether a failed lock request certainly did not lock: the server answered with an
+/// error, or nothing was sent. Anything else (a reset, a timeout, an answer cut short or
+/// of the wrong shape) may have locked without its key reaching us.
+fn certainly_not_locked(e: &VaultError) -> bool {
+    match e {
+        VaultError::PermissionDenied { .. }
+        | VaultError::NotFound { .. }
+        | VaultError::NamespaceNotFound { .. }
+        | VaultError::NamespaceLocked { .. }
+        | VaultError::Sealed { .. }
+        | VaultError::Status { .. }
+        | VaultError::Redirect { .. }
+        | VaultError::RedirectLoop { .. }
+        | VaultError::Unsendable { .. }
+        | VaultError::Config(_) => true,
+        VaultError::NotJson { status, .. } => *status >= 400,
+        _ => false,
+    }
+}
+
+/// What a lock came to, decided in the task that cannot be cut short.
+enum Outcome {
+    /// Locked; the key and whether the store took it.
+    Locked(String, Result<(), StoreError>),
+    /// The server refused: nothing was locked.
+    Refused(VaultError),
+    /// The answer never arrived (or arrived without a key): it may be locked.
+    Unknown(String),
+}
+
 async fn lock(session: &mut Session, sub: Option<&str>) -> Result<Output, EngineError> {
     let sub = match sub {
         Some(s) if !s.is_empty() => nspath::validate_name(s)?,
@@ -201,31 +233,59 @@ async fn lock(session: &mut Session, sub: Option<&str>) -> Result<Output, Engine
     } else {
         format!("sys/namespaces/api-lock/lock/{}", sub.display())
     };
-    // The request and the saving of its key run as one task that a Ctrl-C cannot
-    // stop half way: once the server has answered, the key reaches the store.
+    // Write-ahead: the store must be able to take the key, and the intent is durable,
+    // before the request goes. A store that cannot take it refuses the lock, nothing sent.
+    let server = identity::server_id(session).await;
+    let intent = session
+        .key_store()
+        .begin_lock_async(&server, &target.header())
+        .await?;
+    // The request and the recording of its outcome run as one task that a Ctrl-C cannot
+    // stop half way: once the server has answered, the key reaches the store; if the
+    // answer never comes, the intent says so.
     let client = session.client().clone();
-    let keys = session.key_store().clone();
     let ns = session.cwd().header();
-    let target_header = target.header();
     let task = tokio::spawn(async move {
-        let body = client.request(Method::Post, &ns, &path, None).await?;
-        let key = body::data(body.clone())
-            .get("unlock_key")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let saved = key
-            .as_ref()
-            .map(|k| keys.save(client.addr(), &target_header, k));
-        Ok::<_, VaultError>((body, key, saved))
+        match client.request(Method::Post, &ns, &path, None).await {
+            Ok(body) => {
+                let key = body::data(body)
+                    .get("unlock_key")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                match key {
+                    Some(key) => {
+                        let saved = intent.complete_async(&key).await.map(|_| ());
+                        Outcome::Locked(key, saved)
+                    }
+                    None => {
+                        let why = "the server answered without an unlock key";
+                        let _ = intent.unanswered_async(why).await;
+                        Outcome::Unknown(why.into())
+                    }
+                }
+            }
+            Err(e) if certainly_not_locked(&e) => {
+                let _ = intent.refused_async(&e.to_string()).await;
+                Outcome::Refused(e)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                let _ = intent.unanswered_async(&why).await;
+                Outcome::Unknown(why)
+            }
+        }
     });
-    let (body, key, saved) = task
+    let outcome = task
         .await
-        .map_err(|e| EngineError::Other(format!("the lock task failed: {e}")))??;
-    let Some(key) = key else {
-        return Err(EngineError::Other(format!(
-            "the server locked {target} but sent no unlock key: {}",
-            body.map(|b| b.to_string()).unwrap_or_default()
-        )));
+        .map_err(|e| EngineError::Other(format!("the lock task failed: {e}")))?;
+    let (key, saved) = match outcome {
+        Outcome::Locked(key, saved) => (key, saved),
+        Outcome::Refused(e) => return Err(e.into()),
+        Outcome::Unknown(why) => {
+            return Err(EngineError::Other(format!(
+                "{target} may be locked: the lock was sent but its answer never arrived ({why}), so its key was never received: a sudo token can unlock it; `locks` lists it until then"
+            )))
+        }
     };
     if session.cwd().starts_with(&target) {
         session.set_locked(Some(target.clone()));
@@ -233,14 +293,13 @@ async fn lock(session: &mut Session, sub: Option<&str>) -> Result<Output, Engine
     let mut text = format!("Locked {target} and every namespace below it.\nUnlock key: {key}");
     let mut notes = Vec::new();
     match saved {
-        Some(Ok(_)) => text.push_str(&format!(
+        Ok(()) => text.push_str(&format!(
             "\nThe key is saved in {}; `unlock` uses it.",
             session.key_store().path().display()
         )),
-        Some(Err(e)) => notes.push(format!(
+        Err(e) => notes.push(format!(
             "WARNING: the unlock key could NOT be saved ({e}). Copy it now: {key}"
         )),
-        None => {}
     }
     Ok(Output {
         json: Some(json!({ "unlock_key": key })),
@@ -279,32 +338,54 @@ async fn unlock(
     } else {
         format!("sys/namespaces/api-lock/unlock/{}", sub.display())
     };
+    let server = identity::server_id(session).await;
     let mut candidates: Vec<(String, String)> = Vec::new();
     let mut failures = Vec::new();
     match key {
         Some(k) => candidates.push((k.to_string(), "the given key".into())),
         None => match session
             .key_store()
-            .find(session.client().addr(), &target.header())
+            .unlock_candidates_async(&server, &target.header())
+            .await
         {
-            Ok(saved) => {
-                for saved in saved {
-                    candidates.push((saved.key, format!("the key saved at {}", saved.saved_at)));
+            Ok(found) => {
+                for f in found {
+                    let how = match f.matches {
+                        ServerMatch::SameServer => format!("the key saved at {}", f.key.saved_at),
+                        _ => format!(
+                            "the key saved at {} (for this address; the server was not identified then)",
+                            f.key.saved_at
+                        ),
+                    };
+                    candidates.push((f.key.key, how));
                 }
             }
             // A store that cannot be read must not stop a sudo token during an incident.
             Err(e) => failures.push(format!("the key store could not be read ({e})")),
         },
     }
+    if key.is_none() {
+        // Keys of another server at this address (re-initialised since) are never tried.
+        if let Ok(KeyStatus::ForAnotherServer(old)) = session
+            .key_store()
+            .key_status_async(&server, &target.header())
+            .await
+        {
+            failures.push(format!(
+                "the key saved at {} is for another server that was at this address",
+                old.saved_at
+            ));
+        }
+    }
     for (k, how) in &candidates {
         let body = json!({ "unlock_key": k });
         match session.send(Method::Post, &path, Some(&body)).await {
             Ok(resp) => {
                 if key.is_none() {
-                    let _ =
-                        session
-                            .key_store()
-                            .mark_used(session.client().addr(), &target.header(), k);
+                    let _ = session
+                        .key_store()
+                        .mark_used_for_async(&server, &target.header(), k)
+                        .await;
                 }
                 return Ok(unlocked(session, &target, resp.as_ref(), how));
             }
@@ -331,6 +412,8 @@ async fn unlock(
             } else {
                 format!("sudo ({})", failures.join("; "))
             };
+            // A lock whose key never arrived is over now.
+            close_intents(session, &server, &target, Resolution::UnlockedWithSudo).await;
             Ok(unlocked(session, &target, resp.as_ref(), &how))
         }
         Err(e) => {
@@ -342,6 +425,19 @@ async fn unlock(
             Err(EngineError::Other(format!(
                 "unlock {target}: {tried}, and without a key the server said: {e}. Give the key with --key KEY"
             )))
+        }
+    }
+}
+
+/// Close the open lock intents of `target` on this server (the lock is over).
+pub async fn close_intents(session: &Session, server: &ServerId, target: &NsPath, how: Resolution) {
+    let store = session.key_store();
+    let Ok(open) = store.open_intents_async().await else {
+        return;
+    };
+    for o in open {
+        if o.intent.namespace == target.header() && o.intent.matches(server).is_some() {
+            let _ = store.resolve_intent_async(&o.intent.id, how.clone()).await;
         }
     }
 }

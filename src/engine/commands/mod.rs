@@ -18,10 +18,12 @@ pub mod shell;
 use crate::engine::complete;
 use crate::engine::diagnose;
 use crate::engine::error::EngineError;
+use crate::engine::identity;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::Output;
 use crate::engine::session::{Aliases, Session};
 use crate::engine::spec::{CommandInfo, Parsed, UsageError};
+use crate::engine::store::{ActionLog, StoreError};
 use crate::engine::words;
 use crate::vault::VaultError;
 
@@ -298,6 +300,39 @@ pub async fn enter_start(session: &mut Session) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// What the state files have to say at start: keys recovered from a write cut short,
+/// and locks of this server whose key was never received ("NS may be locked"). Warnings
+/// for the front end to show; a store that cannot be read is one of them.
+pub async fn state_report(session: &mut Session) -> Vec<String> {
+    let store = session.key_store().clone();
+    let mut out = Vec::new();
+    match store.recover_async().await {
+        Ok(r) => out.extend(
+            r.report(store.path())
+                .into_iter()
+                .map(|l| format!("note: {l}")),
+        ),
+        Err(e) => out.push(format!("warning: {e}")),
+    }
+    let open = match store.open_intents_async().await {
+        Ok(open) => open,
+        Err(e) => {
+            out.push(format!("warning: {e}"));
+            return out;
+        }
+    };
+    let open: Vec<_> = open.into_iter().filter(|o| !o.in_flight).collect();
+    if !open.is_empty() {
+        let server = identity::server_id(session).await;
+        out.extend(
+            open.iter()
+                .filter(|o| o.intent.matches(&server).is_some())
+                .map(|o| format!("warning: {}", o.intent.report())),
+        );
+    }
+    out
+}
+
 /// Run one command. `text` is the command as typed, for the action log (it is redacted
 /// before it is written). On error the session is as it was.
 pub async fn execute(
@@ -315,6 +350,14 @@ pub async fn execute(
         enter_start(session).await?;
     }
     let adopted = session.take_adopt_notes();
+    // A mutating command is logged whatever happens to it, an interrupt included.
+    let entry = cmd.is_mutating().then(|| LogEntry {
+        log: session.action_log().clone(),
+        server: session.client().addr().to_string(),
+        namespace: session.cwd().header(),
+        command: words::redact_line(text.trim()),
+        written: false,
+    });
     let result = match dispatch(session, cmd).await {
         Err(e) => Err(diagnose::explain(session, e).await),
         Ok(mut out) => {
@@ -322,18 +365,12 @@ pub async fn execute(
             Ok(out)
         }
     };
-    if cmd.is_mutating() {
+    if let Some(mut entry) = entry {
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
             Err(e) => format!("error: {e}"),
         };
-        let logged = session.action_log().append(
-            session.client().addr(),
-            &session.cwd().header(),
-            &words::redact_line(text.trim()),
-            &outcome,
-        );
-        if let Err(e) = logged {
+        if let Err(e) = entry.write(&outcome) {
             let note = format!("warning: the action log could not be written: {e}");
             return result.map(|o| o.with_note(note));
         }
@@ -346,6 +383,35 @@ pub async fn execute(
         }
     }
     result
+}
+
+/// The action-log entry of a mutating command: written with its outcome, or — when the
+/// command is dropped half way (Ctrl-C) — with the fact that its answer never came.
+struct LogEntry {
+    log: ActionLog,
+    server: String,
+    namespace: String,
+    command: String,
+    written: bool,
+}
+
+impl LogEntry {
+    fn write(&mut self, outcome: &str) -> Result<(), StoreError> {
+        self.written = true;
+        self.log
+            .append(&self.server, &self.namespace, &self.command, outcome)
+            .map(|_| ())
+    }
+}
+
+impl Drop for LogEntry {
+    fn drop(&mut self) {
+        if !self.written {
+            let _ = self.write(
+                "interrupted before the answer (Ctrl-C): the request may have reached the server",
+            );
+        }
+    }
 }
 
 async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, EngineError> {
