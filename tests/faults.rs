@@ -86,8 +86,9 @@ impl Run {
 struct Spec<'a> {
     envs: Vec<(&'a str, String)>,
     stdin: Option<Vec<u8>>,
-    /// Run as this uid/gid (the tests of a read-only store, when the suite runs as root).
-    user: Option<u32>,
+    /// Run this copy of vnsh as this uid/gid (the test of a read-only store, when the
+    /// suite runs as root): see [`unprivileged`].
+    user: Option<(u32, PathBuf)>,
     /// SIGKILL the process this long after it was spawned.
     kill_after: Option<Duration>,
     /// Talk to the server directly instead of through the proxy.
@@ -112,15 +113,19 @@ impl Fx {
     }
 
     fn command(&self, args: &[&str], spec: &Spec) -> Command {
-        let mut cmd = self.env.command(vnsh_bin(), self.env.server.token());
+        let bin = spec
+            .user
+            .as_ref()
+            .map_or(vnsh_bin(), |(_, bin)| bin.as_path());
+        let mut cmd = self.env.command(bin, self.env.server.token());
         if !spec.direct {
             cmd.env("VAULT_ADDR", self.proxy.addr());
         }
         for (k, v) in &spec.envs {
             cmd.env(k, v);
         }
-        if let Some(uid) = spec.user {
-            cmd.uid(uid).gid(uid);
+        if let Some((uid, _)) = &spec.user {
+            cmd.uid(*uid).gid(*uid);
         }
         cmd.args(args)
             .stdin(if spec.stdin.is_some() {
@@ -281,7 +286,67 @@ fn assert_fails_with(run: &Run, needles: &[&str]) {
 /// Whether `text` says the lock of `ns` may have happened and its key never came.
 fn says_may_be_locked(text: &str, ns: &str) -> bool {
     let t = text.to_lowercase();
-    t.contains(ns) && t.contains("may be locked") && t.contains("never received")
+    names(&t, ns) && t.contains("may be locked") && t.contains("never received")
+}
+
+/// Whether `text` has `name` as a whole word (so `k3` is not found in `k30`).
+fn names(text: &str, name: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    text.match_indices(name).any(|(at, _)| {
+        !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The harness itself: its negative checks can fail
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_harness_sees_what_a_client_that_follows_any_redirect_would_send() {
+    let f = fx();
+    let catcher = Catcher::start();
+    f.proxy.add(Rule::on(
+        "GET",
+        "secret/data/away",
+        Fault::Redirect {
+            code: 307,
+            location: catcher.url("/v1/secret/data/away"),
+        },
+    ));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _inside = rt.enter();
+    // reqwest's default policy follows a redirect to another host, header and all.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("client");
+    let sent = rt.block_on(
+        client
+            .get(format!("{}/v1/secret/data/away", f.proxy.addr()))
+            .header("X-Vault-Token", "s.not-a-real-token")
+            .send(),
+    );
+    assert!(sent.is_err(), "the catcher never answers: {sent:?}");
+    let (connections, bytes) = catcher.received();
+    assert_eq!(connections, 1);
+    assert!(bytes > 0, "the catcher counts the bytes it is sent");
+    assert_eq!(f.proxy.received("GET", "secret/data/away"), 1);
+    assert_eq!(f.proxy.forwarded("GET", "secret/data/away"), 0);
+    // Without a rule the request reaches the real server.
+    f.proxy.clear();
+    let status = rt
+        .block_on(
+            client
+                .get(format!("{}/v1/sys/health", f.proxy.addr()))
+                .send(),
+        )
+        .expect("through the proxy")
+        .status();
+    assert_eq!(status, 200);
+    assert_eq!(f.proxy.forwarded("GET", "sys/health"), 1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -509,33 +574,33 @@ fn a_reset_after_a_write_was_sent_is_an_error_and_the_server_did_act() {
 #[test]
 fn a_reset_before_a_lock_is_sent_leaves_it_unlocked_and_reports_may_be_locked() {
     let f = fx();
-    f.api.mkns_all(&["rb".to_string()]);
+    f.api.mkns_all(&["resetbefore".to_string()]);
     f.proxy
         .add(Rule::on("POST", "api-lock/lock", Fault::ResetBeforeForward));
-    let run = f.vnsh(&["--yes", "-c", "lock rb"]);
+    let run = f.vnsh(&["--yes", "-c", "lock resetbefore"]);
     // vnsh cannot tell this reset from one after the server acted: it must not say
     // "not locked", and it must not be silent.
     assert_eq!(run.code, Some(1), "{run}");
     assert!(
-        says_may_be_locked(&run.stderr, "rb"),
-        "a lock whose answer never came: `rb may be locked, key never received`: {}",
+        says_may_be_locked(&run.stderr, "resetbefore"),
+        "a lock whose answer never came: `resetbefore may be locked, key never received`: {}",
         run.stderr
     );
     assert_eq!(f.proxy.forwarded("POST", "api-lock/lock"), 0);
-    assert!(!f.locked("rb"), "the server never saw the lock");
+    assert!(!f.locked("resetbefore"), "the server never saw the lock");
 }
 
 #[test]
 fn a_reset_after_a_lock_was_sent_reports_may_be_locked_key_never_received() {
     let f = fx();
-    f.api.mkns_all(&["ra".to_string()]);
+    f.api.mkns_all(&["resetafter".to_string()]);
     f.proxy
         .add(Rule::on("POST", "api-lock/lock", Fault::ResetAfterForward));
-    let run = f.vnsh(&["--yes", "-c", "lock ra"]);
+    let run = f.vnsh(&["--yes", "-c", "lock resetafter"]);
     assert_eq!(run.code, Some(1), "{run}");
     assert!(
-        says_may_be_locked(&run.stderr, "ra"),
-        "`ra may be locked, key never received`: {}",
+        says_may_be_locked(&run.stderr, "resetafter"),
+        "`resetafter may be locked, key never received`: {}",
         run.stderr
     );
     assert!(
@@ -545,26 +610,26 @@ fn a_reset_after_a_lock_was_sent_reports_may_be_locked_key_never_received() {
     );
     // The server did lock it.
     assert_eq!(f.proxy.forwarded("POST", "api-lock/lock"), 1);
-    assert!(f.locked("ra"));
+    assert!(f.locked("resetafter"));
 
     // A new vnsh says so at start, and `locks` says so too.
     f.proxy.clear();
     let start = f.vnsh(&["-c", "pwd"]);
     assert!(
-        says_may_be_locked(&start.stderr, "ra"),
+        says_may_be_locked(&start.stderr, "resetafter"),
         "a new session reports it at start: {}",
         start.stderr
     );
     let locks = f.vnsh(&["-c", "locks"]);
     assert!(
-        says_may_be_locked(&locks.all(), "ra"),
+        says_may_be_locked(&locks.all(), "resetafter"),
         "`locks` reports it: {}",
         locks.all()
     );
     // And the sudo unlock it points at works.
-    let unlock = f.vnsh(&["--yes", "-c", "unlock ra"]);
+    let unlock = f.vnsh(&["--yes", "-c", "unlock resetafter"]);
     assert_eq!(unlock.code, Some(0), "{unlock}");
-    assert!(!f.locked("ra"));
+    assert!(!f.locked("resetafter"));
 }
 
 #[test]
@@ -627,7 +692,7 @@ fn a_timeout_under_a_second_is_named_as_it_is_not_0s() {
 #[test]
 fn a_lock_answer_slower_than_the_timeout_reports_may_be_locked() {
     let f = fx();
-    f.api.mkns_all(&["slow".to_string()]);
+    f.api.mkns_all(&["slowlock".to_string()]);
     f.proxy.add(Rule::on(
         "POST",
         "api-lock/lock",
@@ -637,7 +702,7 @@ fn a_lock_answer_slower_than_the_timeout_reports_may_be_locked() {
         },
     ));
     let run = f.run(
-        &["--yes", "-c", "lock slow"],
+        &["--yes", "-c", "lock slowlock"],
         Spec {
             envs: vec![("VAULT_CLIENT_TIMEOUT", "1s".into())],
             ..Spec::default()
@@ -645,12 +710,12 @@ fn a_lock_answer_slower_than_the_timeout_reports_may_be_locked() {
     );
     assert_eq!(run.code, Some(1), "{run}");
     assert!(
-        says_may_be_locked(&run.stderr, "slow"),
-        "the lock timed out after it was sent: `slow may be locked, key never received`: {}",
+        says_may_be_locked(&run.stderr, "slowlock"),
+        "the lock timed out after it was sent: `slowlock may be locked, key never received`: {}",
         run.stderr
     );
-    assert!(f.locked("slow"), "the server locked it");
-    assert!(f.stored_keys("slow/").is_empty());
+    assert!(f.locked("slowlock"), "the server locked it");
+    assert!(f.stored_keys("slowlock/").is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1027,12 +1092,15 @@ fn set_mode(path: &Path, mode: u32) {
 }
 
 /// The user to run vnsh as so that file modes apply: as root they would not, so the
-/// test dir is given to `nobody` and vnsh runs as `nobody`.
-fn unprivileged(dir: &Path) -> Option<u32> {
+/// test dir is given to `nobody`, and a copy of vnsh in it (the build dir may be where
+/// `nobody` cannot go) runs as `nobody`. `None` when not root: modes apply already.
+fn unprivileged(dir: &Path) -> Option<(u32, PathBuf)> {
     if unsafe { libc::geteuid() } != 0 {
         return None;
     }
     const NOBODY: u32 = 65534;
+    let bin = dir.join("vnsh-as-nobody");
+    std::fs::copy(vnsh_bin(), &bin).expect("copy vnsh");
     fn chown_all(p: &Path) {
         let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).expect("path");
         unsafe { libc::lchown(c.as_ptr(), NOBODY, NOBODY) };
@@ -1043,7 +1111,7 @@ fn unprivileged(dir: &Path) -> Option<u32> {
         }
     }
     chown_all(dir);
-    Some(NOBODY)
+    Some((NOBODY, bin))
 }
 
 #[test]
@@ -1055,7 +1123,7 @@ fn a_read_only_store_refuses_the_lock_with_nothing_sent() {
     let first = f.run(
         &["--yes", "-c", "lock first"],
         Spec {
-            user,
+            user: user.clone(),
             ..Spec::default()
         },
     );
