@@ -127,6 +127,17 @@ pub enum VaultError {
         /// Where the last one pointed.
         location: String,
     },
+    /// The answer broke off after the server had begun it (status line received): the
+    /// request reached the server, which may have acted on it.
+    #[error("the answer to {req} was cut off (status {status} received, then: {reason}); the request reached the server and may have taken effect — check before retrying")]
+    CutShort {
+        /// The request.
+        req: RequestInfo,
+        /// The status the server sent.
+        status: u16,
+        /// What broke the answer off.
+        reason: String,
+    },
     /// The client could not be built (bad TLS file, bad address).
     #[error("{0}")]
     Config(String),
@@ -357,7 +368,8 @@ impl VaultError {
             | VaultError::BadShape { req, .. }
             | VaultError::NotJson { req, .. }
             | VaultError::Redirect { req, .. }
-            | VaultError::RedirectLoop { req, .. } => Some(req),
+            | VaultError::RedirectLoop { req, .. }
+            | VaultError::CutShort { req, .. } => Some(req),
             VaultError::Unreachable { .. } | VaultError::Config(_) => None,
         }
     }

@@ -299,11 +299,17 @@ impl Client {
         // Read as a stream with a running count: an answer over the cap is dropped as
         // soon as it passes it, never held whole.
         let mut bytes: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(e, &info, started))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            // The server began to answer: the request reached it (and may have acted).
+            match self.transport_error(e, &info, started) {
+                VaultError::Unreachable { reason, .. } => VaultError::CutShort {
+                    req: info.clone(),
+                    status: status.as_u16(),
+                    reason,
+                },
+                other => other,
+            }
+        })? {
             let total = bytes.len() as u64 + chunk.len() as u64;
             if total > cap {
                 return Err(VaultError::TooLarge {

@@ -2,6 +2,7 @@
 //! `vnsh` binary, and the real `bao` CLI to compare with. Never a mock.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};
