@@ -51,15 +51,16 @@ fn named_paths(text: &str, module: &str, children: &[String]) -> Vec<Vec<String>
     let chars: Vec<char> = code.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
-    let parent: Vec<String> = {
-        let mut p: Vec<String> = module.split("::").map(str::to_string).collect();
-        p.pop();
-        p
-    };
+    let own: Vec<String> = module.split("::").map(str::to_string).collect();
+    let parent: Vec<String> = own[..own.len().saturating_sub(1)].to_vec();
+    // Inside the file's `mod tests { … }` (last, by habit), `super` is the file itself.
+    let tests_at = code
+        .find("\nmod tests {")
+        .map(|b| code[..b].chars().count())
+        .unwrap_or(usize::MAX);
     while i < chars.len() {
         let rest: String = chars[i..chars.len().min(i + 8)].iter().collect();
         let starts_word = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
-        let own: Vec<String> = module.split("::").map(str::to_string).collect();
         let child = children.iter().find(|c| {
             let word: String = chars[i..chars.len().min(i + c.len() + 2)].iter().collect();
             word == format!("{c}::")
@@ -72,10 +73,14 @@ fn named_paths(text: &str, module: &str, children: &[String]) -> Vec<Vec<String>
             None
         } else if starts_word && rest.starts_with("super::") {
             i += 7;
-            Some(parent.clone())
+            Some(if i > tests_at {
+                own.clone()
+            } else {
+                parent.clone()
+            })
         } else if let Some(c) = child.filter(|_| starts_word) {
             i += c.len() + 2;
-            let mut base = own;
+            let mut base = own.clone();
             base.push(c.clone());
             Some(base)
         } else {

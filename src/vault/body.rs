@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{RequestInfo, VaultError};
+use super::error::{RequestInfo, VaultError};
 
 /// What a JSON value is, for a message ("null", "a string", …).
 fn kind(v: &Value) -> &'static str {
@@ -234,7 +234,11 @@ mod tests {
     }
 
     fn req() -> RequestInfo {
-        RequestInfo::new(crate::vault::Method::List, "t1/", "secret/metadata/")
+        RequestInfo::new(
+            crate::vault::method::Method::List,
+            "t1/",
+            "secret/metadata/",
+        )
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::method::Method;
 use super::url::Unsendable;
-use super::Method;
 
 /// What went wrong talking to the server, with the request's method, path and namespace.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 pub mod body;
 mod config;
 mod error;
+mod method;
 pub mod url;
 
 pub use config::{
@@ -11,6 +12,7 @@ pub use config::{
     MAX_RESPONSE_BYTES_VAR, SKIP_VERIFY_WARNING,
 };
 pub use error::{AnswerSize, RedirectRefused, RequestInfo, VaultError};
+pub use method::Method;
 pub use url::Unsendable;
 
 use std::time::{Duration, Instant};
@@ -24,48 +26,6 @@ const MAX_REDIRECTS: usize = 5;
 
 /// How long a connection may take to open, separately from the request's timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The operations of the Vault HTTP API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Read.
-    Get,
-    /// List the keys under a path (`GET ?list=true`).
-    List,
-    /// Recursive list (OpenBao only).
-    Scan,
-    /// Create or update.
-    Post,
-    /// Create or update.
-    Put,
-    /// JSON merge patch.
-    Patch,
-    /// Delete.
-    Delete,
-}
-
-impl Method {
-    /// The name Vault uses for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::List => "LIST",
-            Method::Scan => "SCAN",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-
-    /// Whether the request changes state on the server.
-    pub fn is_mutating(self) -> bool {
-        matches!(
-            self,
-            Method::Post | Method::Put | Method::Patch | Method::Delete
-        )
-    }
-}
 
 /// One API request: method, namespace, path, query parameters and body. The path is
 /// split at `/` and each segment escaped once when the URL is built ([`url::api_url`]);

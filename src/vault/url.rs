@@ -11,7 +11,7 @@
 use reqwest::header::HeaderValue;
 use reqwest::Url;
 
-use super::Method;
+use super::method::Method;
 
 /// Why a request cannot be sent as asked; nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -971,7 +971,7 @@ async fn find(
             total - limit
         ));
     }
-    Ok(Output::names(ranked))
+    Ok(Output::names(ranked).with_notes(notes))
 }
 
 /// A secret in a KV mount; `path` is what was typed, the resolver finds its namespace and

@@ -10,7 +10,7 @@ use crate::engine::nspath::{self, NsPath};
 use crate::engine::output::{warnings_output, Output, View};
 use crate::engine::session::Session;
 use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
-use crate::engine::store::{KeyStatus, Resolution, ServerId, ServerMatch, StoreError};
+use crate::engine::store::{KeyStatus, Resolution, ServerId, StoreError};
 use crate::vault::{body, Method, VaultError};
 
 /// A command of this family.
@@ -350,13 +350,7 @@ async fn unlock(
         {
             Ok(found) => {
                 for f in found {
-                    let how = match f.matches {
-                        ServerMatch::SameServer => format!("the key saved at {}", f.key.saved_at),
-                        _ => format!(
-                            "the key saved at {} (for this address; the server was not identified then)",
-                            f.key.saved_at
-                        ),
-                    };
+                    let how = format!("the key saved at {}", f.key.saved_at);
                     candidates.push((f.key.key, how));
                 }
             }

@@ -288,8 +288,11 @@ fn namespace_output(data: Value) -> Output {
 
 /// `bao namespace list` prints the keys, or with `-detailed` the key_info.
 fn ns_keys_output(info: Map<String, Value>, detailed: bool) -> Output {
-    let rows: Vec<Vec<String>> = info
-        .iter()
+    // People get the names sorted; the JSON keeps the server's order, as bao prints it.
+    let mut sorted: Vec<(&String, &Value)> = info.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let rows: Vec<Vec<String>> = sorted
+        .into_iter()
         .map(|(k, v)| {
             let locked = v.get("locked").and_then(Value::as_bool).unwrap_or(false);
             let mut row = vec![

@@ -5,7 +5,9 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::{ensure_dir, io_err, write_err, ActionLog, KeyStore, StoreError, DIR_MODE};
+use super::files::{ensure_dir, io_err, write_err, StoreError, DIR_MODE};
+use super::keys::KeyStore;
+use super::log::ActionLog;
 
 /// Where vnsh keeps its state.
 #[derive(Debug, Clone)]
@@ -87,7 +89,7 @@ impl StateDir {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::mode;
+    use super::super::files::testutil::mode;
     use super::*;
 
     #[test]

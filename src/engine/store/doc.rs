@@ -16,8 +16,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::files::{StoreError, KEYS_VERSION};
 use super::server::{ServerId, ServerMatch};
-use super::{StoreError, KEYS_VERSION};
 
 /// One saved unlock key.
 #[derive(Clone, Serialize, Deserialize, PartialEq)]

@@ -21,13 +21,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use super::doc::{canonical_ns, Document, Intent, IntentState, SavedKey};
+use super::files::{
+    ensure_dir, now_rfc3339, parent_dir, side_path, sync_dir, unique_token, write_err, StoreError,
+    FILE_MODE, TEMP,
+};
 use super::keys::new_key;
+use super::keys::KeyStore;
 use super::nonblocking::{cancellable, to_the_end};
 use super::server::{canonical_server, ServerId};
-use super::{
-    ensure_dir, now_rfc3339, parent_dir, side_path, sync_dir, unique_token, write_err, KeyStore,
-    StoreError, FILE_MODE, TEMP,
-};
 
 /// The kind of side file that reserves space for an intent's key.
 pub(super) const RESERVE: &str = "reserve";
@@ -402,8 +403,8 @@ impl Drop for Reserve {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{as_nobody, Tmpfs};
-    use super::super::StateDir;
+    use super::super::dir::StateDir;
+    use super::super::files::testutil::{as_nobody, Tmpfs};
     use super::*;
     use serde_json::Value;
     use std::os::unix::fs::PermissionsExt;
@@ -717,7 +718,7 @@ mod tests {
             .unwrap();
         assert_eq!(side.keys[0].key, "THE-KEY");
         assert_eq!(side.intents[0].state, IntentState::Completed);
-        assert_eq!(super::super::testutil::mode(path), 0o600);
+        assert_eq!(super::super::files::testutil::mode(path), 0o600);
         assert_eq!(fs::read_to_string(s.path()).unwrap(), "garbage");
     }
 

@@ -9,9 +9,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::doc::{canonical_ns, stamp, Document, Intent, SavedKey};
+use super::files::{ensure_dir, now_rfc3339, parent_dir, read_err, write_atomic, StoreError};
 use super::lock::{self, cancelled};
 use super::server::{canonical_server, ServerId, ServerMatch};
-use super::{ensure_dir, now_rfc3339, parent_dir, read_err, write_atomic, StoreError};
 
 /// How long a write waits for another process holding the store's lock. A holder keeps it
 /// for the few milliseconds of one write, so a wait this long means a stuck process.
@@ -305,8 +305,8 @@ fn classified(keys: Vec<SavedKey>, server: &ServerId) -> Vec<FoundKey> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::mode;
-    use super::super::StateDir;
+    use super::super::dir::StateDir;
+    use super::super::files::testutil::mode;
     use super::*;
     use serde_json::Value;
     use std::os::unix::fs::PermissionsExt;
@@ -732,7 +732,7 @@ mod tests {
 
     #[test]
     fn a_full_disk_fails_at_once_and_leaves_nothing_to_stall_the_next_save() {
-        let fs_ = super::super::testutil::Tmpfs::new("256k");
+        let fs_ = super::super::files::testutil::Tmpfs::new("256k");
         let s = StateDir::at(fs_.path().join("vnsh")).key_store();
         s.save(A, "t0/", "K0").unwrap();
         let filler = fs_.fill();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{read_err, write_err, StoreError, FILE_MODE};
+use super::files::{read_err, write_err, StoreError, FILE_MODE};
 
 /// The longest pause between two attempts at a busy lock.
 const MAX_PAUSE: Duration = Duration::from_millis(20);

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
+use super::files::{
     chmod_600, ensure_dir, io_err, now_rfc3339, parent_dir, read_err, write_err, StoreError,
     FILE_MODE,
 };
@@ -138,8 +138,8 @@ impl ActionLog {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::mode;
-    use super::super::StateDir;
+    use super::super::dir::StateDir;
+    use super::super::files::testutil::mode;
     use super::*;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;

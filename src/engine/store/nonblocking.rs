@@ -12,9 +12,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{
-    Action, ActionLog, FoundKey, Intent, KeyStatus, KeyStore, SavedKey, ServerId, StoreError,
-};
+use super::doc::{Intent, SavedKey};
+use super::files::StoreError;
+use super::keys::{FoundKey, KeyStatus, KeyStore};
+use super::log::{Action, ActionLog};
+use super::server::ServerId;
 
 /// Sets the flag when the future holding it is dropped (cancelled or done).
 struct CancelOnDrop(Arc<AtomicBool>);
@@ -216,8 +218,8 @@ impl ActionLog {
 
 #[cfg(test)]
 mod tests {
+    use super::super::dir::StateDir;
     use super::super::lock;
-    use super::super::StateDir;
     use super::*;
     use std::sync::atomic::AtomicUsize;
     use std::time::{Duration, Instant};

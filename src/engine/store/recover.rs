@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use super::doc::{canonical_ns, Document, Intent, IntentState, SavedKey};
+use super::files::{parent_dir, read_err, side_prefix, sync_dir, StoreError, TEMP};
 use super::intent::{RESCUE, RESERVE};
+use super::keys::KeyStore;
 use super::nonblocking::cancellable;
 use super::server::canonical_server;
-use super::{parent_dir, read_err, side_prefix, sync_dir, KeyStore, StoreError, TEMP};
 
 /// What `recover` found and did, for a start-up message.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -251,7 +252,8 @@ fn abandoned_reserves(store: &Path) -> Vec<PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ServerId, StateDir};
+    use super::super::dir::StateDir;
+    use super::super::server::ServerId;
     use super::*;
     use proptest::prelude::*;
     use serde_json::{json, Value};
