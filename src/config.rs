@@ -25,6 +25,9 @@
 //! ascii = false
 //! colours = true                    # NO_COLOR wins
 //!
+//! [tui]
+//! mask_secrets = true               # false: secret values shown in the responses
+//!
 //! [keys]
 //! history_search = "ctrl-r"
 //! ```
@@ -61,6 +64,9 @@ pub struct ConfigFile {
     /// How the full-screen shell looks.
     #[serde(default)]
     pub theme: Theme,
+    /// How the full-screen shell behaves.
+    #[serde(default)]
+    pub tui: Tui,
     /// Key overrides for the full-screen shell: action name → keys.
     #[serde(default)]
     pub keys: BTreeMap<String, String>,
@@ -107,6 +113,14 @@ pub struct Theme {
     /// Colours (`NO_COLOR` turns them off whatever this says).
     #[serde(alias = "colors")]
     pub colours: Option<bool>,
+}
+
+/// How the full-screen shell behaves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tui {
+    /// Mask secret values in the responses until revealed (default: true).
+    pub mask_secrets: Option<bool>,
 }
 
 /// Where the configuration file is: `$XDG_CONFIG_HOME/vnsh/config.toml`, else
@@ -344,6 +358,9 @@ who = "whoami"
 ascii = true
 colors = false
 
+[tui]
+mask_secrets = false
+
 [keys]
 history_search = "ctrl-r"
 "#;
@@ -363,6 +380,7 @@ history_search = "ctrl-r"
         assert_eq!(file.default_profile.as_deref(), Some("tls"));
         assert_eq!(file.theme.ascii, Some(true));
         assert_eq!(file.theme.colours, Some(false));
+        assert_eq!(file.tui.mask_secrets, Some(false));
         assert_eq!(file.keys["history_search"], "ctrl-r");
         assert_eq!(file.aliases["ll"], "ns list -detailed");
         let c = file

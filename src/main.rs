@@ -440,6 +440,7 @@ async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
             colours: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && file.theme.colours.unwrap_or(true),
             keys: file.keys.clone(),
+            show_secrets: !file.tui.mask_secrets.unwrap_or(true),
         };
         vnsh::tui::run(session, options).await
     } else {

@@ -79,8 +79,8 @@ fn tui_cd_complete_lock_resize_and_quit() {
     // `lock team` asks first; `y` locks; the unlock key is shown in a dialog.
     tmux.type_text("lock team");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("the confirmation dialog", |s| {
-        s.contains("Confirm") && s.contains("Lock the API of acme/team")
+    tmux.wait_for("the confirmation dialog, taking answers", |s| {
+        s.contains("Confirm") && s.contains("Lock the API of acme/team") && s.contains("[y] yes")
     });
     assert!(
         !env.bao_json(&[
@@ -126,16 +126,14 @@ fn tui_cd_complete_lock_resize_and_quit() {
             && !s.contains("running:")
     });
 
-    // Resize: narrower than 100 columns the tree goes above the responses, below 64 it
-    // gives way; the status bar keeps the namespace.
+    // Resize: at 80 columns the tree stays beside the responses (with its rows), below 64
+    // it gives way; the status bar keeps the namespace.
     tmux.ok(&["resize-window", "-t", &tmux.session, "-x", "80", "-y", "24"]);
-    tmux.wait_for("the stacked layout at 80x24", |s| {
+    tmux.wait_for("the tree beside the responses at 80x24", |s| {
         let lines: Vec<&str> = s.lines().collect();
-        lines
-            .iter()
-            .any(|l| l.starts_with("┌ Namespaces") && l.ends_with('┐') && l.chars().count() == 80)
-            && lines.iter().any(|l| l.starts_with("┌ Responses"))
-            && lines.first().is_some_and(|l| l.contains("/ › acme"))
+        lines.iter().any(|l| {
+            l.starts_with("┌ Namespaces") && l.contains("┌ Responses") && l.chars().count() == 80
+        }) && lines.first().is_some_and(|l| l.contains("/ › acme"))
     });
     tmux.ok(&["resize-window", "-t", &tmux.session, "-x", "50", "-y", "16"]);
     tmux.wait_for("the narrow layout at 50x16", |s| {

@@ -38,11 +38,13 @@ fn app_at(cwd: &str) -> App {
     app.status.token = Some(Ok(TokenInfo {
         display_name: "token".into(),
         namespace: "/".into(),
+        ..TokenInfo::default()
     }));
     app.status.health = Some(Ok(Health {
         sealed: false,
         standby: false,
         version: "2.7.2".into(),
+        cluster_id: Some("c-1".into()),
     }));
     let tree = &mut app.tree;
     tree.set_children(
@@ -218,6 +220,8 @@ fn completion_popup() {
         selected: 0,
         start: 3,
         pending: false,
+        rev: app.input.rev(),
+        context: 0,
     });
     assert_snapshot!(render_text(&mut app, 100, 30));
 }
@@ -364,10 +368,12 @@ fn keys_history_and_help() {
     // Tab moves the focus when no completion is open; typing goes back to the input.
     app.on_key(key(KeyCode::Tab));
     assert_eq!(app.focus, Focus::Tree);
+    app.on_key(key(KeyCode::Down));
+    assert_eq!(app.tree.selected, ns("acme"));
+    // A letter is never a pane key: `j` goes to the command line, whole.
     app.on_key(key(KeyCode::Char('j')));
     assert_eq!(app.tree.selected, ns("acme"));
-    app.on_key(key(KeyCode::Char('x')));
-    assert_eq!((app.focus, app.input.text()), (Focus::Input, "x"));
+    assert_eq!((app.focus, app.input.text()), (Focus::Input, "j"));
 }
 
 /// What a tenant admin may read of acme/payments: not its auth methods nor its entities.
@@ -444,9 +450,9 @@ fn summary_is_cached_and_dropped() {
     ));
     assert_eq!(app.summary_wanted(), None, "being read");
     assert!(app.load_summary(ns("acme/payments")).is_empty());
-    // `r` in the tree lists it again and forgets the summaries; a late answer is dropped.
+    // Alt-R in the tree lists it again and forgets the summaries; a late answer is dropped.
     app.focus = Focus::Tree;
-    let _ = app.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE));
+    let _ = app.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::ALT));
     assert_eq!(app.summary_wanted(), Some(ns("acme/payments")));
     let _ = app.on_event(AppEvent::Summary {
         ns: ns("acme/payments"),
@@ -494,6 +500,8 @@ fn tiny_terminals_do_not_panic() {
                         selected: 1,
                         start: 3,
                         pending: true,
+                        rev: app.input.rev(),
+                        context: 0,
                     })
                 }
                 1 => app.dialog = Some(Dialog::Help { scroll: 3 }),
@@ -533,6 +541,9 @@ fn confirm_then_unlock_key_dialog() {
         reply,
     }));
     assert!(matches!(app.dialog, Some(Dialog::Confirm { .. })));
+    // It takes keys once it can have been read.
+    assert!(app.guard_pending());
+    app.dialog_opened = None;
     // Keys that mean nothing to the dialog leave it open; `y` answers yes.
     app.on_key(key(KeyCode::Char('x')));
     assert!(app.dialog.is_some());
@@ -555,7 +566,8 @@ fn confirm_then_unlock_key_dialog() {
     );
     assert!(matches!(app.dialog, Some(Dialog::UnlockKey { .. })));
     assert_eq!(app.last_unlock_key.as_deref(), Some("KEY123"));
-    let fx = app.on_key(key(KeyCode::Char('c')));
+    app.dialog_opened = None;
+    let fx = app.on_key(key(KeyCode::F(3)));
     assert_eq!(fx, vec![Effect::Copy("KEY123".into())]);
     app.on_key(key(KeyCode::Enter));
     assert!(app.dialog.is_none());
@@ -570,6 +582,7 @@ fn confirm_then_unlock_key_dialog() {
         question: "Delete namespace acme/x and everything in it?".into(),
         reply,
     }));
+    app.dialog_opened = None;
     app.on_key(key(KeyCode::Enter));
     assert_eq!(answer.try_recv(), Ok(false));
 }
@@ -712,6 +725,7 @@ fn a_new_token_updates_the_status_bar_and_the_tree() {
     app.on_event(AppEvent::Token(Ok(TokenInfo {
         display_name: "userpass-bob".into(),
         namespace: "acme/".into(),
+        ..TokenInfo::default()
     })));
     let screen = render_text(&mut app, 100, 30);
     let bar = screen.lines().next().unwrap_or_default();
@@ -720,4 +734,144 @@ fn a_new_token_updates_the_status_bar_and_the_tree() {
         !screen.contains("globex"),
         "nothing above the token's namespace in the tree:\n{screen}"
     );
+}
+
+/// The cockpit: a read-only session, a token near its end, a locked tenant whose
+/// descendants say so, one being deleted, a masked secret, the tree with the keys.
+fn cockpit() -> App {
+    use vnsh::engine::reader::Child;
+    let mut app = app_at("acme/payments");
+    app.status.read_only = true;
+    app.status.token = Some(Ok(TokenInfo {
+        display_name: "oncall".into(),
+        namespace: "/".into(),
+        ttl: Some(240),
+        creation_ttl: Some(3600),
+    }));
+    app.status.token_at = Some(std::time::Instant::now());
+    app.tree.set_listing(
+        &NsPath::root(),
+        Ok(vec![
+            Child {
+                name: "acme/".into(),
+                ..Child::default()
+            },
+            Child {
+                name: "globex/".into(),
+                locked: true,
+                ..Child::default()
+            },
+            Child {
+                name: "initech/".into(),
+                tainted: true,
+                ..Child::default()
+            },
+        ]),
+    );
+    app.tree.expand(&ns("globex"));
+    app.tree.set_children(
+        &ns("globex"),
+        Ok(vec![("eu/".into(), false), ("us/".into(), false)]),
+    );
+    app.focus = Focus::Tree;
+    let _ = app.on_event(AppEvent::Engine(vnsh::tui::engine::EngineEvent::Finished {
+        id: 0,
+        ns: "acme/payments".into(),
+        command: "read secret/data/db".into(),
+        result: Ok(Output {
+            json: Some(json!({"data": {"data": {"password": "hunter2", "user": "app"}, "metadata": {"version": 3}}})),
+            view: table(
+                &["KEY", "VALUE"],
+                &[
+                    &["data", r#"{"password":"hunter2","user":"app"}"#],
+                    &["metadata", r#"{"version":3}"#],
+                ],
+            ),
+            notes: vec![],
+        }),
+        unlock_key: None,
+        mutating: false,
+    }));
+    app
+}
+
+#[test]
+fn cockpit_80x24() {
+    let mut app = cockpit();
+    let screen = render_text(&mut app, 80, 24);
+    assert!(!screen.contains("hunter2"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+#[test]
+fn cockpit_200x50() {
+    let mut app = cockpit();
+    let _ = app.load_summary(ns("acme/payments"));
+    let _ = app.on_event(AppEvent::Summary {
+        ns: ns("acme/payments"),
+        generation: app.summary_generation,
+        result: Ok(Box::new(payments_summary())),
+    });
+    let screen = render_text(&mut app, 200, 50);
+    assert!(!screen.contains("hunter2"), "{screen}");
+    assert_snapshot!(screen);
+}
+
+fn unreachable_app() -> App {
+    use vnsh::engine::reader::ReadError;
+    let mut app = app_at("acme/payments");
+    let _ = app.on_event(AppEvent::Health(Err(ReadError {
+        message: "cannot reach https://vault.example.com:8200: connection refused".into(),
+        unreachable: true,
+    })));
+    app
+}
+
+#[test]
+fn server_unreachable_80x24() {
+    let mut app = unreachable_app();
+    assert_snapshot!(render_text(&mut app, 80, 24));
+}
+
+#[test]
+fn server_unreachable_200x50() {
+    let mut app = unreachable_app();
+    assert_snapshot!(render_text(&mut app, 200, 50));
+}
+
+fn filtering() -> App {
+    let mut app = app_at("/");
+    app.focus = Focus::Tree;
+    let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    app.on_key(key('/'));
+    for c in "pay".chars() {
+        app.on_key(key(c));
+    }
+    app
+}
+
+#[test]
+fn tree_filter_80x24() {
+    let mut app = filtering();
+    assert_snapshot!(render_text(&mut app, 80, 24));
+}
+
+#[test]
+fn tree_filter_200x50() {
+    let mut app = filtering();
+    assert_snapshot!(render_text(&mut app, 200, 50));
+}
+
+#[test]
+fn help_80x24() {
+    let mut app = app_at("/");
+    app.dialog = Some(Dialog::Help { scroll: 0 });
+    assert_snapshot!(render_text(&mut app, 80, 24));
+}
+
+#[test]
+fn help_200x50() {
+    let mut app = app_at("/");
+    app.dialog = Some(Dialog::Help { scroll: 20 });
+    assert_snapshot!(render_text(&mut app, 200, 50));
 }

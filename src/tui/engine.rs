@@ -9,8 +9,9 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::commands;
+use crate::engine::identity;
 use crate::engine::nspath::NsPath;
-use crate::engine::reader::Reader;
+use crate::engine::reader::{self, Reader};
 use crate::engine::{complete, words, EngineError, Output, SecretAsk, Session};
 
 /// What the UI asks of the engine task.
@@ -23,6 +24,10 @@ pub enum Request {
         /// The line.
         line: String,
     },
+    /// The server changed (it came back after it did not answer, or another one answers
+    /// at the address): ask who it is again (the key store files keys by it), forget what
+    /// completion knew, and look at the current namespace again.
+    Recheck,
 }
 
 /// What the engine task tells the UI.
@@ -102,6 +107,8 @@ pub enum EngineEvent {
     },
     /// Something to tell outside a command (the first look at the namespace failed).
     Notice(String),
+    /// A command found the server unreachable (no answer at all), with why.
+    Unreachable(String),
 }
 
 /// The handles the UI keeps to talk to the engine task.
@@ -206,7 +213,15 @@ async fn engine_loop<E>(
         sink.send(EngineEvent::Notice(note));
     }
     sink.prompt_since(&session, &mut seen);
-    while let Some(Request::Run { id, line }) = requests.recv().await {
+    while let Some(request) = requests.recv().await {
+        let (id, line) = match request {
+            Request::Run { id, line } => (id, line),
+            Request::Recheck => {
+                recheck(&mut session, &sink).await;
+                sink.prompt_since(&session, &mut seen);
+                continue;
+            }
+        };
         if cancelled_early.contains(&id) {
             sink.send(EngineEvent::Cancelled { id });
             sink.send(EngineEvent::Done {
@@ -229,6 +244,29 @@ async fn engine_loop<E>(
         };
         sink.prompt_since(&session, &mut seen);
         sink.send(EngineEvent::Done { id, exit, failed });
+    }
+}
+
+/// The server changed: who it is is asked again (a lock files its key under it), what
+/// completion knew is dropped, and the current namespace is looked at again.
+async fn recheck<E>(session: &mut Session, sink: &Sink<E>) {
+    let id = identity::ask(session.client()).await;
+    if id.cluster_id.is_some() {
+        session.set_server(id);
+    }
+    session.cache().clear();
+    session.warm_cache();
+    if let Err(e) = commands::look_here(session).await {
+        sink.send(EngineEvent::Notice(e.to_string()));
+    }
+}
+
+/// Tell the UI when a command found the server unreachable (it asks health at once).
+fn report_unreachable<E>(result: &Result<Output, EngineError>, sink: &Sink<E>) {
+    if let Err(e) = result {
+        if reader::engine_unreachable(e) {
+            sink.send(EngineEvent::Unreachable(e.to_string()));
+        }
     }
 }
 
@@ -314,6 +352,7 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
             command: command.clone(),
         });
         let result = commands::execute(session, &cmd, &text).await;
+        report_unreachable(&result, sink);
         let unlock_key = match &result {
             Ok(out) if cmd.is_lock() => out
                 .json

@@ -1,12 +1,32 @@
 //! The input line: a small readline (cursor moves, kills and yank), the history with
 //! ↑/↓, and the reverse search of Ctrl-R. Pure state, no terminal.
 
+/// The longest line the editor holds (bytes): a longer paste is cut there, and says so.
+/// A value that large belongs in a file (`k=@FILE`).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// What a paste broke into lines is joined with: the lines become commands of one line,
+/// all shown before Enter runs them.
+pub const LINE_JOIN: &str = "; ";
+
 /// The text being typed and the cursor (a byte offset on a char boundary).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineEditor {
     text: String,
     cursor: usize,
     killed: String,
+    /// Bumped by every change of the text or the cursor: what was computed for an older
+    /// revision (a completion) is stale.
+    rev: u64,
+}
+
+/// How a paste was taken into the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pasted {
+    /// Lines it held (after blank ones were dropped).
+    pub lines: usize,
+    /// It was cut at [`MAX_LINE`].
+    pub cut: bool,
 }
 
 impl LineEditor {
@@ -16,7 +36,22 @@ impl LineEditor {
             text: text.to_string(),
             cursor: text.len(),
             killed: String::new(),
+            rev: 0,
         }
+    }
+
+    /// The revision: changes whenever the text or the cursor does.
+    pub fn rev(&self) -> u64 {
+        self.rev
+    }
+
+    fn bump(&mut self) {
+        self.rev = self.rev.wrapping_add(1);
+    }
+
+    /// Room left before [`MAX_LINE`], in bytes.
+    fn room(&self) -> usize {
+        MAX_LINE.saturating_sub(self.text.len())
     }
 
     /// The text.
@@ -43,36 +78,74 @@ impl LineEditor {
     pub fn set(&mut self, text: &str) {
         self.text = text.to_string();
         self.cursor = self.text.len();
+        self.bump();
     }
 
     /// Take the text out, leaving the line empty.
     pub fn take(&mut self) -> String {
         self.cursor = 0;
+        self.bump();
         std::mem::take(&mut self.text)
     }
 
     /// Replace the bytes `start..cursor` with `with`; the cursor goes after it.
     pub fn replace_before_cursor(&mut self, start: usize, with: &str) {
-        let start = start.min(self.cursor);
+        let start = floor_boundary(&self.text, start.min(self.cursor));
         self.text.replace_range(start..self.cursor, with);
         self.cursor = start + with.len();
+        self.bump();
     }
 
-    /// Type one character.
-    pub fn insert(&mut self, c: char) {
+    /// Type one character; false (and nothing typed) when the line is full.
+    pub fn insert(&mut self, c: char) -> bool {
+        if c.len_utf8() > self.room() {
+            return false;
+        }
         self.text.insert(self.cursor, c);
         self.cursor += c.len_utf8();
+        self.bump();
+        true
     }
 
-    /// Type a string (a paste).
-    pub fn insert_str(&mut self, s: &str) {
-        // A pasted newline would be a second command line: keep it on one line.
-        let s: String = s
-            .chars()
-            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-            .collect();
-        self.text.insert_str(self.cursor, &s);
-        self.cursor += s.len();
+    /// Type a string as it is (no line breaks in it); what does not fit is dropped.
+    /// Returns whether all of it fit.
+    fn insert_plain(&mut self, s: &str) -> bool {
+        let fits = floor_boundary(s, self.room().min(s.len()));
+        self.text.insert_str(self.cursor, &s[..fits]);
+        self.cursor += fits;
+        self.bump();
+        fits == s.len()
+    }
+
+    /// Start a new pasted line at the cursor: the lines of a paste become the commands of
+    /// one line, joined by [`LINE_JOIN`], so nothing runs before it has been seen.
+    pub fn line_break(&mut self) -> bool {
+        let before = self.before_cursor().trim_end();
+        if before.is_empty() || before.ends_with(';') {
+            return true;
+        }
+        self.insert_plain(LINE_JOIN)
+    }
+
+    /// Paste a string: each of its non-blank lines becomes a command of this one line
+    /// ([`LineEditor::line_break`]). One pass over the text.
+    pub fn insert_str(&mut self, s: &str) -> Pasted {
+        let mut pasted = Pasted::default();
+        for line in s.split(['\n', '\r']) {
+            if line.trim().is_empty() {
+                continue;
+            }
+            if pasted.lines > 0 && !self.line_break() {
+                pasted.cut = true;
+                break;
+            }
+            pasted.lines += 1;
+            if !self.insert_plain(line) {
+                pasted.cut = true;
+                break;
+            }
+        }
+        pasted
     }
 
     fn prev_boundary(&self, at: usize) -> usize {
@@ -92,21 +165,25 @@ impl LineEditor {
     /// Cursor left one character.
     pub fn left(&mut self) {
         self.cursor = self.prev_boundary(self.cursor);
+        self.bump();
     }
 
     /// Cursor right one character.
     pub fn right(&mut self) {
         self.cursor = self.next_boundary(self.cursor);
+        self.bump();
     }
 
     /// Cursor to the start.
     pub fn home(&mut self) {
         self.cursor = 0;
+        self.bump();
     }
 
     /// Cursor to the end.
     pub fn end(&mut self) {
         self.cursor = self.text.len();
+        self.bump();
     }
 
     fn is_word(c: char) -> bool {
@@ -123,6 +200,7 @@ impl LineEditor {
             .find(|(_, c)| !Self::is_word(*c))
             .map_or(0, |(i, c)| i + c.len_utf8());
         self.cursor = start;
+        self.bump();
     }
 
     /// Cursor to the end of this or the next word.
@@ -132,6 +210,7 @@ impl LineEditor {
         let rest = &after[skip..];
         let word = rest.find(|c: char| !Self::is_word(c)).unwrap_or(rest.len());
         self.cursor += skip + word;
+        self.bump();
     }
 
     /// Delete the character before the cursor.
@@ -140,6 +219,7 @@ impl LineEditor {
             let start = self.prev_boundary(self.cursor);
             self.text.replace_range(start..self.cursor, "");
             self.cursor = start;
+            self.bump();
         }
     }
 
@@ -147,6 +227,7 @@ impl LineEditor {
     pub fn delete_forward(&mut self) {
         let end = self.next_boundary(self.cursor);
         self.text.replace_range(self.cursor..end, "");
+        self.bump();
     }
 
     /// Cut from the start of the line to the cursor.
@@ -154,12 +235,14 @@ impl LineEditor {
         self.killed = self.text[..self.cursor].to_string();
         self.text.replace_range(..self.cursor, "");
         self.cursor = 0;
+        self.bump();
     }
 
     /// Cut from the cursor to the end of the line.
     pub fn kill_to_end(&mut self) {
         self.killed = self.text[self.cursor..].to_string();
         self.text.truncate(self.cursor);
+        self.bump();
     }
 
     /// Cut the word before the cursor (up to the previous space, as readline's Ctrl-W).
@@ -174,13 +257,23 @@ impl LineEditor {
         self.killed = self.text[start..self.cursor].to_string();
         self.text.replace_range(start..self.cursor, "");
         self.cursor = start;
+        self.bump();
     }
 
     /// Paste what was cut last.
     pub fn yank(&mut self) {
         let killed = self.killed.clone();
-        self.insert_str(&killed);
+        self.insert_plain(&killed);
     }
+}
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// The lines typed before (already redacted), oldest first, and where ↑/↓ is.
@@ -340,7 +433,7 @@ mod tests {
         let mut p = LineEditor::with_text("write x k=");
         p.left();
         p.insert_str(&format!("{paste}\n"));
-        assert_eq!(p.text().chars().count(), N + 11);
+        assert_eq!(p.text().chars().count(), N + 10);
         for _ in 0..N {
             e.left();
         }
@@ -358,6 +451,74 @@ mod tests {
             elapsed < std::time::Duration::from_secs(10),
             "{elapsed:?}: quadratic?"
         );
+    }
+
+    #[test]
+    fn a_multi_line_paste_becomes_one_line_of_commands() {
+        let mut e = LineEditor::default();
+        let pasted = e.insert_str("ls\r\n\n  \npwd\nlock team\n");
+        assert_eq!(e.text(), "ls; pwd; lock team");
+        assert_eq!(
+            pasted,
+            Pasted {
+                lines: 3,
+                cut: false
+            }
+        );
+        // A break at the start of the line, or after a `;`, adds nothing.
+        let mut e = LineEditor::with_text("ls;");
+        e.line_break();
+        assert_eq!(e.text(), "ls;");
+    }
+
+    #[test]
+    fn the_line_is_capped_and_says_so() {
+        let mut e = LineEditor::with_text(&"x".repeat(MAX_LINE - 2));
+        let pasted = e.insert_str("ééé");
+        assert!(pasted.cut);
+        assert_eq!(
+            e.text().len(),
+            MAX_LINE,
+            "one é fits, cut on a char boundary"
+        );
+        assert!(!e.insert('y'));
+        assert_eq!(e.text().len(), MAX_LINE);
+    }
+
+    #[test]
+    fn every_change_bumps_the_revision() {
+        let mut e = LineEditor::default();
+        let mut last = e.rev();
+        let mut check = |e: &LineEditor, what: &str| {
+            assert_ne!(e.rev(), last, "{what}");
+            last = e.rev();
+        };
+        e.insert('a');
+        check(&e, "insert");
+        e.left();
+        check(&e, "left");
+        e.right();
+        check(&e, "right");
+        e.home();
+        check(&e, "home");
+        e.end();
+        check(&e, "end");
+        e.word_left();
+        check(&e, "word_left");
+        e.word_right();
+        check(&e, "word_right");
+        e.delete_back();
+        check(&e, "delete_back");
+        e.set("ab");
+        check(&e, "set");
+        e.replace_before_cursor(0, "x");
+        check(&e, "replace");
+        e.kill_word();
+        check(&e, "kill_word");
+        e.yank();
+        check(&e, "yank");
+        e.take();
+        check(&e, "take");
     }
 
     #[test]

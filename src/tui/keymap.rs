@@ -1,13 +1,13 @@
 //! Key bindings as data: each [`Action`] has a list of keys, overridable by name
 //! (`history_search = "ctrl-r"`), the way gitui's key list and atuin's keymap work.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where an action applies. The app asks the keymap with the scopes that are live now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
     /// Anywhere (unless a dialog is open).
     Global,
@@ -78,15 +78,16 @@ macro_rules! actions {
 }
 
 actions! {
-    Help: "help", Global, ["f1"], "show the keys (also ? on an empty line)";
+    Help: "help", Global, ["f1"], "show the keys (also ? on an empty line, or in a pane)";
     Quit: "quit", Global, ["ctrl-d"], "quit, on an empty line (also `exit`)";
     Cancel: "cancel", Global, ["ctrl-c"], "cancel the running command; else clear the line";
     FocusNext: "focus_next", Global, ["tab"], "next pane (accepts the completion when the popup is open)";
     FocusPrev: "focus_prev", Global, ["backtab"], "previous pane";
-    Close: "close", Global, ["esc"], "close the popup, search or dialog; back to the input";
+    Close: "close", Global, ["esc"], "close the popup, search, filter or dialog; back to the input";
     ToggleView: "toggle_view", Global, ["f2"], "show responses as a table or as JSON";
-    Copy: "copy", Global, ["f3"], "copy the selected response (a lock: its unlock key) with OSC 52";
+    Copy: "copy", Global, ["f3"], "copy with OSC 52: the selected response (a lock: its unlock key); in the tree, the namespace's path";
     ToggleTree: "toggle_tree", Global, ["f4"], "show or hide the namespace tree";
+    Reveal: "reveal", Global, ["f5"], "show or mask again the secret values of the selected response";
     PageUp: "page_up", Global, ["pageup"], "scroll a page up (the responses, from the input)";
     PageDown: "page_down", Global, ["pagedown"], "scroll a page down";
     Redraw: "redraw", Global, ["ctrl-l"], "redraw the whole screen";
@@ -109,27 +110,30 @@ actions! {
     KillToEnd: "kill_to_end", Input, ["ctrl-k"], "cut from the cursor to the end of the line";
     KillWord: "kill_word", Input, ["ctrl-w", "alt-backspace"], "cut the word before the cursor";
     Yank: "yank", Input, ["ctrl-y"], "paste what was cut last";
-    Up: "up", Pane, ["up", "k"], "move up";
-    Down: "down", Pane, ["down", "j"], "move down";
-    Top: "top", Pane, ["home", "g"], "go to the top";
-    Bottom: "bottom", Pane, ["end", "G"], "go to the bottom";
-    Expand: "expand", Tree, ["right", "l"], "expand the namespace (lists its children)";
-    Collapse: "collapse", Tree, ["left", "h"], "collapse, or go to the parent";
-    ToggleNode: "toggle_node", Tree, ["space"], "expand or collapse";
-    CdSelected: "cd_selected", Tree, ["enter"], "cd into the selected namespace";
-    ReloadTree: "reload_tree", Tree, ["r"], "list the expanded namespaces again";
+    Up: "up", Pane, ["up"], "move up";
+    Down: "down", Pane, ["down"], "move down";
+    Top: "top", Pane, ["home"], "go to the top";
+    Bottom: "bottom", Pane, ["end"], "go to the bottom";
+    Expand: "expand", Tree, ["right"], "expand the namespace (lists its children)";
+    Collapse: "collapse", Tree, ["left"], "collapse, or go to the parent";
+    ExpandAll: "expand_all", Tree, ["*"], "expand everything below the namespace (one listing of its subtree)";
+    Filter: "filter", Tree, ["/"], "filter the whole known tree (fuzzy); Enter jumps to the match";
+    CdSelected: "cd_selected", Tree, ["enter"], "cd into the namespace (the focus goes back to the input)";
+    TreeLs: "tree_ls", Tree, ["f6", "alt-l"], "ls the namespace";
+    TreeDescribe: "tree_describe", Tree, ["f7", "alt-d"], "describe the namespace";
+    TreeLock: "tree_lock", Tree, ["f8", "alt-k"], "lock the namespace (asks first, as `lock` does)";
+    TreeUnlock: "tree_unlock", Tree, ["f9", "alt-u"], "unlock the namespace (with the saved key, as `unlock` does)";
+    ReloadTree: "reload_tree", Tree, ["alt-r"], "list the expanded namespaces again";
     Search: "search", Responses, ["/"], "search in the responses";
-    SearchNext: "search_next", Responses, ["n"], "next match";
-    SearchPrev: "search_prev", Responses, ["N"], "previous match";
+    SearchNext: "search_next", Responses, ["alt-n"], "next match";
+    SearchPrev: "search_prev", Responses, ["alt-p"], "previous match";
     PrevResponse: "prev_response", Responses, ["["], "select the previous response";
     NextResponse: "next_response", Responses, ["]"], "select the next response";
-    ScrollLeft: "scroll_left", Responses, ["left", "h"], "scroll left";
-    ScrollRight: "scroll_right", Responses, ["right", "l"], "scroll right";
-    ResponsesView: "responses_view", Responses, ["v"], "table or JSON (as toggle_view)";
-    ResponsesCopy: "responses_copy", Responses, ["y"], "copy the selected response (as copy)";
+    ScrollLeft: "scroll_left", Responses, ["left"], "scroll left";
+    ScrollRight: "scroll_right", Responses, ["right"], "scroll right";
     Yes: "yes", Dialog, ["y"], "answer yes";
     No: "no", Dialog, ["n", "enter"], "answer no (the default); close the unlock-key dialog";
-    DialogCopy: "dialog_copy", Dialog, ["c"], "copy the unlock key with OSC 52";
+    DialogCopy: "dialog_copy", Dialog, ["alt-c"], "copy the unlock key with OSC 52 (as F3; any character closes the key's dialog and is typed)";
 }
 
 impl Action {
@@ -250,6 +254,26 @@ impl KeySpec {
     }
 }
 
+/// The characters a pane may take as keys: no command starts with one of them (an
+/// alias that does is typed from the command line).
+pub const PANE_CHARS: &str = "/ * ? [ ]";
+
+impl KeySpec {
+    /// Whether the key types text in the command line: a character without Ctrl or Alt
+    /// that is not one of [`PANE_CHARS`]. Such a key never acts in a pane.
+    pub fn types_text(&self) -> bool {
+        match self.code {
+            KeyCode::Char(c) => {
+                !self
+                    .mods
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                    && !PANE_CHARS.split(' ').any(|p| p.starts_with(c))
+            }
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for KeySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.mods.contains(KeyModifiers::CONTROL) {
@@ -303,6 +327,9 @@ impl KeySpec {
 #[derive(Debug, Clone)]
 pub struct Keymap {
     bindings: BTreeMap<Action, Vec<KeySpec>>,
+    /// (scope, key) → the first action of the scope bound to it: every key typed is
+    /// looked up here (a paste of 100,000 characters is 100,000 look-ups).
+    index: HashMap<(Scope, KeySpec), Action>,
 }
 
 impl Default for Keymap {
@@ -325,7 +352,18 @@ impl Keymap {
                 (*a, keys)
             })
             .collect();
-        Keymap { bindings }
+        Keymap::indexed(bindings)
+    }
+
+    fn indexed(bindings: BTreeMap<Action, Vec<KeySpec>>) -> Keymap {
+        let mut index = HashMap::new();
+        // In the order of Action::ALL, so that the first action of a scope wins.
+        for a in Action::ALL {
+            for k in bindings.get(a).map(Vec::as_slice).unwrap_or(&[]) {
+                index.entry((a.scope(), *k)).or_insert(*a);
+            }
+        }
+        Keymap { bindings, index }
     }
 
     /// The defaults with `overrides` (action name → keys, several separated by commas or
@@ -345,13 +383,20 @@ impl Keymap {
                 .map(KeySpec::parse)
                 .collect();
             match parsed {
-                Ok(keys) => {
-                    map.bindings.insert(action, keys);
-                }
+                Ok(keys) => match keys.iter().find(|k| k.types_text()) {
+                    Some(k) if action.scope() != Scope::Dialog => problems.push(format!(
+                        "keys: {name}: `{}` types text (every character goes to the command line); bind a key with Ctrl or Alt, a function key or one of {}",
+                        k.label(true),
+                        PANE_CHARS
+                    )),
+                    _ => {
+                        map.bindings.insert(action, keys);
+                    }
+                },
                 Err(e) => problems.push(format!("keys: {name}: {e}")),
             }
         }
-        (map, problems)
+        (Keymap::indexed(map.bindings), problems)
     }
 
     /// The keys of an action.
@@ -402,13 +447,9 @@ impl Keymap {
     /// The action bound to `key` in the first of `scopes` that has one.
     pub fn action(&self, scopes: &[Scope], key: &KeyEvent) -> Option<Action> {
         let spec = KeySpec::from_event(key);
-        scopes.iter().find_map(|scope| {
-            Action::ALL
-                .iter()
-                .copied()
-                .filter(|a| a.scope() == *scope)
-                .find(|a| self.keys(*a).contains(&spec))
-        })
+        scopes
+            .iter()
+            .find_map(|scope| self.index.get(&(*scope, spec)).copied())
     }
 
     /// Whether `key` is bound to `action`.
@@ -439,7 +480,8 @@ pub enum HelpRow {
 pub fn help_rows(keymap: &Keymap, ascii: bool) -> Vec<HelpRow> {
     let mut rows = vec![
         HelpRow::Intro("Commands are those of line mode: `help` lists them."),
-        HelpRow::Intro("? on an empty line opens this help; typing in a pane goes to the input."),
+        HelpRow::Intro("Every character typed goes to the command line, wherever the focus is; panes take arrows, Enter, function keys, Alt- and Ctrl- keys, and / * ? [ ] (which no command starts with)."),
+        HelpRow::Intro("? on an empty line (or in a pane) opens this help."),
     ];
     let scopes = [
         Scope::Global,
@@ -509,6 +551,12 @@ mod tests {
         assert_eq!(map.action(&[Scope::Global, Scope::Input], &j), None);
         assert_eq!(
             map.action(&[Scope::Global, Scope::Pane], &j),
+            None,
+            "j types"
+        );
+        let down = key(KeyCode::Down, KeyModifiers::NONE);
+        assert_eq!(
+            map.action(&[Scope::Global, Scope::Pane], &down),
             Some(Action::Down)
         );
         let up = key(KeyCode::Up, KeyModifiers::NONE);
@@ -520,13 +568,38 @@ mod tests {
             map.action(&[Scope::Global, Scope::Input], &up),
             Some(Action::HistoryPrev)
         );
-        let shift_g = key(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(map.action(&[Scope::Pane], &shift_g), Some(Action::Bottom));
+        let star = key(KeyCode::Char('*'), KeyModifiers::NONE);
+        assert_eq!(map.action(&[Scope::Tree], &star), Some(Action::ExpandAll));
+        let alt_k = key(KeyCode::Char('k'), KeyModifiers::ALT);
+        assert_eq!(map.action(&[Scope::Tree], &alt_k), Some(Action::TreeLock));
         let backtab = key(KeyCode::BackTab, KeyModifiers::SHIFT);
         assert_eq!(
             map.action(&[Scope::Global], &backtab),
             Some(Action::FocusPrev)
         );
+    }
+
+    /// The input model: outside dialogs no key that types text is bound, so every
+    /// character typed anywhere reaches the command line.
+    #[test]
+    fn no_default_key_outside_dialogs_types_text() {
+        let map = Keymap::defaults();
+        for a in Action::ALL.iter().filter(|a| a.scope() != Scope::Dialog) {
+            for k in map.keys(*a) {
+                assert!(!k.types_text(), "{} is bound to {k}", a.name());
+            }
+        }
+        let mut o = BTreeMap::new();
+        o.insert("tree_lock".to_string(), "L".to_string());
+        o.insert("filter".to_string(), "ctrl-f".to_string());
+        let (map, problems) = Keymap::with_overrides(&o);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("types text"), "{problems:?}");
+        assert_eq!(
+            map.keys(Action::TreeLock),
+            Keymap::defaults().keys(Action::TreeLock)
+        );
+        assert_eq!(map.keys(Action::Filter).len(), 1);
     }
 
     #[test]

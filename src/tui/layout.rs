@@ -3,12 +3,15 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-/// From this width the tree pane sits left of the responses.
-pub const WIDE_COLS: u16 = 100;
+/// From this width the tree pane sits left of the responses (a standard 80×24 terminal
+/// gets a tree as tall as the screen, not a strip).
+pub const WIDE_COLS: u16 = 80;
+/// From this width the summary pane may sit below the tree.
+pub const SUMMARY_BELOW_COLS: u16 = 100;
 /// From this width the summary pane sits beside the tree (narrower: below it).
 pub const SUMMARY_BESIDE_COLS: u16 = 140;
-/// From this many body rows a 100-column screen has the summary below the tree.
-const SUMMARY_BELOW_ROWS: u16 = 20;
+/// The tree keeps at least this many rows of namespaces when the summary is below it.
+pub const MIN_TREE_ROWS: u16 = 10;
 /// From this width (and enough rows) the tree pane sits above the responses.
 pub const MIN_TREE_COLS: u16 = 64;
 
@@ -58,16 +61,20 @@ pub fn layout(area: Rect, show_tree: bool, tree_focused: bool) -> Areas {
     } else if area.width >= WIDE_COLS {
         let w = (area.width / 4).clamp(24, 40);
         let [t, r] = Layout::horizontal([Constraint::Length(w), Constraint::Fill(1)]).areas(body);
-        if body.height >= SUMMARY_BELOW_ROWS {
+        let summary_h = body.height / 2;
+        // The summary below only where the tree keeps its rows (borders are 2 rows).
+        if area.width >= SUMMARY_BELOW_COLS && body.height - summary_h >= MIN_TREE_ROWS + 2 {
             let [t, s] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(body.height / 2)])
-                    .areas(t);
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(summary_h)]).areas(t);
             (Some(t), Some(s), r)
         } else {
             (Some(t), None, r)
         }
     } else if area.width >= MIN_TREE_COLS && body.height >= 14 {
-        let h = (body.height / 3).max(5);
+        // Stacked: the tree keeps MIN_TREE_ROWS where the responses keep 4 lines.
+        let h = (body.height / 3)
+            .max(MIN_TREE_ROWS + 2)
+            .min(body.height.saturating_sub(6));
         let [t, r] = Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(body);
         (Some(t), None, r)
     } else if tree_focused {
@@ -83,5 +90,36 @@ pub fn layout(area: Rect, show_tree: bool, tree_focused: bool) -> Areas {
         message,
         input,
         hints,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(r: Option<Rect>) -> u16 {
+        r.map_or(0, |r| r.height.saturating_sub(2))
+    }
+
+    /// A standard terminal has a tree to work in: at least ten rows of namespaces.
+    #[test]
+    fn the_tree_keeps_ten_rows_on_small_screens() {
+        for (cols, lines) in [
+            (80, 24),
+            (100, 24),
+            (100, 30),
+            (120, 24),
+            (140, 24),
+            (200, 50),
+            (64, 24),
+        ] {
+            let a = layout(Rect::new(0, 0, cols, lines), true, false);
+            assert!(
+                rows(a.tree) >= MIN_TREE_ROWS,
+                "{cols}x{lines}: the tree has {} rows",
+                rows(a.tree)
+            );
+            assert!(a.responses.height >= 6, "{cols}x{lines}: {a:?}");
+        }
     }
 }

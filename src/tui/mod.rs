@@ -11,6 +11,7 @@ pub mod engine;
 pub mod input;
 pub mod keymap;
 pub mod layout;
+pub mod mask;
 pub mod osc52;
 pub mod responses;
 pub mod text;
@@ -56,6 +57,9 @@ pub struct TuiOptions {
     pub colours: bool,
     /// Key overrides: action name → keys (`"history_search" → "ctrl-r"`).
     pub keys: BTreeMap<String, String>,
+    /// Show secret values in the responses as they are (`[tui] mask_secrets = false`);
+    /// masked by default.
+    pub show_secrets: bool,
 }
 
 /// The terminal the TUI draws on: buffered, so one frame is one write over SSH.
@@ -150,7 +154,18 @@ struct Runner {
     events: mpsc::UnboundedSender<AppEvent>,
     engine: engine::EngineHandle,
     history: HistoryFile,
+    /// The home the token is looked up from.
+    home: NsPath,
+    /// When health is asked next.
+    health_at: tokio::time::Instant,
+    /// A health check is in flight (one at a time: a hanging server gets no pile).
+    health_asking: bool,
+    /// When the token is looked up again (its TTL and whether it still works).
+    token_at: tokio::time::Instant,
 }
+
+/// How often the token is looked up again.
+const TOKEN_EVERY: Duration = Duration::from_secs(60);
 
 impl Runner {
     fn apply(&mut self, terminal: &mut Tui, app: &mut App, effects: Vec<Effect>) {
@@ -177,6 +192,19 @@ impl Runner {
                         let result = reader.children(&ns).await;
                         let _ = tx.send(AppEvent::Children { ns, result });
                     });
+                }
+                Effect::LoadSubtree(ns) => {
+                    let reader = self.reader.clone();
+                    let tx = self.events.clone();
+                    tokio::spawn(async move {
+                        let result = reader.subtree(&ns).await;
+                        let _ = tx.send(AppEvent::Subtree { ns, result });
+                    });
+                }
+                Effect::CheckHealth => self.refresh_health(),
+                Effect::LookupToken => self.refresh_token(),
+                Effect::Recheck => {
+                    let _ = self.engine.requests.send(engine::Request::Recheck);
                 }
                 Effect::LoadSummary { ns, generation } => {
                     let reader = self.reader.clone();
@@ -223,24 +251,56 @@ impl Runner {
     /// tree, the status bar and health read through it from now on.
     fn reconnected(&mut self, reader: &Reader, home: &NsPath) {
         self.reader = reader.clone();
-        self.refresh_token(home);
+        self.home = home.clone();
+        self.refresh_token();
+        self.health_asking = false;
         self.refresh_health();
     }
 
-    fn refresh_token(&self, home: &NsPath) {
-        let (reader, home, tx) = (self.reader.clone(), home.clone(), self.events.clone());
+    fn refresh_token(&mut self) {
+        self.token_at = tokio::time::Instant::now() + TOKEN_EVERY;
+        let (reader, home, tx) = (self.reader.clone(), self.home.clone(), self.events.clone());
         tokio::spawn(async move {
             let _ = tx.send(AppEvent::Token(reader.token(&home).await));
         });
     }
 
-    fn refresh_health(&self) {
+    fn refresh_health(&mut self) {
+        if self.health_asking {
+            return;
+        }
+        self.health_asking = true;
         let reader = self.reader.clone();
         let tx = self.events.clone();
         tokio::spawn(async move {
             let _ = tx.send(AppEvent::Health(reader.health().await));
         });
     }
+
+    /// A health answer came: the next is asked after the app's cadence.
+    fn health_answered(&mut self, app: &App) {
+        self.health_asking = false;
+        self.health_at = tokio::time::Instant::now() + app.health_every();
+    }
+}
+
+/// At most this many terminal events are taken as one burst (then a frame is drawn).
+const BURST_MAX: usize = 1 << 16;
+
+/// The terminal's events: the one that woke the loop and every one already waiting
+/// behind it (a paste without bracketed-paste markers arrives as a burst of keys).
+/// None when the terminal is gone.
+fn drain(first: Event, events: &mut EventStream) -> Option<Vec<Event>> {
+    use futures::FutureExt;
+    let mut burst = vec![first];
+    while burst.len() < BURST_MAX {
+        match events.next().now_or_never() {
+            Some(Some(Ok(ev))) => burst.push(ev),
+            Some(Some(Err(_)) | None) => return None,
+            None => break,
+        }
+    }
+    Some(burst)
 }
 
 async fn recv_signal(sig: &mut Option<tokio::signal::unix::Signal>) {
@@ -266,6 +326,13 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
     let home = session.cwd().clone();
     let mut app = App::new(theme, keymap, reader.addr(), home.clone());
     app.status.insecure = reader.skips_verify();
+    app.status.read_only = session.options().read_only;
+    app.show_secrets = options.show_secrets;
+    app.aliases = session
+        .aliases()
+        .iter()
+        .map(|(name, words)| (name.clone(), words.join(" ")))
+        .collect();
     if session.options().format == Format::Json {
         app.set_view_mode(ViewMode::Json);
     }
@@ -289,20 +356,24 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
 
     let (tx, mut rx) = mpsc::unbounded_channel::<AppEvent>();
     let (engine, engine_task) = engine::spawn(session, tx.clone(), AppEvent::Engine);
+    let now = tokio::time::Instant::now();
     let mut runner = Runner {
         reader,
         events: tx,
         engine,
         history,
+        home,
+        health_at: now,
+        health_asking: false,
+        token_at: now,
     };
-    runner.refresh_token(&home);
+    runner.refresh_token();
     let start = app.start();
     runner.apply(&mut terminal, &mut app, start);
 
     let mut events = EventStream::new();
     let mut spinner = tokio::time::interval(Duration::from_millis(100));
     spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut health = tokio::time::interval(Duration::from_secs(60));
     let mut idle = tokio::time::interval(Duration::from_secs(1));
     let mut term_sig = signal(SignalKind::terminate()).ok();
     let mut hup_sig = signal(SignalKind::hangup()).ok();
@@ -341,24 +412,29 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
             summary_due = wanted.map(|ns| (ns, tokio::time::Instant::now() + SUMMARY_DEBOUNCE));
         }
         let due_at = summary_due.as_ref().map(|(_, at)| *at);
+        let health_at = runner.health_at;
+        let token_at = runner.token_at;
         let effects = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(key))) => app.on_key(key),
-                Some(Ok(Event::Paste(text))) => app.on_paste(&text),
-                Some(Ok(Event::Resize(cols, rows))) => {
-                    app.on_resize(cols, rows);
-                    Vec::new()
-                }
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(_)) | None => {
+            ev = events.next() => match ev.and_then(Result::ok).and_then(|first| drain(first, &mut events)) {
+                Some(burst) => app.on_events(&burst),
+                None => {
                     // The terminal is gone (the SSH session dropped): nothing to draw on.
                     code = Some(1);
                     break;
                 }
             },
             Some(ev) = rx.recv() => {
-                if let AppEvent::Engine(engine::EngineEvent::Reconnected { reader, home, .. }) = &ev {
-                    runner.reconnected(reader, home);
+                match &ev {
+                    AppEvent::Engine(engine::EngineEvent::Reconnected { reader, home, .. }) => {
+                        runner.reconnected(reader, home);
+                    }
+                    AppEvent::Health(_) => {
+                        let fx = app.on_event(ev);
+                        runner.health_answered(&app);
+                        runner.apply(&mut terminal, &mut app, fx);
+                        continue;
+                    }
+                    _ => {}
                 }
                 app.on_event(ev)
             }
@@ -368,17 +444,29 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
                     None => Vec::new(),
                 }
             }
-            _ = spinner.tick(), if app.busy() => {
+            _ = spinner.tick(), if app.busy() || app.guard_pending() => {
                 app.on_tick();
                 Vec::new()
             }
-            _ = health.tick() => {
+            _ = tokio::time::sleep_until(health_at), if !runner.health_asking => {
                 runner.refresh_health();
                 dirty = false;
                 Vec::new()
             }
-            _ = idle.tick() => {
+            _ = tokio::time::sleep_until(token_at) => {
+                runner.refresh_token();
                 dirty = false;
+                Vec::new()
+            }
+            _ = idle.tick() => {
+                // A clock on screen (a TTL, how long the server has been away) moves on.
+                dirty = app.clock_shown();
+                if app.token_expired() {
+                    // Ask once more: it may have been renewed elsewhere.
+                    if runner.token_at > tokio::time::Instant::now() + Duration::from_secs(10) {
+                        runner.token_at = tokio::time::Instant::now() + Duration::from_secs(10);
+                    }
+                }
                 Vec::new()
             }
             _ = recv_signal(&mut int_sig) => app.interrupt(),

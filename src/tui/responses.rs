@@ -61,8 +61,12 @@ pub struct Entry {
     pub failed: bool,
     /// What `copy` puts on the clipboard instead of the text (a lock's unlock key).
     pub copy_value: Option<String>,
+    /// Its secret values are shown (it has some, and they were revealed).
+    pub revealed: bool,
     table: Vec<(LineKind, String)>,
     json: Vec<(LineKind, String)>,
+    /// The same with its secret values masked (None: it has none to mask).
+    masked: Option<(Lines, Lines)>,
     /// How many lines it takes, for (mode, width): counting wraps every line, and a frame
     /// asks often.
     shown_count: Cell<Option<(ViewMode, usize, usize)>>,
@@ -72,9 +76,65 @@ fn text_lines(kind: LineKind, text: &str) -> impl Iterator<Item = (LineKind, Str
     text.lines().map(move |l| (kind, l.replace('\t', "    ")))
 }
 
+type Lines = Vec<(LineKind, String)>;
+
 impl Entry {
     /// The response of `command` in `ns`.
     pub fn new(ns: &str, command: &str, result: &Result<Output, String>) -> Entry {
+        let (table, json) = Entry::render(ns, command, result);
+        Entry {
+            ns: ns.to_string(),
+            command: command.to_string(),
+            failed: result.is_err(),
+            copy_value: None,
+            revealed: false,
+            table,
+            json,
+            masked: None,
+            shown_count: Cell::new(None),
+        }
+    }
+
+    /// The response of `command` in `ns`, its secret values shown as `mark` until revealed
+    /// ([`super::mask`]), `hint` under its header saying how to reveal them.
+    pub fn masked(
+        ns: &str,
+        command: &str,
+        result: &Result<Output, String>,
+        mark: &str,
+        hint: &str,
+    ) -> Entry {
+        let mut e = Entry::new(ns, command, result);
+        if let Ok(out) = result {
+            let (mut table, mut json) =
+                Entry::render(ns, command, &Ok(super::mask::mask_output(out, mark)));
+            if table != e.table || json != e.json {
+                for lines in [&mut table, &mut json] {
+                    lines.insert(1, (LineKind::Note, hint.to_string()));
+                }
+                e.masked = Some((table, json));
+            }
+        }
+        e
+    }
+
+    /// Whether it has secret values, and they are masked now.
+    pub fn is_masked(&self) -> bool {
+        self.masked.is_some() && !self.revealed
+    }
+
+    /// Whether it has secret values to mask or reveal.
+    pub fn has_secrets(&self) -> bool {
+        self.masked.is_some()
+    }
+
+    /// Show its secret values, or mask them again.
+    pub fn toggle_reveal(&mut self) {
+        self.revealed = !self.revealed;
+        self.shown_count.set(None);
+    }
+
+    fn render(ns: &str, command: &str, result: &Result<Output, String>) -> (Lines, Lines) {
         let header = (LineKind::Header, format!("{ns}> {command}"));
         let mut table = vec![header.clone()];
         let mut json = vec![header];
@@ -101,32 +161,34 @@ impl Entry {
                 json.extend(text_lines(LineKind::Error, &text));
             }
         }
-        Entry {
-            ns: ns.to_string(),
-            command: command.to_string(),
-            failed: result.is_err(),
-            copy_value: None,
-            table,
-            json,
-            shown_count: Cell::new(None),
+        (table, json)
+    }
+
+    /// The lines in a mode as shown (masked unless revealed), the header first.
+    pub fn lines(&self, mode: ViewMode) -> &[(LineKind, String)] {
+        match (&self.masked, self.revealed, mode) {
+            (Some((table, _)), false, ViewMode::Table) => table,
+            (Some((_, json)), false, ViewMode::Json) => json,
+            (_, _, ViewMode::Table) => &self.table,
+            (_, _, ViewMode::Json) => &self.json,
         }
     }
 
-    /// The lines in a mode, the header first.
-    pub fn lines(&self, mode: ViewMode) -> &[(LineKind, String)] {
+    fn clear_lines(&self, mode: ViewMode) -> &[(LineKind, String)] {
         match mode {
             ViewMode::Table => &self.table,
             ViewMode::Json => &self.json,
         }
     }
 
-    /// What `copy` copies: the unlock key of a lock, else the response without its header.
+    /// What `copy` copies: the unlock key of a lock, else the response without its header,
+    /// its secret values as they are (copying is asking for them).
     pub fn copy_text(&self, mode: ViewMode) -> String {
         if let Some(v) = &self.copy_value {
             return v.clone();
         }
         let pick = |kinds: &[LineKind]| {
-            self.lines(mode)
+            self.clear_lines(mode)
                 .iter()
                 .filter(|(k, _)| kinds.contains(k))
                 .map(|(_, l)| l.as_str())
@@ -287,6 +349,20 @@ impl ResponsePane {
     /// The selected response.
     pub fn selected_entry(&self) -> Option<&Entry> {
         self.selected.and_then(|i| self.entries.get(i))
+    }
+
+    /// Reveal (or mask again) the secret values of the selected response; returns whether
+    /// it has any.
+    pub fn toggle_reveal(&mut self, height: usize) -> Option<bool> {
+        let i = self.selected?;
+        let e = self.entries.get_mut(i)?;
+        if !e.has_secrets() {
+            return None;
+        }
+        e.toggle_reveal();
+        let shown = e.revealed;
+        self.scroll = self.scroll.min(self.max_scroll(height));
+        Some(shown)
     }
 
     fn entry_at_line(&self, line: usize) -> Option<usize> {
@@ -464,6 +540,51 @@ mod tests {
                 assert_eq!(w, expect, "window({from}, {n})");
             }
         }
+    }
+
+    #[test]
+    fn secrets_are_masked_until_revealed_and_copied_as_they_are() {
+        let secret = Ok(Output {
+            json: Some(json!({"data": {"password": "hunter2"}})),
+            view: View::Table {
+                header: vec!["KEY".into(), "VALUE".into()],
+                rows: vec![vec!["password".into(), "hunter2".into()]],
+            },
+            notes: vec![],
+        });
+        let mut p = ResponsePane::default();
+        p.push(
+            Entry::masked("/", "read secret/db", &secret, "••••", "F5 shows"),
+            10,
+        );
+        let shown = |p: &ResponsePane| {
+            p.lines()
+                .iter()
+                .map(|l| l.2.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(!shown(&p).contains("hunter2"), "{}", shown(&p));
+        assert!(shown(&p).contains("password   ••••"));
+        assert!(shown(&p).contains("F5 shows"));
+        p.toggle_mode(10);
+        assert!(!shown(&p).contains("hunter2"), "the JSON view too");
+        assert!(p
+            .selected_entry()
+            .unwrap()
+            .copy_text(ViewMode::Json)
+            .contains("hunter2"));
+        assert_eq!(p.toggle_reveal(10), Some(true));
+        assert!(shown(&p).contains("hunter2"));
+        assert_eq!(p.toggle_reveal(10), Some(false));
+        assert!(!shown(&p).contains("hunter2"));
+        // Nothing to mask: not masked, nothing to reveal.
+        p.push(
+            Entry::masked("/", "read sys/x", &out("plain"), "••••", "F5 shows"),
+            10,
+        );
+        assert!(!p.selected_entry().unwrap().has_secrets());
+        assert_eq!(p.toggle_reveal(10), None);
     }
 
     #[test]

@@ -16,6 +16,18 @@ const ASCII_BORDER: border::Set<'static> = border::Set {
     horizontal_bottom: "-",
 };
 
+/// The focused pane's ASCII border: heavier than the others.
+const ASCII_FOCUSED_BORDER: border::Set<'static> = border::Set {
+    top_left: "#",
+    top_right: "#",
+    bottom_left: "#",
+    bottom_right: "#",
+    vertical_left: "#",
+    vertical_right: "#",
+    horizontal_top: "=",
+    horizontal_bottom: "=",
+};
+
 const SPINNER_UNICODE: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const SPINNER_ASCII: &[&str] = &["|", "/", "-", "\\"];
 
@@ -155,6 +167,27 @@ impl Theme {
             ASCII_BORDER
         } else {
             border::PLAIN
+        }
+    }
+
+    /// The border set of the pane that has the keys.
+    pub fn focused_border_set(&self) -> border::Set<'static> {
+        if self.ascii {
+            ASCII_FOCUSED_BORDER
+        } else {
+            border::THICK
+        }
+    }
+
+    /// A warning that must be seen (a token about to expire).
+    pub fn warning(&self) -> Style {
+        if self.colour {
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
         }
     }
 

@@ -1,15 +1,26 @@
-//! The namespace tree pane: loaded lazily (one LIST when a namespace is expanded),
-//! expanded and collapsed by the user, lock marks from the server's `key_info`.
+//! The namespace tree pane: loaded lazily (one LIST when a namespace is expanded, one
+//! listing of the subtree for "expand all"), the state marks of the server's `key_info`
+//! (locked, being deleted, sealed), and what a locked or sealed namespace covers below it.
+//! The filter (`/`) ranks every namespace known, listed here or walked by the completion
+//! cache, and jumps to the one chosen.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use crate::engine::fuzzy::Ranker;
 use crate::engine::nspath::NsPath;
+use crate::engine::reader::Child;
 
 /// What is known of one namespace in the tree.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Node {
     /// Its API is locked (as its parent's listing says).
     pub locked: bool,
+    /// It is being deleted (`tainted`).
+    pub tainted: bool,
+    /// It is sealed (None: the listing does not say).
+    pub sealed: Option<bool>,
     /// Its children are shown.
     pub expanded: bool,
     /// Its children, once listed (absolute paths, sorted).
@@ -29,6 +40,10 @@ pub enum Row {
         path: NsPath,
         /// Indentation level (the top is 0).
         depth: usize,
+        /// The nearest namespace above it that is locked (its API is cut off too).
+        locked_by: Option<NsPath>,
+        /// The nearest namespace above it that is sealed.
+        sealed_by: Option<NsPath>,
     },
     /// Children being listed.
     Loading {
@@ -50,11 +65,14 @@ pub struct TreePane {
     /// The namespace at the top (the root, or home when the root cannot be listed).
     pub top: NsPath,
     /// What is known, by absolute path.
-    pub nodes: BTreeMap<NsPath, Node>,
+    nodes: BTreeMap<NsPath, Node>,
     /// The selected namespace.
     pub selected: NsPath,
     /// The first row shown.
     pub offset: usize,
+    /// The rows, built once per change: a frame and a key ask for them several times, and
+    /// with 10,000 namespaces open building them is most of a frame.
+    rows: RefCell<Option<Arc<Vec<Row>>>>,
 }
 
 impl TreePane {
@@ -73,20 +91,39 @@ impl TreePane {
             top,
             nodes,
             offset: 0,
+            rows: RefCell::new(None),
         }
     }
 
     /// The rows, depth first.
-    pub fn rows(&self) -> Vec<Row> {
+    pub fn rows(&self) -> Arc<Vec<Row>> {
+        if let Some(rows) = self.rows.borrow().as_ref() {
+            return rows.clone();
+        }
         let mut rows = Vec::new();
-        self.push_rows(&self.top, 0, &mut rows);
+        self.push_rows(&self.top, 0, None, None, &mut rows);
+        let rows = Arc::new(rows);
+        *self.rows.borrow_mut() = Some(rows.clone());
         rows
     }
 
-    fn push_rows(&self, path: &NsPath, depth: usize, rows: &mut Vec<Row>) {
+    fn changed(&mut self) {
+        *self.rows.get_mut() = None;
+    }
+
+    fn push_rows(
+        &self,
+        path: &NsPath,
+        depth: usize,
+        locked_by: Option<&NsPath>,
+        sealed_by: Option<&NsPath>,
+        rows: &mut Vec<Row>,
+    ) {
         rows.push(Row::Node {
             path: path.clone(),
             depth,
+            locked_by: locked_by.cloned(),
+            sealed_by: sealed_by.cloned(),
         });
         let Some(node) = self.nodes.get(path) else {
             return;
@@ -100,10 +137,17 @@ impl TreePane {
                 message: message.clone(),
             });
         }
+        // What covers the children: the nearest locked (sealed) namespace, this one first.
+        let locked_below = if node.locked { Some(path) } else { locked_by };
+        let sealed_below = if node.sealed == Some(true) {
+            Some(path)
+        } else {
+            sealed_by
+        };
         match &node.children {
             Some(children) => {
                 for c in children {
-                    self.push_rows(c, depth + 1, rows);
+                    self.push_rows(c, depth + 1, locked_below, sealed_below, rows);
                 }
             }
             None if node.loading => rows.push(Row::Loading { depth: depth + 1 }),
@@ -120,24 +164,42 @@ impl TreePane {
         self.nodes.get(path)
     }
 
+    /// Every namespace the tree knows, sorted.
+    pub fn known(&self) -> impl Iterator<Item = &NsPath> {
+        self.nodes.keys()
+    }
+
     /// Mark `path` as being listed.
     pub fn mark_loading(&mut self, path: &NsPath) {
         let node = self.nodes.entry(path.clone()).or_default();
         node.loading = true;
+        self.changed();
     }
 
     /// The answer of a LIST of `path`: child names (`a/` or `a`) with their lock state.
     pub fn set_children(&mut self, path: &NsPath, result: Result<Vec<(String, bool)>, String>) {
+        self.set_listing(
+            path,
+            result.map(|l| l.into_iter().map(Child::from).collect()),
+        );
+    }
+
+    /// The answer of a LIST of `path`: its children and their state, or why it failed
+    /// (what was listed before stays, under the error).
+    pub fn set_listing(&mut self, path: &NsPath, result: Result<Vec<Child>, String>) {
         match result {
             Ok(list) => {
                 let mut children: Vec<NsPath> = Vec::with_capacity(list.len());
-                for (name, locked) in list {
-                    let name = name.trim_end_matches('/');
+                for c in list {
+                    let name = c.name.trim_end_matches('/');
                     if name.is_empty() || name.contains('/') {
                         continue;
                     }
                     let child = path.child(name);
-                    self.nodes.entry(child.clone()).or_default().locked = locked;
+                    let node = self.nodes.entry(child.clone()).or_default();
+                    node.locked = c.locked;
+                    node.tainted = c.tainted;
+                    node.sealed = c.sealed;
                     children.push(child);
                 }
                 children.sort();
@@ -152,10 +214,70 @@ impl TreePane {
                 node.error = Some(e);
             }
         }
+        self.changed();
+    }
+
+    /// The answer of a walk of the subtree of `root`: every namespace below it (absolute)
+    /// with its state, and those whose children could not be listed. Each namespace of the
+    /// subtree gets its children from it and is expanded; one the walk could not look into
+    /// (locked, refused) keeps what was known and says why.
+    pub fn set_subtree(
+        &mut self,
+        root: &NsPath,
+        entries: Vec<(NsPath, Child)>,
+        unlisted: Vec<(NsPath, String)>,
+    ) {
+        let mut by_parent: BTreeMap<NsPath, Vec<Child>> = BTreeMap::new();
+        by_parent.insert(root.clone(), Vec::new());
+        let mut locked = BTreeSet::new();
+        for (path, child) in entries {
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            if !path.starts_with(root) || path == *root {
+                continue;
+            }
+            if child.locked {
+                locked.insert(path.clone());
+            }
+            by_parent.entry(path.clone()).or_default();
+            by_parent.entry(parent).or_default().push(child);
+        }
+        let unlisted: BTreeMap<NsPath, String> = unlisted.into_iter().collect();
+        for (parent, children) in by_parent {
+            if let Some(why) = unlisted.get(&parent) {
+                self.set_listing(&parent, Err(why.clone()));
+            } else if children.is_empty() && locked.contains(&parent) {
+                // Nothing was seen below a locked namespace: not "no children".
+            } else {
+                self.set_listing(&parent, Ok(children));
+            }
+            self.nodes.entry(parent).or_default().expanded = true;
+        }
+        self.changed();
+    }
+
+    /// Expand `root` and every namespace below it whose children are known; returns how
+    /// many were opened.
+    pub fn expand_known(&mut self, root: &NsPath) -> usize {
+        let mut opened = 0;
+        for (path, node) in self.nodes.range_mut(root.clone()..) {
+            if !path.starts_with(root) {
+                break;
+            }
+            if node.children.as_ref().is_some_and(|c| !c.is_empty()) && !node.expanded {
+                node.expanded = true;
+                opened += 1;
+            }
+        }
+        self.nodes.entry(root.clone()).or_default().expanded = true;
+        self.changed();
+        opened
     }
 
     /// Expand `path`; returns it when it must be listed first.
     pub fn expand(&mut self, path: &NsPath) -> Option<NsPath> {
+        self.changed();
         let node = self.nodes.entry(path.clone()).or_default();
         node.expanded = true;
         if node.children.is_none() && !node.loading && !node.locked {
@@ -170,6 +292,7 @@ impl TreePane {
         if let Some(node) = self.nodes.get_mut(path) {
             node.expanded = false;
         }
+        self.changed();
     }
 
     /// Expand every namespace from the top down to `path` so that it and its children
@@ -197,41 +320,54 @@ impl TreePane {
             .collect()
     }
 
-    fn node_rows(&self) -> Vec<NsPath> {
-        self.rows()
-            .into_iter()
-            .filter_map(|r| match r {
-                Row::Node { path, .. } => Some(path),
-                _ => None,
-            })
-            .collect()
-    }
-
     /// The row index of the selection.
     pub fn selected_row(&self) -> usize {
+        self.row_of(&self.selected).unwrap_or(0)
+    }
+
+    fn row_of(&self, path: &NsPath) -> Option<usize> {
         self.rows()
             .iter()
-            .position(|r| matches!(r, Row::Node { path, .. } if *path == self.selected))
-            .unwrap_or(0)
+            .position(|r| matches!(r, Row::Node { path: p, .. } if p == path))
+    }
+
+    /// The nearest locked namespace at or above `path` that the tree knows.
+    pub fn locked_cover(&self, path: &NsPath) -> Option<NsPath> {
+        let mut all = path.ancestors();
+        all.push(path.clone());
+        all.into_iter()
+            .rev()
+            .find(|a| self.nodes.get(a).is_some_and(|n| n.locked))
     }
 
     /// Move the selection by `delta` namespaces.
     pub fn move_by(&mut self, delta: isize) {
-        let rows = self.node_rows();
-        if rows.is_empty() {
+        let rows = self.rows();
+        let nodes: Vec<&NsPath> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Node { path, .. } => Some(path),
+                _ => None,
+            })
+            .collect();
+        if nodes.is_empty() {
             return;
         }
-        let at = rows.iter().position(|p| *p == self.selected).unwrap_or(0);
+        let at = nodes.iter().position(|p| **p == self.selected).unwrap_or(0);
         let to = at
             .saturating_add_signed(delta)
-            .min(rows.len().saturating_sub(1));
-        self.selected = rows[to].clone();
+            .min(nodes.len().saturating_sub(1));
+        self.selected = nodes[to].clone();
     }
 
     /// Select the first or the last namespace.
     pub fn select_edge(&mut self, last: bool) {
-        let rows = self.node_rows();
-        let pick = if last { rows.last() } else { rows.first() };
+        let rows = self.rows();
+        let mut it = rows.iter().filter_map(|r| match r {
+            Row::Node { path, .. } => Some(path),
+            _ => None,
+        });
+        let pick = if last { it.next_back() } else { it.next() };
         if let Some(p) = pick {
             self.selected = p.clone();
         }
@@ -240,6 +376,88 @@ impl TreePane {
     /// Keep the selection within a window of `height` rows.
     pub fn scroll_into_view(&mut self, height: usize) {
         self.offset = visible_offset(self.offset, self.selected_row(), height);
+    }
+}
+
+/// At most this many matches are shown by the filter.
+pub const FILTER_LIMIT: usize = 200;
+
+/// `/` in the tree: a fuzzy filter over every namespace known, and the match chosen.
+pub struct TreeFilter {
+    /// What is typed.
+    pub query: String,
+    /// The matches, best first.
+    pub matches: Vec<NsPath>,
+    /// The chosen match.
+    pub selected: usize,
+    /// How many namespaces it ranks.
+    pub known: usize,
+    ranker: Ranker,
+}
+
+impl std::fmt::Debug for TreeFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeFilter")
+            .field("query", &self.query)
+            .field("matches", &self.matches.len())
+            .field("selected", &self.selected)
+            .finish()
+    }
+}
+
+impl TreeFilter {
+    /// A filter over `known` (absolute paths; the top itself is left out), recently used
+    /// ones first (`a/b/` form).
+    pub fn new(top: &NsPath, known: impl IntoIterator<Item = NsPath>, recent: &[String]) -> Self {
+        let set: BTreeSet<NsPath> = known
+            .into_iter()
+            .filter(|p| p.starts_with(top) && p != top)
+            .collect();
+        let texts: Vec<String> = set.iter().map(NsPath::header).collect();
+        let mut f = TreeFilter {
+            query: String::new(),
+            matches: Vec::new(),
+            selected: 0,
+            known: texts.len(),
+            ranker: Ranker::new(texts, recent),
+        };
+        f.rank();
+        f
+    }
+
+    fn rank(&mut self) {
+        self.matches = self
+            .ranker
+            .rank(&self.query, FILTER_LIMIT)
+            .into_iter()
+            .filter_map(|t| NsPath::parse(t).ok())
+            .collect();
+        self.selected = 0;
+    }
+
+    /// Type a character of the query.
+    pub fn push(&mut self, c: char) {
+        self.query.push(c);
+        self.rank();
+    }
+
+    /// Delete the last character of the query.
+    pub fn pop(&mut self) {
+        self.query.pop();
+        self.rank();
+    }
+
+    /// Move the choice by `delta`.
+    pub fn move_by(&mut self, delta: isize) {
+        let n = self.matches.len();
+        if n > 0 {
+            self.selected = self.selected.saturating_add_signed(delta).min(n - 1);
+        }
+    }
+
+    /// The chosen match.
+    pub fn chosen(&self) -> Option<&NsPath> {
+        self.matches.get(self.selected)
     }
 }
 
@@ -266,6 +484,14 @@ mod tests {
         NsPath::parse(s).unwrap()
     }
 
+    fn child(name: &str, locked: bool) -> Child {
+        Child {
+            name: name.into(),
+            locked,
+            ..Child::default()
+        }
+    }
+
     #[test]
     fn lazy_rows() {
         let mut t = TreePane::new(NsPath::root());
@@ -281,7 +507,9 @@ mod tests {
             rows[1],
             Row::Node {
                 path: p("a"),
-                depth: 1
+                depth: 1,
+                locked_by: None,
+                sealed_by: None,
             }
         );
         assert!(t.node(&p("a")).unwrap().locked);
@@ -305,6 +533,99 @@ mod tests {
         let load = t.reveal(&p("acme/team/x"));
         assert_eq!(load, vec![p("acme"), p("acme/team"), p("acme/team/x")]);
         assert_eq!(t.selected, p("acme/team/x"));
+    }
+
+    /// What a locked namespace covers says so, down to the deepest known descendant.
+    #[test]
+    fn descendants_of_a_locked_namespace_are_covered() {
+        let mut t = TreePane::new(NsPath::root());
+        t.set_children(&NsPath::root(), Ok(vec![("acme/".into(), false)]));
+        t.expand(&p("acme"));
+        t.set_children(&p("acme"), Ok(vec![("web/".into(), false)]));
+        t.expand(&p("acme/web"));
+        t.set_children(&p("acme/web"), Ok(vec![("prod/".into(), false)]));
+        // acme is locked afterwards: its listing in the root says so; what was listed
+        // below it stays, covered.
+        t.set_children(&NsPath::root(), Ok(vec![("acme/".into(), true)]));
+        let covered: Vec<(String, Option<String>)> = t
+            .rows()
+            .iter()
+            .filter_map(|r| match r {
+                Row::Node {
+                    path, locked_by, ..
+                } => Some((path.display(), locked_by.as_ref().map(NsPath::display))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            covered,
+            vec![
+                ("/".into(), None),
+                ("acme".into(), None),
+                ("acme/web".into(), Some("acme".into())),
+                ("acme/web/prod".into(), Some("acme".into())),
+            ]
+        );
+        assert_eq!(t.locked_cover(&p("acme/web/prod")), Some(p("acme")));
+    }
+
+    #[test]
+    fn a_subtree_walk_fills_and_opens_everything_below() {
+        let mut t = TreePane::new(NsPath::root());
+        t.set_children(&NsPath::root(), Ok(vec![("acme/".into(), false)]));
+        let entries = vec![
+            (p("acme/a"), child("a/", false)),
+            (p("acme/a/x"), child("x/", false)),
+            (p("acme/b"), child("b/", true)),
+            (p("acme/c"), child("c/", false)),
+        ];
+        t.set_subtree(
+            &p("acme"),
+            entries,
+            vec![(p("acme/c"), "permission denied".into())],
+        );
+        let names: Vec<String> = t
+            .rows()
+            .iter()
+            .map(|r| match r {
+                Row::Node { path, .. } => path.display(),
+                Row::Loading { .. } => "loading".into(),
+                Row::Error { message, .. } => format!("! {message}"),
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "/",
+                "acme",
+                "acme/a",
+                "acme/a/x",
+                "acme/b",
+                "! locked",
+                "acme/c",
+                "! permission denied"
+            ]
+        );
+        assert_eq!(t.node(&p("acme/a/x")).unwrap().children, Some(vec![]));
+        assert_eq!(t.node(&p("acme/b")).unwrap().children, None);
+    }
+
+    #[test]
+    fn the_filter_ranks_what_is_known_and_chooses() {
+        let known = ["acme", "acme/web", "globex", "initech/legacy", "initech"].map(p);
+        let mut f = TreeFilter::new(&NsPath::root(), known, &[]);
+        assert_eq!(f.known, 5);
+        for c in "leg".chars() {
+            f.push(c);
+        }
+        assert_eq!(f.chosen(), Some(&p("initech/legacy")));
+        f.pop();
+        f.pop();
+        f.pop();
+        f.push('w');
+        assert_eq!(f.chosen(), Some(&p("acme/web")));
+        f.move_by(5);
+        assert_eq!(f.selected, f.matches.len() - 1);
     }
 
     #[test]

@@ -10,13 +10,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::app::{App, Dialog, Focus, Message, SummaryState};
+use super::app::{human, App, Dialog, Focus, Message, SummaryState, TokenInfo};
 use super::keymap::{help_rows, Action, HelpRow};
 use super::layout::{layout, Areas};
 use super::responses::LineKind;
 use super::text::{fit_left, skip_cols, width, wrap};
-use super::tree_pane::{visible_offset, Row};
+use super::tree_pane::{visible_offset, Row, TreeFilter};
 use crate::engine::commands::explore::{is_builtin, mounts_by_type, Part};
+use crate::engine::sanitize;
 
 /// At most this many completions show at once.
 const POPUP_ROWS: usize = 8;
@@ -35,12 +36,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
         draw_responses(frame, app, areas.responses);
     }
     draw_message(frame, app, areas.message);
-    let cursor_x = draw_input(frame, app, areas.input);
+    let shown_from = draw_input(frame, app, areas.input);
     if areas.hints.height > 0 {
         draw_hints(frame, app, areas.hints);
     }
     if app.popup_open() {
-        draw_popup(frame, app, &areas, cursor_x);
+        draw_popup(frame, app, &areas, shown_from);
     }
     match &app.dialog {
         Some(Dialog::Confirm { question, .. }) => draw_confirm(frame, app, question),
@@ -85,21 +86,25 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         }
         None => {}
     }
+    if st.read_only {
+        ns_spans.push(Span::styled(" ", base));
+        ns_spans.push(Span::styled(" READ-ONLY ", t.locked()));
+    }
     fields.push((0, ns_spans));
     if st.insecure {
         // Skip-verify: kept until only the namespace is left.
         fields.push((1, vec![Span::styled(" TLS NOT VERIFIED ", t.locked())]));
     }
-    let token = match &st.token {
-        None => format!("token: {}", t.ellipsis()),
-        Some(Ok(info)) => format!("token: {} @ {}", info.display_name, info.namespace),
-        Some(Err(_)) => "token: ?".to_string(),
-    };
-    fields.push((4, vec![Span::styled(token, base)]));
-    let health = match &st.health {
-        None => vec![Span::styled(t.ellipsis().to_string(), base)],
-        Some(Err(_)) => vec![Span::styled("health ?", base)],
-        Some(Ok(h)) => {
+    let (token, urgent) = token_spans(app);
+    fields.push((if urgent { 1 } else { 4 }, token));
+    let health = match (&st.down, &st.health) {
+        (Some(down), _) => vec![Span::styled(
+            format!(" SERVER UNREACHABLE {} ", human(down.since.elapsed())),
+            t.locked(),
+        )],
+        (None, None) => vec![Span::styled(t.ellipsis().to_string(), base)],
+        (None, Some(Err(_))) => vec![Span::styled("health ?", base)],
+        (None, Some(Ok(h))) => {
             let mut v = Vec::new();
             if h.sealed {
                 v.push(Span::styled(" SEALED ", t.locked()));
@@ -115,9 +120,9 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             v
         }
     };
-    // A sealed server is news; an active one is not.
-    let sealed = matches!(&st.health, Some(Ok(h)) if h.sealed);
-    fields.push((if sealed { 1 } else { 3 }, health));
+    // A sealed or unreachable server is news; an active one is not.
+    let news = st.down.is_some() || matches!(&st.health, Some(Ok(h)) if h.sealed);
+    fields.push((if news { 1 } else { 3 }, health));
     let sep = t.field_sep();
     let total = |fields: &[(u8, Vec<Span>)]| -> usize {
         fields
@@ -162,17 +167,74 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 
+/// Who the token is and how long it has left, for the status bar; true when its end is
+/// near (or past), which keeps the field on a narrow bar.
+fn token_spans(app: &App) -> (Vec<Span<'static>>, bool) {
+    let t = &app.theme;
+    let base = t.status();
+    let st = &app.status;
+    let info = match &st.token {
+        None => {
+            return (
+                vec![Span::styled(format!("token: {}", t.ellipsis()), base)],
+                false,
+            )
+        }
+        Some(Err(_)) => return (vec![Span::styled("token: ?", base)], false),
+        Some(Ok(info)) => info,
+    };
+    let mut spans = vec![Span::styled(
+        format!("token: {} @ {}", info.display_name, info.namespace),
+        base,
+    )];
+    let Some(ttl) = info.ttl else {
+        return (spans, false);
+    };
+    let left = ttl.saturating_sub(st.token_at.map_or(0, |at| at.elapsed().as_secs()));
+    if left == 0 {
+        spans.push(Span::styled(" ", base));
+        spans.push(Span::styled(" TOKEN EXPIRED ", t.locked()));
+        return (spans, true);
+    }
+    let text = human(std::time::Duration::from_secs(left));
+    if left <= warn_before(info) {
+        spans.push(Span::styled(" ", base));
+        spans.push(Span::styled(format!(" expires in {text} "), t.warning()));
+        (spans, true)
+    } else {
+        spans.push(Span::styled(format!(" ttl {text}"), base));
+        (spans, false)
+    }
+}
+
+/// How long before its end a token's TTL is a warning: a quarter of its lifetime, at most
+/// 15 minutes.
+pub fn warn_before(info: &TokenInfo) -> u64 {
+    let cap = 15 * 60;
+    info.creation_ttl.map_or(cap, |c| (c / 4).min(cap))
+}
+
 fn pane_block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
     let t = &app.theme;
+    // The pane with the keys is unmistakable: a heavy border and its title reversed.
+    let (set, title_style) = if focused {
+        (t.focused_border_set(), t.selected().patch(t.border(true)))
+    } else {
+        (t.border_set(), t.border(false))
+    };
     Block::bordered()
-        .border_set(t.border_set())
+        .border_set(set)
         .border_style(t.border(focused))
-        .title(Span::styled(title, t.border(focused)))
+        .title(Span::styled(title, title_style))
 }
 
 fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let focused = app.focus == Focus::Tree && app.dialog.is_none();
+    if let Some(f) = &app.filter {
+        draw_filter(frame, app, area, f, focused);
+        return;
+    }
     let block = pane_block(app, " Namespaces ".into(), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -184,7 +246,12 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines = Vec::with_capacity(height);
     for (i, row) in rows.iter().enumerate().skip(offset).take(height) {
         let line = match row {
-            Row::Node { path, depth } => {
+            Row::Node {
+                path,
+                depth,
+                locked_by,
+                sealed_by,
+            } => {
                 let node = app.tree.node(path);
                 let mark = match node {
                     Some(n) if n.expanded => open,
@@ -207,6 +274,22 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
                 ];
                 if node.is_some_and(|n| n.locked) {
                     spans.push(Span::styled(" [locked]", t.locked_text()));
+                } else if let Some(by) = locked_by {
+                    spans.push(Span::styled(
+                        format!(" [locked by {}]", by.header()),
+                        t.locked_text(),
+                    ));
+                }
+                if node.is_some_and(|n| n.sealed == Some(true)) {
+                    spans.push(Span::styled(" [sealed]", t.locked_text()));
+                } else if let Some(by) = sealed_by {
+                    spans.push(Span::styled(
+                        format!(" [sealed by {}]", by.header()),
+                        t.locked_text(),
+                    ));
+                }
+                if node.is_some_and(|n| n.tainted) {
+                    spans.push(Span::styled(" [deleting]", t.note()));
                 }
                 let mut line = Line::from(spans);
                 if i == selected {
@@ -230,6 +313,63 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), inner);
+    if focused {
+        // The terminal's cursor sits on the row with the keys, not in the command line.
+        let y = inner.y + (selected.saturating_sub(offset)) as u16;
+        if y < inner.bottom() {
+            frame.set_cursor_position((inner.x, y));
+        }
+    }
+}
+
+/// The tree's filter: the query in the title, the matches ranked below it.
+fn draw_filter(frame: &mut Frame, app: &App, area: Rect, f: &TreeFilter, focused: bool) {
+    let t = &app.theme;
+    let count = if f.query.is_empty() {
+        format!("{} known", f.known)
+    } else {
+        format!("{}/{}", f.matches.len(), f.known)
+    };
+    let block = pane_block(app, format!(" Namespaces /{} ", f.query), focused)
+        .title_bottom(Line::from(Span::styled(format!(" {count} "), t.dim())).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = usize::from(inner.height);
+    let offset = visible_offset(0, f.selected, height);
+    let mut lines: Vec<Line> = f
+        .matches
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, path)| {
+            let mut spans = vec![Span::raw(path.header())];
+            if let Some(by) = app.tree.locked_cover(path) {
+                let mark = if by == *path {
+                    " [locked]".to_string()
+                } else {
+                    format!(" [locked by {}]", by.header())
+                };
+                spans.push(Span::styled(mark, t.locked_text()));
+            }
+            let line = Line::from(spans);
+            if i == f.selected {
+                line.style(t.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled("no match", t.dim())));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+    if focused {
+        let x = area.x + 14 + width(&f.query) as u16;
+        if x < area.right() {
+            frame.set_cursor_position((x, area.y));
+        }
+    }
 }
 
 fn draw_summary(frame: &mut Frame, app: &App, area: Rect) {
@@ -249,6 +389,19 @@ pub fn summary_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let unreadable = || Span::styled("(not readable)", t.dim());
     let none = || Span::styled("(none)", t.dim());
     let mut lines = vec![Line::from(vec![label("path"), Span::raw(ns.display())])];
+    if let Some(down) = &app.status.down {
+        // Nothing below would be true: the server did not answer at all.
+        lines.push(Line::from(Span::styled(
+            format!("server unreachable (for {})", human(down.since.elapsed())),
+            t.error(),
+        )));
+        lines.extend(
+            wrap(&down.reason, width.max(8))
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, t.dim()))),
+        );
+        return lines;
+    }
     let s = match app.summaries.get(ns) {
         Some(SummaryState::Ready(s)) => s,
         Some(SummaryState::Failed(e)) => {
@@ -432,10 +585,14 @@ fn draw_responses(frame: &mut Frame, app: &App, area: Rect) {
             };
             let shown = skip_cols(&text, r.hscroll);
             let line = Line::from(highlighted(shown, &query, style, t.matched()));
-            if kind == LineKind::Header && r.selected == Some(entry) && focused {
-                line.style(t.selected())
-            } else {
-                line
+            // The selected response (what F3 copies, F5 reveals) is marked, focused or not.
+            match (
+                kind == LineKind::Header && r.selected == Some(entry),
+                focused,
+            ) {
+                (true, true) => line.style(t.selected()),
+                (true, false) => line.style(t.selected_unfocused()),
+                _ => line,
             }
         })
         .collect();
@@ -467,7 +624,13 @@ fn draw_message(frame: &mut Frame, app: &App, area: Rect) {
         }
         return;
     }
-    let line = if let Some(r) = &app.running {
+    let line = if let Some(r) = app.running.as_ref().filter(|r| r.asking) {
+        // A question waits: nothing runs yet, so no spinner.
+        Line::from(vec![
+            Span::styled("? ", t.key()),
+            Span::raw(format!("waiting for your answer: {}", r.label)),
+        ])
+    } else if let Some(r) = &app.running {
         let cancel = app.keymap.first_key(Action::Cancel, t.ascii);
         Line::from(vec![
             Span::styled(format!("{} ", t.spinner(app.tick)), t.key()),
@@ -484,8 +647,9 @@ fn draw_message(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// Draw the input line; returns the x where the text starts (for the popup).
-fn draw_input(frame: &mut Frame, app: &App, area: Rect) -> u16 {
+/// Draw the input line; returns where its shown text starts: the x on screen and the byte
+/// offset in the line (for the popup).
+fn draw_input(frame: &mut Frame, app: &App, area: Rect) -> (u16, usize) {
     let t = &app.theme;
     let focused = app.focus == Focus::Input;
     let max = usize::from(area.width);
@@ -504,16 +668,15 @@ fn draw_input(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let prompt_style = if focused { t.prompt() } else { t.dim() };
     let text = app.input.text();
     let before = app.input.before_cursor();
-    // Scroll the text so that the cursor shows.
+    // Scroll the text so that the cursor shows: one pass back from the cursor (a pasted
+    // line can be a megabyte long).
     let room = max.saturating_sub(prefix_w + 1);
-    let mut start = 0;
-    while width(&before[start..]) > room {
-        start += before[start..].chars().next().map_or(1, char::len_utf8);
-    }
-    let shown = &text[start..];
+    let start = start_to_fit(before, room);
+    // Only what fits is drawn.
+    let shown = take_cols(&text[start..], max.saturating_sub(prefix_w));
     let line = Line::from(vec![
         Span::styled(prefix, prompt_style),
-        Span::raw(shown.to_string()),
+        Span::raw(sanitize::line(shown).into_owned()),
     ]);
     frame.render_widget(Paragraph::new(line), area);
     let text_x = area.x + prefix_w as u16;
@@ -531,55 +694,120 @@ fn draw_input(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         };
         frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
     }
-    text_x.saturating_sub(width(&text[..start]) as u16)
+    (text_x, start)
+}
+
+/// The byte offset in `before` from which its end fits in `room` columns.
+fn start_to_fit(before: &str, room: usize) -> usize {
+    let mut w = 0;
+    let mut start = before.len();
+    for (i, c) in before.char_indices().rev() {
+        let cw = width(c.encode_utf8(&mut [0; 4]));
+        if w + cw > room {
+            break;
+        }
+        w += cw;
+        start = i;
+    }
+    start
+}
+
+/// The start of `s` that fits in `cols` columns.
+fn take_cols(s: &str, cols: usize) -> &str {
+    let mut w = 0;
+    for (i, c) in s.char_indices() {
+        w += width(c.encode_utf8(&mut [0; 4]));
+        if w > cols {
+            return &s[..i];
+        }
+    }
+    s
 }
 
 fn hints_for(app: &App) -> Vec<(Action, &'static str)> {
+    let masked = app
+        .responses
+        .selected_entry()
+        .is_some_and(|e| e.has_secrets());
+    let reveal = if masked {
+        vec![(Action::Reveal, "secrets")]
+    } else {
+        vec![]
+    };
     match app.focus {
         _ if app.rsearch.is_some() => vec![
             (Action::HistorySearch, "older"),
             (Action::Submit, "run"),
             (Action::Close, "cancel"),
         ],
-        Focus::Input => vec![
+        Focus::Tree if app.filter.is_some() => vec![
+            (Action::Down, "choose"),
+            (Action::CdSelected, "jump"),
+            (Action::Close, "close"),
+        ],
+        Focus::Input => [
             (Action::Submit, "run"),
             (Action::FocusNext, "complete/pane"),
             (Action::HistoryPrev, "history"),
             (Action::HistorySearch, "search"),
+        ]
+        .into_iter()
+        .chain(reveal)
+        .chain([
             (Action::Help, "keys"),
             (Action::Quit, "quit"),
             (Action::PageUp, "scroll"),
-        ],
+        ])
+        .collect(),
         Focus::Tree => vec![
-            (Action::Down, "move"),
-            (Action::Expand, "expand"),
-            (Action::Collapse, "collapse"),
             (Action::CdSelected, "cd"),
-            (Action::ReloadTree, "reload"),
-            (Action::FocusNext, "next pane"),
+            (Action::TreeLs, "ls"),
+            (Action::TreeDescribe, "describe"),
+            (Action::TreeLock, "lock"),
+            (Action::TreeUnlock, "unlock"),
+            (Action::Copy, "copy path"),
+            (Action::Filter, "filter"),
+            (Action::ExpandAll, "expand all"),
             (Action::Help, "keys"),
         ],
-        Focus::Responses => vec![
-            (Action::Down, "scroll"),
+        Focus::Responses => [
             (Action::PrevResponse, "prev"),
             (Action::NextResponse, "next"),
             (Action::Search, "search"),
-            (Action::ResponsesView, "table/json"),
-            (Action::ResponsesCopy, "copy"),
-            (Action::FocusNext, "next pane"),
-            (Action::Help, "keys"),
-        ],
+            (Action::ToggleView, "table/json"),
+            (Action::Copy, "copy"),
+        ]
+        .into_iter()
+        .chain(reveal)
+        .chain([(Action::Help, "keys")])
+        .collect(),
     }
 }
 
 fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let mut spans = Vec::new();
-    for (action, label) in hints_for(app) {
-        let key = app.keymap.first_key(action, t.ascii);
-        if key.is_empty() {
-            continue;
+    let mut hints: Vec<(Action, String, &str)> = hints_for(app)
+        .into_iter()
+        .map(|(action, label)| (action, app.keymap.first_key(action, t.ascii), label))
+        .filter(|(_, key, _)| !key.is_empty())
+        .collect();
+    // Whole hints only, the least useful (last) going first; the way to all keys stays.
+    let cost = |h: &[(Action, String, &str)]| -> usize {
+        h.iter()
+            .map(|(_, k, l)| width(k) + 1 + width(l))
+            .sum::<usize>()
+            + 2 * h.len().saturating_sub(1)
+    };
+    while cost(&hints) > usize::from(area.width) {
+        match hints.iter().rposition(|(a, _, _)| *a != Action::Help) {
+            Some(i) => {
+                hints.remove(i);
+            }
+            None => break,
         }
+    }
+    let mut spans = Vec::new();
+    for (_, key, label) in hints {
         if !spans.is_empty() {
             spans.push(Span::raw("  "));
         }
@@ -589,7 +817,7 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_popup(frame: &mut Frame, app: &App, areas: &Areas, text_x: u16) {
+fn draw_popup(frame: &mut Frame, app: &App, areas: &Areas, (text_x, shown_from): (u16, usize)) {
     let Some(p) = &app.popup else {
         return;
     };
@@ -602,7 +830,12 @@ fn draw_popup(frame: &mut Frame, app: &App, areas: &Areas, text_x: u16) {
     if h < 3 {
         return;
     }
-    let word_x = text_x + width(&app.input.text()[..p.start.min(app.input.text().len())]) as u16;
+    let text = app.input.text();
+    let word_start = p.start.clamp(shown_from, text.len());
+    let word_x = text_x.saturating_add(
+        width(text.get(shown_from..word_start).unwrap_or_default()).min(usize::from(u16::MAX))
+            as u16,
+    );
     let x = word_x.min(screen.right().saturating_sub(w));
     let area = Rect::new(x, areas.input.y - h, w, h);
     let title = if p.items.is_empty() {
@@ -694,13 +927,19 @@ fn draw_confirm(frame: &mut Frame, app: &App, question: &str) {
     lines.push(Line::default());
     let yes = app.keymap.first_key(Action::Yes, t.ascii);
     let no = keys_label(app, Action::No);
-    lines.push(Line::from(vec![
-        Span::raw(" "),
-        Span::styled(format!("[{yes}]"), t.key()),
-        Span::raw(" yes    "),
-        Span::styled(format!("[{no}]"), t.key()),
-        Span::raw(" no (the default)"),
-    ]));
+    if app.guard_pending() {
+        // The answers show once the dialog takes keys (what was typed before it could be
+        // read is no answer).
+        lines.push(Line::from(Span::styled(" …", t.dim())));
+    } else {
+        lines.push(Line::from(vec![
+            Span::raw(" "),
+            Span::styled(format!("[{yes}]"), t.key()),
+            Span::raw(" yes    "),
+            Span::styled(format!("[{no}]"), t.key()),
+            Span::raw(" no (the default)"),
+        ]));
+    }
     dialog_frame(frame, app, "Confirm", lines, w);
 }
 
@@ -796,19 +1035,19 @@ fn draw_unlock_key(
         );
     }
     lines.push(Line::default());
-    let copy = app.keymap.first_key(Action::DialogCopy, t.ascii);
-    let close = format!(
-        "{}/{}",
-        app.keymap.first_key(Action::Close, t.ascii),
-        keys_label(app, Action::No)
-    );
-    let mut last = vec![
-        Span::raw(" "),
-        Span::styled(format!("[{copy}]"), t.key()),
-        Span::raw(" copy with OSC 52    "),
-        Span::styled(format!("[{close}]"), t.key()),
-        Span::raw(" close"),
-    ];
+    let copy = app.keymap.first_key(Action::Copy, t.ascii);
+    let close = format!("Enter/{}", app.keymap.first_key(Action::Close, t.ascii));
+    let mut last = vec![Span::raw(" ")];
+    if app.guard_pending() {
+        last.push(Span::styled("…", t.dim()));
+    } else {
+        last.extend([
+            Span::styled(format!("[{copy}]"), t.key()),
+            Span::raw(" copy with OSC 52    "),
+            Span::styled(format!("[{close}]"), t.key()),
+            Span::raw(" close"),
+        ]);
+    }
     if copied {
         last.push(Span::styled("    copied", t.note()));
     }
@@ -816,21 +1055,46 @@ fn draw_unlock_key(
     dialog_frame(frame, app, "Locked: keep this unlock key", lines, w);
 }
 
-/// The lines of the help overlay, from the keymap.
-pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+/// The column where the help's descriptions start.
+const HELP_KEYS: usize = 26;
+
+/// The lines of the help overlay, from the keymap, wrapped to `width` columns (a
+/// description that does not fit goes on under itself, never cut at the edge).
+pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
-    help_rows(&app.keymap, t.ascii)
-        .into_iter()
-        .map(|row| match row {
-            HelpRow::Intro(text) => Line::from(Span::styled(format!(" {text}"), t.dim())),
-            HelpRow::Blank => Line::default(),
-            HelpRow::Title(title) => Line::from(Span::styled(format!(" {title}"), t.header())),
-            HelpRow::Key { keys, help } => Line::from(vec![
-                Span::styled(format!("   {keys:<22}"), t.key()),
-                Span::raw(format!(" {help}")),
-            ]),
-        })
-        .collect()
+    let width = width.max(HELP_KEYS + 12);
+    let mut out = Vec::new();
+    for row in help_rows(&app.keymap, t.ascii) {
+        match row {
+            HelpRow::Intro(text) => out.extend(
+                wrap(text, width - 1)
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(format!(" {l}"), t.dim()))),
+            ),
+            HelpRow::Blank => out.push(Line::default()),
+            HelpRow::Title(title) => {
+                out.push(Line::from(Span::styled(format!(" {title}"), t.header())))
+            }
+            HelpRow::Key { keys, help } => {
+                let keys = format!("   {keys}");
+                let room = width - HELP_KEYS;
+                let mut pieces = wrap(help, room).into_iter();
+                let first = pieces.next().unwrap_or_default();
+                if super::text::width(&keys) < HELP_KEYS {
+                    out.push(Line::from(vec![
+                        Span::styled(format!("{keys:<HELP_KEYS$}"), t.key()),
+                        Span::raw(first),
+                    ]));
+                } else {
+                    // Keys too long for their column: on a line of their own.
+                    out.push(Line::from(Span::styled(keys, t.key())));
+                    out.push(Line::from(format!("{:HELP_KEYS$}{first}", "")));
+                }
+                out.extend(pieces.map(|p| Line::from(format!("{:HELP_KEYS$}{p}", ""))));
+            }
+        }
+    }
+    out
 }
 
 fn draw_help(frame: &mut Frame, app: &App, scroll: usize) {
@@ -846,7 +1110,7 @@ fn draw_help(frame: &mut Frame, app: &App, scroll: usize) {
         .title(Span::styled(" Keys ", t.border(true)))
         .title_bottom(
             Line::from(Span::styled(
-                format!(" {close} closes, j/k scroll "),
+                format!(" {close} closes, ↑/↓ PgUp/PgDn scroll "),
                 t.dim(),
             ))
             .right_aligned(),
@@ -854,7 +1118,9 @@ fn draw_help(frame: &mut Frame, app: &App, scroll: usize) {
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
-    let lines: Vec<Line> = help_lines(app)
+    let all = help_lines(app, usize::from(inner.width));
+    let scroll = scroll.min(all.len().saturating_sub(usize::from(inner.height)));
+    let lines: Vec<Line> = all
         .into_iter()
         .skip(scroll)
         .take(usize::from(inner.height))
