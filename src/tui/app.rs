@@ -999,7 +999,7 @@ impl App {
                 )));
                 self.tree.scroll_into_view(th);
             }
-            Action::Filter => self.open_filter(),
+            Action::Filter => self.open_filter(fx),
             Action::CdSelected
             | Action::TreeLs
             | Action::TreeDescribe
@@ -1062,17 +1062,26 @@ impl App {
         }
     }
 
-    /// `/` in the tree: rank every namespace known (listed here, or walked by completion).
-    fn open_filter(&mut self) {
+    /// `/` in the tree: rank every namespace known (listed here, or walked by completion;
+    /// what the walk has not brought yet joins the ranking when it arrives).
+    fn open_filter(&mut self, fx: &mut Vec<Effect>) {
         let mut known: Vec<NsPath> = self.tree.known().cloned().collect();
         let mut recent = Vec::new();
+        let mut walking = false;
         if let Some(ctx) = &self.completion {
-            if let Some(all) = ctx.cache.namespaces() {
-                known.extend(all);
+            match ctx.cache.namespaces() {
+                Some(all) => known.extend(all),
+                None => walking = true,
             }
             recent = ctx.cache.recent();
         }
-        self.filter = Some(TreeFilter::new(&self.tree.top, known, &recent));
+        let mut filter = TreeFilter::new(&self.tree.top, known, &recent);
+        filter.walking = walking;
+        self.filter = Some(filter);
+        if walking && !self.watching_cache {
+            self.watching_cache = true;
+            fx.push(Effect::WatchCache);
+        }
     }
 
     /// Keys while the tree's filter is open. Returns false when the key is not the
@@ -1608,10 +1617,10 @@ impl App {
                 if self.focus == Focus::Input && !self.input.is_empty() {
                     self.refresh_completion(&mut fx);
                 }
-                if let Some(f) = &self.filter {
+                if let Some(f) = self.filter.as_ref().filter(|f| f.walking) {
                     // The rest of the tree arrived: rank it too, keeping what is typed.
                     let query = f.query.clone();
-                    self.open_filter();
+                    self.open_filter(&mut fx);
                     if let Some(f) = self.filter.as_mut() {
                         for c in query.chars() {
                             f.push(c);

@@ -287,17 +287,26 @@ impl Runner {
 /// At most this many terminal events are taken as one burst (then a frame is drawn).
 const BURST_MAX: usize = 1 << 16;
 
+/// Keys that follow each other within this belong to one burst.
+const BURST_GAP: Duration = Duration::from_millis(1);
+
 /// The terminal's events: the one that woke the loop and every one already waiting
 /// behind it (a paste without bracketed-paste markers arrives as a burst of keys).
 /// None when the terminal is gone.
-fn drain(first: Event, events: &mut EventStream) -> Option<Vec<Event>> {
-    use futures::FutureExt;
+fn drain(first: Event) -> Option<Vec<Event>> {
     let mut burst = vec![first];
+    // The stream has just answered, so no waiting task of its own holds the reader: a
+    // short poll takes what is there. (Polling the stream itself without a waker would
+    // lose its next wake-up; crossterm's /dev/tty reader looks at nothing on a zero
+    // timeout, so the poll waits up to a millisecond for the rest of a read.)
     while burst.len() < BURST_MAX {
-        match events.next().now_or_never() {
-            Some(Some(Ok(ev))) => burst.push(ev),
-            Some(Some(Err(_)) | None) => return None,
-            None => break,
+        match crossterm::event::poll(BURST_GAP) {
+            Ok(true) => match crossterm::event::read() {
+                Ok(ev) => burst.push(ev),
+                Err(_) => return None,
+            },
+            Ok(false) => break,
+            Err(_) => return None,
         }
     }
     Some(burst)
@@ -415,7 +424,7 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
         let health_at = runner.health_at;
         let token_at = runner.token_at;
         let effects = tokio::select! {
-            ev = events.next() => match ev.and_then(Result::ok).and_then(|first| drain(first, &mut events)) {
+            ev = events.next() => match ev.and_then(Result::ok).and_then(drain) {
                 Some(burst) => app.on_events(&burst),
                 None => {
                     // The terminal is gone (the SSH session dropped): nothing to draw on.

@@ -392,6 +392,8 @@ pub struct TreeFilter {
     pub selected: usize,
     /// How many namespaces it ranks.
     pub known: usize,
+    /// The walk of the whole tree is still on its way (it joins when it arrives).
+    pub walking: bool,
     ranker: Ranker,
 }
 
@@ -419,6 +421,7 @@ impl TreeFilter {
             matches: Vec::new(),
             selected: 0,
             known: texts.len(),
+            walking: false,
             ranker: Ranker::new(texts, recent),
         };
         f.rank();

@@ -325,10 +325,11 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
 /// The tree's filter: the query in the title, the matches ranked below it.
 fn draw_filter(frame: &mut Frame, app: &App, area: Rect, f: &TreeFilter, focused: bool) {
     let t = &app.theme;
+    let more = if f.walking { t.ellipsis() } else { "" };
     let count = if f.query.is_empty() {
-        format!("{} known", f.known)
+        format!("{} known{more}", f.known)
     } else {
-        format!("{}/{}", f.matches.len(), f.known)
+        format!("{}/{}{more}", f.matches.len(), f.known)
     };
     let block = pane_block(app, format!(" Namespaces /{} ", f.query), focused)
         .title_bottom(Line::from(Span::styled(format!(" {count} "), t.dim())).right_aligned());
