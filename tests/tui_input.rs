@@ -316,7 +316,7 @@ fn ran(fx: &[Effect]) -> Vec<String> {
 }
 
 /// A paste without bracketed-paste markers arrives as keys, a read's worth at a time:
-/// 100,000 characters land in the line in well under a second, drawn after every read.
+/// 100,000 characters land in the line in linear time, drawn after every read.
 #[test]
 fn an_unbracketed_paste_of_100000_characters_lands_in_linear_time() {
     let mut app = app();
@@ -336,8 +336,11 @@ fn an_unbracketed_paste_of_100000_characters_lands_in_linear_time() {
     let elapsed = started.elapsed();
     assert_eq!(app.input.text(), text);
     assert!(ran(&fx).is_empty());
+    // Guards the quadratic cost (2,000 characters once took 26 s), not a speed target:
+    // ~0.3 s in a debug build here, the bound is generous for a loaded machine; the speed
+    // in a release build is measured by `cargo bench --bench tui`.
     assert!(
-        elapsed < Duration::from_secs(1),
+        elapsed < Duration::from_secs(5),
         "{elapsed:?} for 100,000 characters (a debug build)"
     );
     // One more key on the long line costs a frame, not a replay of the line.

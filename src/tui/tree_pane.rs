@@ -29,6 +29,8 @@ pub struct Node {
     pub loading: bool,
     /// Why the last LIST failed.
     pub error: Option<String>,
+    /// Its path, shared with the rows (a row costs a count, not a copy of the path).
+    path: Arc<NsPath>,
 }
 
 /// One row of the pane.
@@ -37,13 +39,13 @@ pub enum Row {
     /// A namespace, at a depth below the tree's top.
     Node {
         /// Its path.
-        path: NsPath,
+        path: Arc<NsPath>,
         /// Indentation level (the top is 0).
         depth: usize,
         /// The nearest namespace above it that is locked (its API is cut off too).
-        locked_by: Option<NsPath>,
+        locked_by: Option<Arc<NsPath>>,
         /// The nearest namespace above it that is sealed.
-        sealed_by: Option<NsPath>,
+        sealed_by: Option<Arc<NsPath>>,
     },
     /// Children being listed.
     Loading {
@@ -83,6 +85,7 @@ impl TreePane {
             top.clone(),
             Node {
                 expanded: true,
+                path: Arc::new(top.clone()),
                 ..Node::default()
             },
         );
@@ -111,23 +114,76 @@ impl TreePane {
         *self.rows.get_mut() = None;
     }
 
+    /// `path`'s own rows changed (it was expanded, collapsed or listed): only they are
+    /// built again and spliced in — a key on a tree of 10,000 namespaces costs the rows
+    /// below one namespace, not all of them.
+    fn respliced(&mut self, path: &NsPath) {
+        let Some(mut rows) = self.rows.get_mut().take() else {
+            return;
+        };
+        let at = rows
+            .iter()
+            .position(|r| matches!(r, Row::Node { path: p, .. } if **p == *path));
+        let Some(at) = at else {
+            // Not on show: the next look builds everything.
+            return;
+        };
+        let (depth, locked_by, sealed_by) = match &rows[at] {
+            Row::Node {
+                depth,
+                locked_by,
+                sealed_by,
+                ..
+            } => (*depth, locked_by.clone(), sealed_by.clone()),
+            _ => return,
+        };
+        let end = rows[at + 1..]
+            .iter()
+            .position(|r| row_depth(r) <= depth)
+            .map_or(rows.len(), |k| at + 1 + k);
+        let mut fresh = Vec::new();
+        self.push_rows(
+            path,
+            depth,
+            locked_by.as_ref(),
+            sealed_by.as_ref(),
+            &mut fresh,
+        );
+        Arc::make_mut(&mut rows).splice(at..end, fresh);
+        *self.rows.get_mut() = Some(rows);
+    }
+
+    /// The node at `path`, made (knowing its path) if it is not known yet.
+    fn entry(&mut self, path: &NsPath) -> &mut Node {
+        self.nodes.entry(path.clone()).or_insert_with(|| Node {
+            path: Arc::new(path.clone()),
+            ..Node::default()
+        })
+    }
+
     fn push_rows(
         &self,
         path: &NsPath,
         depth: usize,
-        locked_by: Option<&NsPath>,
-        sealed_by: Option<&NsPath>,
+        locked_by: Option<&Arc<NsPath>>,
+        sealed_by: Option<&Arc<NsPath>>,
         rows: &mut Vec<Row>,
     ) {
+        let Some(node) = self.nodes.get(path) else {
+            rows.push(Row::Node {
+                path: Arc::new(path.clone()),
+                depth,
+                locked_by: locked_by.cloned(),
+                sealed_by: sealed_by.cloned(),
+            });
+            return;
+        };
         rows.push(Row::Node {
-            path: path.clone(),
+            path: node.path.clone(),
             depth,
             locked_by: locked_by.cloned(),
             sealed_by: sealed_by.cloned(),
         });
-        let Some(node) = self.nodes.get(path) else {
-            return;
-        };
         if !node.expanded {
             return;
         }
@@ -138,9 +194,13 @@ impl TreePane {
             });
         }
         // What covers the children: the nearest locked (sealed) namespace, this one first.
-        let locked_below = if node.locked { Some(path) } else { locked_by };
+        let locked_below = if node.locked {
+            Some(&node.path)
+        } else {
+            locked_by
+        };
         let sealed_below = if node.sealed == Some(true) {
-            Some(path)
+            Some(&node.path)
         } else {
             sealed_by
         };
@@ -171,9 +231,9 @@ impl TreePane {
 
     /// Mark `path` as being listed.
     pub fn mark_loading(&mut self, path: &NsPath) {
-        let node = self.nodes.entry(path.clone()).or_default();
+        let node = self.entry(path);
         node.loading = true;
-        self.changed();
+        self.respliced(path);
     }
 
     /// The answer of a LIST of `path`: child names (`a/` or `a`) with their lock state.
@@ -196,25 +256,25 @@ impl TreePane {
                         continue;
                     }
                     let child = path.child(name);
-                    let node = self.nodes.entry(child.clone()).or_default();
+                    let node = self.entry(&child);
                     node.locked = c.locked;
                     node.tainted = c.tainted;
                     node.sealed = c.sealed;
                     children.push(child);
                 }
                 children.sort();
-                let node = self.nodes.entry(path.clone()).or_default();
+                let node = self.entry(path);
                 node.children = Some(children);
                 node.loading = false;
                 node.error = None;
             }
             Err(e) => {
-                let node = self.nodes.entry(path.clone()).or_default();
+                let node = self.entry(path);
                 node.loading = false;
                 node.error = Some(e);
             }
         }
-        self.changed();
+        self.respliced(path);
     }
 
     /// The answer of a walk of the subtree of `root`: every namespace below it (absolute)
@@ -252,7 +312,7 @@ impl TreePane {
             } else {
                 self.set_listing(&parent, Ok(children));
             }
-            self.nodes.entry(parent).or_default().expanded = true;
+            self.entry(&parent).expanded = true;
         }
         self.changed();
     }
@@ -270,21 +330,21 @@ impl TreePane {
                 opened += 1;
             }
         }
-        self.nodes.entry(root.clone()).or_default().expanded = true;
+        self.entry(root).expanded = true;
         self.changed();
         opened
     }
 
     /// Expand `path`; returns it when it must be listed first.
     pub fn expand(&mut self, path: &NsPath) -> Option<NsPath> {
-        self.changed();
-        let node = self.nodes.entry(path.clone()).or_default();
+        let node = self.entry(path);
         node.expanded = true;
-        if node.children.is_none() && !node.loading && !node.locked {
+        let load = node.children.is_none() && !node.loading && !node.locked;
+        if load {
             node.loading = true;
-            return Some(path.clone());
         }
-        None
+        self.respliced(path);
+        load.then(|| path.clone())
     }
 
     /// Collapse `path`.
@@ -292,7 +352,7 @@ impl TreePane {
         if let Some(node) = self.nodes.get_mut(path) {
             node.expanded = false;
         }
-        self.changed();
+        self.respliced(path);
     }
 
     /// Expand every namespace from the top down to `path` so that it and its children
@@ -328,7 +388,7 @@ impl TreePane {
     fn row_of(&self, path: &NsPath) -> Option<usize> {
         self.rows()
             .iter()
-            .position(|r| matches!(r, Row::Node { path: p, .. } if p == path))
+            .position(|r| matches!(r, Row::Node { path: p, .. } if **p == *path))
     }
 
     /// The nearest locked namespace at or above `path` that the tree knows.
@@ -343,7 +403,7 @@ impl TreePane {
     /// Move the selection by `delta` namespaces.
     pub fn move_by(&mut self, delta: isize) {
         let rows = self.rows();
-        let nodes: Vec<&NsPath> = rows
+        let nodes: Vec<&Arc<NsPath>> = rows
             .iter()
             .filter_map(|r| match r {
                 Row::Node { path, .. } => Some(path),
@@ -353,11 +413,14 @@ impl TreePane {
         if nodes.is_empty() {
             return;
         }
-        let at = nodes.iter().position(|p| **p == self.selected).unwrap_or(0);
+        let at = nodes
+            .iter()
+            .position(|p| ***p == self.selected)
+            .unwrap_or(0);
         let to = at
             .saturating_add_signed(delta)
             .min(nodes.len().saturating_sub(1));
-        self.selected = nodes[to].clone();
+        self.selected = NsPath::clone(nodes[to]);
     }
 
     /// Select the first or the last namespace.
@@ -369,13 +432,19 @@ impl TreePane {
         });
         let pick = if last { it.next_back() } else { it.next() };
         if let Some(p) = pick {
-            self.selected = p.clone();
+            self.selected = NsPath::clone(p);
         }
     }
 
     /// Keep the selection within a window of `height` rows.
     pub fn scroll_into_view(&mut self, height: usize) {
         self.offset = visible_offset(self.offset, self.selected_row(), height);
+    }
+}
+
+fn row_depth(r: &Row) -> usize {
+    match r {
+        Row::Node { depth, .. } | Row::Loading { depth } | Row::Error { depth, .. } => *depth,
     }
 }
 
@@ -509,7 +578,7 @@ mod tests {
         assert_eq!(
             rows[1],
             Row::Node {
-                path: p("a"),
+                path: Arc::new(p("a")),
                 depth: 1,
                 locked_by: None,
                 sealed_by: None,
@@ -556,7 +625,7 @@ mod tests {
             .filter_map(|r| match r {
                 Row::Node {
                     path, locked_by, ..
-                } => Some((path.display(), locked_by.as_ref().map(NsPath::display))),
+                } => Some((path.display(), locked_by.as_ref().map(|p| p.display()))),
                 _ => None,
             })
             .collect();
@@ -629,6 +698,44 @@ mod tests {
         assert_eq!(f.chosen(), Some(&p("acme/web")));
         f.move_by(5);
         assert_eq!(f.selected, f.matches.len() - 1);
+    }
+
+    /// The rows spliced after each change are the rows built from scratch.
+    #[test]
+    fn spliced_rows_are_built_rows() {
+        let mut t = TreePane::new(NsPath::root());
+        t.set_children(
+            &NsPath::root(),
+            Ok(vec![
+                ("a/".into(), true),
+                ("b/".into(), false),
+                ("c/".into(), false),
+            ]),
+        );
+        type Step = Box<dyn Fn(&mut TreePane)>;
+        let steps: Vec<Step> = vec![
+            Box::new(|t| drop(t.expand(&p("a")))),
+            Box::new(|t| t.set_children(&p("a"), Ok(vec![("x/".into(), false)]))),
+            Box::new(|t| drop(t.expand(&p("a/x")))),
+            Box::new(|t| t.set_children(&p("a/x"), Ok(vec![("y/".into(), false)]))),
+            Box::new(|t| drop(t.expand(&p("b")))),
+            Box::new(|t| t.set_children(&p("b"), Err("permission denied".into()))),
+            Box::new(|t| t.collapse(&p("a"))),
+            Box::new(|t| drop(t.expand(&p("a")))),
+            Box::new(|t| t.mark_loading(&p("c"))),
+            Box::new(|t| drop(t.expand(&p("c")))),
+            Box::new(|t| t.set_children(&p("c"), Ok(vec![]))),
+            Box::new(|t| t.collapse(&NsPath::root())),
+            Box::new(|t| drop(t.expand(&NsPath::root()))),
+        ];
+        for (i, step) in steps.iter().enumerate() {
+            let _ = t.rows();
+            step(&mut t);
+            let spliced = t.rows();
+            let mut fresh = t.clone();
+            fresh.changed();
+            assert_eq!(*spliced, *fresh.rows(), "after step {i}");
+        }
     }
 
     #[test]

@@ -258,12 +258,12 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
                     Some(n) if n.children.as_ref().is_some_and(Vec::is_empty) => leaf,
                     _ => closed,
                 };
-                let name = if *path == app.tree.top {
+                let name = if **path == app.tree.top {
                     path.display()
                 } else {
                     format!("{}/", path.name().unwrap_or_default())
                 };
-                let name_style = if *path == app.status.cwd {
+                let name_style = if **path == app.status.cwd {
                     t.current()
                 } else {
                     Style::new()
