@@ -357,3 +357,84 @@ fn tables_for_people() {
     sorted.sort();
     assert_eq!(names, sorted);
 }
+
+/// The resolver as a table: every path-taking command, in four contexts (the root, a
+/// tenant, a grandchild, a token whose top is a child), in each form a user types
+/// (relative into children, `..`, absolute, from the token's top).
+#[test]
+fn one_resolver_for_every_command_in_every_context() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns("acme/payments/prod");
+    api.mkns("acme/web");
+    api.mount_kv("acme/payments/", "secret", "2");
+    api.kv2_put("acme/payments/", "secret", "db", json!({ "user": "alice" }));
+    let root = env.server.token().to_string();
+    let child = env.token_with_policy(
+        "acme",
+        "admin",
+        "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }",
+    );
+    // (context name, token, start, forms of the namespace acme/payments)
+    let contexts: [(&str, &str, &str, [&str; 3]); 4] = [
+        ("root", &root, "", ["acme/payments", "/acme/payments", "acme/web/../payments"]),
+        ("tenant", &root, "acme", ["payments", "/acme/payments", "web/../payments"]),
+        ("grandchild", &root, "acme/payments/prod", ["..", "/acme/payments", "../../payments"]),
+        ("child top", &child, "", ["payments", "/payments", "/acme/payments"]),
+    ];
+    let mut failures = Vec::new();
+    for (name, token, start, forms) in contexts {
+        for ns in forms {
+            // A path into the mount below that namespace, in the same form.
+            let under = |rest: &str| {
+                if ns == ".." {
+                    format!("../{rest}")
+                } else {
+                    format!("{}/{rest}", ns.trim_end_matches('/'))
+                }
+            };
+            let checks: Vec<(String, Box<dyn Fn(&Value) -> bool>)> = vec![
+                (
+                    format!("cat {}", under("secret/db")),
+                    Box::new(|d| d["data"]["data"]["user"] == json!("alice")),
+                ),
+                (
+                    format!("ls {}", under("secret/")),
+                    Box::new(|d| d == &json!(["db"])),
+                ),
+                (
+                    format!("read {}", under("secret/data/db")),
+                    Box::new(|d| d["data"]["data"]["user"] == json!("alice")),
+                ),
+                (
+                    format!("list {}", under("secret/metadata/")),
+                    Box::new(|d| d == &json!(["db"])),
+                ),
+                (
+                    format!("cd {ns}; pwd"),
+                    Box::new(|d| d == &json!({ "namespace": "acme/payments/" })),
+                ),
+                (
+                    format!("tree {ns}"),
+                    Box::new(|d| d.get("prod/").is_some()),
+                ),
+                (
+                    format!("ls {ns}"),
+                    Box::new(|d| d["namespaces"].get("prod/").is_some()),
+                ),
+                (
+                    format!("describe {ns}"),
+                    Box::new(|d| d.to_string().contains("secret/")),
+                ),
+            ];
+            for (cmd, want) in checks {
+                match run(&env, token, start, &cmd) {
+                    Ok(doc) if want(&doc) => {}
+                    Ok(doc) => failures.push(format!("{name}: {cmd}: got {doc}")),
+                    Err(e) => failures.push(format!("{name}: {cmd}: {e}")),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
