@@ -377,10 +377,30 @@ fn one_resolver_for_every_command_in_every_context() {
     );
     // (context name, token, start, forms of the namespace acme/payments)
     let contexts: [(&str, &str, &str, [&str; 3]); 4] = [
-        ("root", &root, "", ["acme/payments", "/acme/payments", "acme/web/../payments"]),
-        ("tenant", &root, "acme", ["payments", "/acme/payments", "web/../payments"]),
-        ("grandchild", &root, "acme/payments/prod", ["..", "/acme/payments", "../../payments"]),
-        ("child top", &child, "", ["payments", "/payments", "/acme/payments"]),
+        (
+            "root",
+            &root,
+            "",
+            ["acme/payments", "/acme/payments", "acme/web/../payments"],
+        ),
+        (
+            "tenant",
+            &root,
+            "acme",
+            ["payments", "/acme/payments", "web/../payments"],
+        ),
+        (
+            "grandchild",
+            &root,
+            "acme/payments/prod",
+            ["..", "/acme/payments", "../../payments"],
+        ),
+        (
+            "child top",
+            &child,
+            "",
+            ["payments", "/payments", "/acme/payments"],
+        ),
     ];
     let mut failures = Vec::new();
     for (name, token, start, forms) in contexts {
@@ -414,10 +434,7 @@ fn one_resolver_for_every_command_in_every_context() {
                     format!("cd {ns}; pwd"),
                     Box::new(|d| d == &json!({ "namespace": "acme/payments/" })),
                 ),
-                (
-                    format!("tree {ns}"),
-                    Box::new(|d| d.get("prod/").is_some()),
-                ),
+                (format!("tree {ns}"), Box::new(|d| d.get("prod/").is_some())),
                 (
                     format!("ls {ns}"),
                     Box::new(|d| d["namespaces"].get("prod/").is_some()),

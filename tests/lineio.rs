@@ -359,7 +359,10 @@ fn a_token_typed_at_login_is_refused_unsent_and_unrepeated() {
             .expect("vnsh");
         assert_eq!(out.status.code(), Some(1), "{line}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("never goes on a command line"), "{line}: {err}");
+        assert!(
+            err.contains("never goes on a command line"),
+            "{line}: {err}"
+        );
         assert!(!err.contains("AbCdEf"), "the token was repeated: {err}");
         assert_eq!(
             proxy.received("POST", "login"),

@@ -847,19 +847,14 @@ async fn mounts_of_all(client: &Client, namespaces: Vec<NsPath>) -> Vec<NsMounts
         let (client, permits) = (client.clone(), permits.clone());
         tasks.spawn(async move {
             let _p = permits.acquire_owned().await;
-            // Both at once: one round trip per namespace, not two.
-            let (secrets, auths) = tokio::join!(
-                mounts(&client, &ns, "sys/mounts"),
-                mounts(&client, &ns, "sys/auth")
-            );
-            let r = match secrets {
-                Ok(m) => {
-                    let mut paths: Vec<String> = m.keys().cloned().collect();
-                    if let Ok(a) = auths {
-                        paths.extend(a.keys().map(|k| format!("auth/{k}")));
-                    }
-                    Ok(paths)
+            // One request per namespace: secrets engines and auth methods together.
+            let r = match crate::engine::mounts::of(&client, &ns).await {
+                // Every namespace has built-in mounts: none listed means none this token
+                // may use (the UI endpoint lists only those).
+                Ok(t) if t.secret.is_empty() && t.auth.is_empty() => {
+                    Err("none this token may use".to_string())
                 }
+                Ok(t) => Ok(t.paths()),
                 Err(e) => Err(short(&e)),
             };
             (i, ns, r)
