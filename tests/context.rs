@@ -358,6 +358,9 @@ fn tables_for_people() {
     assert_eq!(names, sorted);
 }
 
+/// What a command's JSON must satisfy.
+type Check = Box<dyn Fn(&Value) -> bool>;
+
 /// The resolver as a table: every path-taking command, in four contexts (the root, a
 /// tenant, a grandchild, a token whose top is a child), in each form a user types
 /// (relative into children, `..`, absolute, from the token's top).
@@ -413,7 +416,7 @@ fn one_resolver_for_every_command_in_every_context() {
                     format!("{}/{rest}", ns.trim_end_matches('/'))
                 }
             };
-            let checks: Vec<(String, Box<dyn Fn(&Value) -> bool>)> = vec![
+            let checks: Vec<(String, Check)> = vec![
                 (
                     format!("cat {}", under("secret/db")),
                     Box::new(|d| d["data"]["data"]["user"] == json!("alice")),
