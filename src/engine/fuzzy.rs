@@ -82,6 +82,13 @@ fn is_plain(query: &str) -> bool {
             .any(|c| c.is_ascii_whitespace() || matches!(c, '^' | '$' | '\'' | '!' | '\\'))
 }
 
+/// How good a byte-level match looks, lower better: (not contiguous, not at a word
+/// boundary, the span it covers).
+type Estimate = (bool, bool, u32);
+
+/// What orders before the score: (not a prefix, how recently used, depth).
+type Head = (bool, u32, u16);
+
 /// The byte-level fuzzy match of `query` in `text` (both ASCII): `None` when the query's
 /// bytes do not appear in order; else an estimate of the match's quality, lower better:
 /// (not contiguous, not starting at a word boundary, the span it covers). The span is the
@@ -89,7 +96,7 @@ fn is_plain(query: &str) -> bool {
 ///
 /// With a query without capitals, `text` is the candidate folded to lower case already
 /// (once, when the ranker is built), so each byte is one compare.
-fn quick_match(text: &[u8], query: &[u8]) -> Option<(bool, bool, u32)> {
+fn quick_match(text: &[u8], query: &[u8]) -> Option<Estimate> {
     if query.is_empty() {
         return Some((false, false, 0));
     }
@@ -207,7 +214,7 @@ impl Ranker {
         };
         // Stage one: who matches, and (for a plain query) a cheap estimate of how well.
         let qbytes = query.as_bytes();
-        let found: Vec<(u32, (bool, bool, u32), Option<u32>)> =
+        let found: Vec<(u32, Estimate, Option<u32>)> =
             spread(&self.survivors, &mut self.matchers, |chunk, m| {
                 let mut buf = Vec::new();
                 chunk
@@ -239,8 +246,7 @@ impl Ranker {
         };
         let (recent, depths) = (&self.recent, &self.depths);
         let head = |i: u32| (!is_prefix(i), recent[i as usize], depths[i as usize]);
-        type Head = (bool, u32, u16);
-        let mut found: Vec<(Head, (bool, bool, u32), u32, Option<u32>)> = found
+        let mut found: Vec<(Head, Estimate, u32, Option<u32>)> = found
             .into_iter()
             .map(|(i, q, s)| (head(i), q, i, s))
             .collect();
