@@ -685,3 +685,64 @@ fn the_engine_confirms_before_it_starts_and_checks_before_it_asks() {
     });
     assert!(locked(&api, "x"));
 }
+
+/// `ns delete --wait` while the server still shows the namespace (tainted): the proxy
+/// answers its lookups as the server does during a long deletion. Progress is told as it
+/// waits, and the wait is bounded.
+#[test]
+fn ns_delete_wait_tells_progress_and_is_bounded() {
+    use common::proxy::{Fault, Rule};
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns("p/slow1");
+    api.mkns("p/slow2");
+    let proxy = Proxy::start(env.server.addr());
+    let tainted = |name: &str| {
+        Fault::json(
+            200,
+            &format!(
+                r#"{{"data":{{"custom_metadata":{{}},"id":"x","locked":false,"path":"p/{name}/","tainted":true}}}}"#
+            ),
+        )
+    };
+    // Never gone: the bound ends the wait, naming the state.
+    proxy.add(Rule::on("GET", "sys/namespaces/slow1", tainted("slow1")));
+    let started = std::time::Instant::now();
+    let out = unattended(
+        &env,
+        &proxy.addr(),
+        &["--yes", "-c", "ns delete --wait=2s p/slow1"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("p/slow1 is still there after 2.") && err.contains("tainted: being deleted"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // Gone after a while: progress lines meanwhile, then done.
+    proxy.clear();
+    proxy.add(Rule::on("GET", "sys/namespaces/slow2", tainted("slow2")).times(10));
+    let out = unattended(
+        &env,
+        &proxy.addr(),
+        &["--yes", "-c", "ns delete --wait p/slow2"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("waiting for p/slow2 to be gone: ")
+            && err.contains("(tainted: being deleted)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("p/slow2 is tainted: it is being deleted already"),
+        "tainted shown: {err}"
+    );
+    assert!(
+        stdout(&out).contains("Deleted namespace p/slow2 (gone after "),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!exists(&api, "p/slow2"));
+}

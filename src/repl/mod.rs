@@ -251,6 +251,7 @@ where
         exit_on_signals();
     }
     let printer = Printer::new(session.options().format);
+    progress_on_stderr(session);
     // Whoever typed `vnsh -c …` at a terminal is asked, on the terminal (/dev/tty, so the
     // question shows when stdout is redirected); a script on stdin has no one to ask.
     let mut editor: Option<Editor<(), FileHistory>> = None;
@@ -489,6 +490,13 @@ fn exit_on_signals() {
     });
 }
 
+/// A waiting command's progress lines (`ns delete --wait`) go to stderr as they come.
+fn progress_on_stderr(session: &mut Session) {
+    session.set_progress(std::sync::Arc::new(|line: &str| {
+        eprintln!("{}", sanitize::text(line));
+    }));
+}
+
 /// The line-mode prompt: the session's (namespace, lock), and `[read-only]` when the
 /// session refuses every mutating command, so that it is seen before anything is typed.
 pub fn line_prompt(session: &Session) -> String {
@@ -507,6 +515,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     save_tty();
     exit_on_signals();
     let printer = Printer::new(session.options().format);
+    progress_on_stderr(session);
     let config = Config::builder()
         .auto_add_history(false)
         .history_ignore_dups(true)

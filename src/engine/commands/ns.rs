@@ -557,14 +557,17 @@ fn seconds(d: Duration) -> String {
 }
 
 /// How often `--wait` asks: first after `first`, then half as long again each time, never
-/// more than `max` apart; progress is told every `report`.
+/// more than `max` apart; progress is told once the wait passes `first_report`, then
+/// every `report`.
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
     /// The first pause.
     pub first: Duration,
     /// The longest pause.
     pub max: Duration,
-    /// How often progress is told.
+    /// When progress is first told.
+    pub first_report: Duration,
+    /// How often progress is told after that.
     pub report: Duration,
 }
 
@@ -573,6 +576,7 @@ impl Default for Backoff {
         Backoff {
             first: Duration::from_millis(100),
             max: Duration::from_secs(2),
+            first_report: Duration::from_secs(2),
             report: Duration::from_secs(5),
         }
     }
@@ -607,7 +611,7 @@ where
 {
     let start = Instant::now();
     let mut pause = backoff.first;
-    let mut reported = Duration::ZERO;
+    let mut next_report = backoff.first_report;
     loop {
         let seen = probe().await.map_err(WaitError::Probe)?;
         let elapsed = start.elapsed();
@@ -620,8 +624,8 @@ where
                 last: info,
             });
         }
-        if elapsed >= reported + backoff.report {
-            reported = elapsed;
+        if elapsed >= next_report {
+            next_report = elapsed + backoff.report;
             report(elapsed, &info);
         }
         tokio::time::sleep(pause.min(bound.saturating_sub(elapsed))).await;
@@ -827,6 +831,7 @@ mod tests {
         Backoff {
             first: Duration::from_millis(1),
             max: Duration::from_millis(2),
+            first_report: Duration::ZERO,
             report: Duration::ZERO,
         }
     }
