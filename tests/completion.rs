@@ -506,7 +506,10 @@ fn policies_command_names_and_flags() {
     assert_eq!(completions(&env, &[], "tree acme --m"), ["--mounts"]);
     assert_eq!(completions(&env, &[], "tokens -"), ["-l"]);
     assert_eq!(completions(&env, &[], "ns list -"), ["-detailed"]);
-    assert_eq!(completions(&env, &[], "unlock acme --"), ["--key"]);
+    assert_eq!(
+        completions(&env, &[], "unlock acme --"),
+        ["--key", "--mine"]
+    );
     // Nothing after a command that takes nothing.
     assert!(completions(&env, &[], "pwd ").is_empty());
 }

@@ -34,6 +34,10 @@ pub enum EngineError {
     /// A mutating command in a read-only session.
     #[error("`{0}` changes the server and this session is read-only (--read-only)")]
     ReadOnly(String),
+    /// A destructive command where no one can be asked (standard input is not a terminal)
+    /// and `--yes` was not given: refused, nothing sent.
+    #[error("`{0}` asks first, and no one can be asked here (standard input is not a terminal): nothing was sent; give --yes to run it without a question")]
+    Unconfirmed(String),
     /// `cd` to a namespace that does not exist or cannot be reached.
     #[error("cd: {0}")]
     Cd(String),

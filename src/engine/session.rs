@@ -64,6 +64,10 @@ impl std::fmt::Debug for SecretAsk {
 /// How a front end without a terminal to prompt on asks for a secret.
 pub type SecretAsker = Arc<dyn Fn(SecretAsk) + Send + Sync>;
 
+/// How a command that waits (`ns delete --wait`) tells the front end how far it is, one
+/// line at a time, while it runs.
+pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A cluster profile, as `connect` lists it (no token value, ever).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileInfo {
@@ -135,6 +139,8 @@ pub struct Session {
     adopt_notes: Vec<String>,
     /// Asks the front end for a secret (the TUI), where no terminal prompt can.
     asker: Option<SecretAsker>,
+    /// Where progress lines of a waiting command go, if a front end listens.
+    progress: Option<Progress>,
     /// Counts [`Session::reconnect`]s: a front end that keeps its own view sees a change.
     generation: u64,
     /// Who the server is (its address and cluster id), once asked.
@@ -161,6 +167,7 @@ impl Session {
             adopt: None,
             adopt_notes: Vec::new(),
             asker: None,
+            progress: None,
             generation: 0,
             server: None,
         }
@@ -194,6 +201,18 @@ impl Session {
     /// What asks the front end for a secret, if one was set.
     pub fn secret_asker(&self) -> Option<&SecretAsker> {
         self.asker.as_ref()
+    }
+
+    /// Send progress lines of waiting commands to `progress`.
+    pub fn set_progress(&mut self, progress: Progress) {
+        self.progress = Some(progress);
+    }
+
+    /// Tell the front end how far a waiting command is (nothing when none listens).
+    pub fn progress(&self, line: &str) {
+        if let Some(p) = &self.progress {
+            p(line);
+        }
     }
 
     /// A secret not given can be asked (on the terminal, or by the front end).

@@ -37,14 +37,16 @@ pub enum EngineEvent {
         /// What completion needs, for the current namespace.
         context: complete::Context,
     },
-    /// A command of a line started.
+    /// A command of a line really started: its checks are done and its question, if it
+    /// had one, answered yes (never sent while a question waits).
     Started {
         /// The job.
         id: u64,
         /// The command, redacted.
         command: String,
     },
-    /// A destructive command waits for an answer.
+    /// A destructive command's checks passed and it waits for an answer: nothing of it is
+    /// running (no `Started` yet; it comes after a yes).
     Confirm {
         /// The job.
         id: u64,
@@ -134,6 +136,13 @@ where
                 label: ask.label,
                 reply: ask.reply,
             }));
+        }));
+    }
+    {
+        // How far a waiting command is (`ns delete --wait`), as it goes.
+        let (tx, wrap) = (events.clone(), wrap.clone());
+        session.set_progress(Arc::new(move |line: &str| {
+            let _ = tx.send(wrap(EngineEvent::Notice(line.to_string())));
         }));
     }
     let sink = Sink { tx: events, wrap };
@@ -297,7 +306,16 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
             );
             return (false, true);
         }
-        if let Some(question) = commands::confirmation(session, &cmd) {
+        // The checks come first (read-only, names, what the server would refuse): a
+        // command they refuse asks nothing.
+        let mut prepared = match commands::prepare(session, &cmd, &text, true).await {
+            Ok(p) => p,
+            Err(e) => {
+                finish(Err(e.to_string()), None, false);
+                return (false, true);
+            }
+        };
+        if let Some(question) = prepared.question().map(str::to_string) {
             let (reply, answer) = oneshot::channel();
             sink.send(EngineEvent::Confirm {
                 id,
@@ -308,12 +326,13 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
                 finish(Ok(Output::default().with_note("not done.")), None, false);
                 continue;
             }
+            prepared.confirm();
         }
         sink.send(EngineEvent::Started {
             id,
             command: command.clone(),
         });
-        let result = commands::execute(session, &cmd, &text).await;
+        let result = commands::execute(session, prepared).await;
         let unlock_key = match &result {
             Ok(out) if cmd.is_lock() => out
                 .json
