@@ -434,7 +434,7 @@ fn a_key_of_the_server_that_was_at_this_address_before_is_for_another_server() {
         .find(|l| l.starts_with("t1/"))
         .unwrap_or_default();
     assert!(row.contains("saved, for another server"), "{text}");
-    let out = env.vnsh(&["-c", "unlock t1"]);
+    let out = env.vnsh(&["--yes", "-c", "unlock t1"]);
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         said.contains("with sudo") && said.contains("for another server"),
