@@ -11,6 +11,7 @@ pub mod fuzzy;
 pub mod identity;
 pub mod nspath;
 pub mod output;
+pub mod progress;
 pub mod reader;
 pub mod resolve;
 pub mod sanitize;

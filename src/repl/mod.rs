@@ -65,10 +65,17 @@ impl Printer {
         let _ = stdout.flush();
     }
 
-    /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode.
+    /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode. A command that
+    /// failed with a report (`diff`) prints the report as its output, then the summary.
     pub fn error(&self, e: &EngineError) {
+        let message = match e {
+            EngineError::Failed { summary, output } => {
+                self.output(output);
+                summary.clone()
+            }
+            other => other.to_string(),
+        };
         let mut stderr = std::io::stderr().lock();
-        let message = e.to_string();
         let _ = match self.format {
             Format::Json => writeln!(
                 stderr,
@@ -81,11 +88,40 @@ impl Printer {
 }
 
 /// Run one command, raced against Ctrl-C: an interrupt cancels the request, not the shell.
+/// A command that stops itself at a safe point (`cp` between two keys) is asked to, and
+/// reports what it did; a second Ctrl-C drops it all the same.
 async fn run_one(session: &mut Session, cmd: &Command, text: &str) -> Result<Output, EngineError> {
+    let cancelled = || EngineError::Other("cancelled (Ctrl-C)".into());
+    let interrupt = session.interrupt().clone();
+    let run = commands::execute(session, cmd, text);
+    tokio::pin!(run);
     tokio::select! {
-        r = commands::execute(session, cmd, text) => r,
-        _ = tokio::signal::ctrl_c() => Err(EngineError::Other("cancelled (Ctrl-C)".into())),
+        r = &mut run => return r,
+        _ = tokio::signal::ctrl_c() => {}
     }
+    if !interrupt.request() {
+        return Err(cancelled());
+    }
+    eprintln!("stopping at the next safe point (Ctrl-C again drops the command at once)…");
+    tokio::select! {
+        r = &mut run => r,
+        _ = tokio::signal::ctrl_c() => Err(cancelled()),
+    }
+}
+
+/// The progress line of long walks, on stderr when it is a terminal (redrawn in place).
+fn progress_sink() -> Option<crate::engine::progress::ProgressSink> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(std::sync::Arc::new(|line: Option<String>| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = match line {
+            Some(l) => write!(stderr, "\r\x1b[2K{}", sanitize::line(&l)),
+            None => write!(stderr, "\r\x1b[2K"),
+        };
+        let _ = stderr.flush();
+    }))
 }
 
 /// Run every command of one line. `ask` is called for a destructive command when the
@@ -202,6 +238,9 @@ where
         exit_on_signals();
     }
     let printer = Printer::new(session.options().format);
+    if let Some(sink) = progress_sink() {
+        session.set_progress_sink(sink);
+    }
     let mut failed = false;
     for line in lines {
         let line = match line.into_line() {
@@ -418,6 +457,9 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     save_tty();
     exit_on_signals();
     let printer = Printer::new(session.options().format);
+    if let Some(sink) = progress_sink() {
+        session.set_progress_sink(sink);
+    }
     let config = Config::builder()
         .auto_add_history(false)
         .history_ignore_dups(true)

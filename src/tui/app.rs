@@ -1250,6 +1250,11 @@ impl App {
                     self.quit = true;
                 }
             }
+            EngineEvent::Progress(line) => {
+                if let Some(line) = line {
+                    self.message = Some(Message::Info(line));
+                }
+            }
             EngineEvent::Notice(text) => {
                 let first = text.lines().next().unwrap_or_default().to_string();
                 self.message = Some(Message::Error(format!("error: {first}")));
