@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cp;
 pub mod explore;
 pub mod incident;
 pub mod lock;
@@ -46,6 +47,8 @@ pub enum Command {
     Auth(auth::Auth),
     /// Help, completion, refresh, exit.
     Shell(shell::Shell),
+    /// `cp`, `mv`: KV secrets between any two namespaces.
+    Cp(cp::Cp),
 }
 
 /// One family: its rows of the table and its parser.
@@ -80,6 +83,10 @@ const FAMILIES: &[Family] = &[
     Family {
         commands: explore::COMMANDS,
         parse: |n, r| explore::parse(n, r).map(|r| r.map(Command::Explore)),
+    },
+    Family {
+        commands: cp::COMMANDS,
+        parse: |n, r| cp::parse(n, r).map(|r| r.map(Command::Cp)),
     },
     Family {
         commands: incident::COMMANDS,
@@ -193,6 +200,7 @@ impl Command {
             Command::Ns(c) => c.is_mutating(),
             Command::Lock(_) => true,
             Command::Api(c) => c.is_mutating(),
+            Command::Cp(c) => c.is_mutating(),
             _ => false,
         }
     }
@@ -204,6 +212,7 @@ impl Command {
             Command::Ns(c) => matches!(c, ns::Ns::Delete(_)),
             Command::Lock(c) => c.is_destructive(),
             Command::Api(c) => c.is_destructive(),
+            Command::Cp(c) => c.is_destructive(),
             _ => false,
         }
     }
@@ -247,6 +256,7 @@ pub fn confirmation(session: &Session, cmd: &Command) -> Option<String> {
         Command::Ns(c) => c.confirmation(session),
         Command::Lock(c) => c.confirmation(session),
         Command::Api(c) => c.confirmation(session),
+        Command::Cp(c) => c.confirmation(session),
         _ => None,
     }
 }
@@ -340,6 +350,8 @@ pub async fn execute(
     cmd: &Command,
     text: &str,
 ) -> Result<Output, EngineError> {
+    // A Ctrl-C of an earlier command is no reason to stop this one.
+    session.interrupt().reset();
     if cmd.is_mutating() && session.options().read_only {
         return Err(EngineError::ReadOnly(words::redact_line(text.trim())));
     }
@@ -368,6 +380,8 @@ pub async fn execute(
     if let Some(mut entry) = entry {
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
+            // The report of a failed command (cp's list of keys) stays out of the log.
+            Err(EngineError::Failed { summary, .. }) => format!("error: {summary}"),
             Err(e) => format!("error: {e}"),
         };
         if let Err(e) = entry.write(&outcome) {
@@ -423,6 +437,7 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Explore(c) => explore::run(session, c).await,
         Command::Incident(c) => incident::run(session, c).await,
         Command::Auth(c) => auth::run(session, c).await,
+        Command::Cp(c) => cp::run(session, c).await,
         Command::Shell(c) => {
             let context = completion_context(session);
             shell::run(session, c, &table(), context).await

@@ -1,0 +1,385 @@
+//! Across tenants, against a real OpenBao: `cp`/`mv` between namespaces and KV versions,
+//! `diff` of two tenants, `find -t KIND` over a tree of hundreds, and `explain`, whose
+//! printed `curl` is run against the same server.
+mod common;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use common::{json_lines, ok, stderr, Api, Env};
+
+/// `vnsh ARGS` with `token`, whatever its status.
+fn run(env: &Env, token: &str, args: &[&str]) -> std::process::Output {
+    env.vnsh_as(token, args)
+}
+
+/// The one JSON document of a successful `vnsh --format json -c CMD`.
+fn vj(env: &Env, cmd: &str) -> Value {
+    let out = env.vnsh(&["--yes", "--format", "json", "-c", cmd]);
+    let mut docs = json_lines(&out);
+    assert_eq!(docs.len(), 1, "{cmd}: {docs:?}");
+    docs.remove(0)
+}
+
+/// stdout of a run as text.
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The data of a KV v2 secret (`None`: no current data).
+fn kv2(api: &Api, ns: &str, mount: &str, key: &str) -> Option<Value> {
+    let (status, body) = api.call("GET", ns, &format!("{mount}/data/{key}"), None);
+    (status == 200).then(|| body["data"]["data"].clone())
+}
+
+/// The data of a KV v1 secret (`None`: nothing there).
+fn kv1(api: &Api, ns: &str, mount: &str, key: &str) -> Option<Value> {
+    let (status, body) = api.call("GET", ns, &format!("{mount}/{key}"), None);
+    (status == 200).then(|| body["data"].clone())
+}
+
+/// The results column of a `cp` report, by destination.
+fn results(doc: &Value) -> Vec<(String, String)> {
+    doc["keys"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no keys in {doc}"))
+        .iter()
+        .map(|k| {
+            (
+                k["to"].as_str().unwrap_or_default().to_string(),
+                k["result"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Tenant t1 holds a KV v1 mount `kv` (app/db, app/web/api, top); tenant t2 a KV v2
+/// mount `secret`, empty.
+fn two_tenants(api: &Api) {
+    api.mkns_all(&["t1".into(), "t2".into()]);
+    api.mount_kv("t1/", "kv", "1");
+    api.mount_kv("t2/", "secret", "2");
+    api.ok(
+        "POST",
+        "t1/",
+        "kv/app/db",
+        Some(json!({ "password": "hunter2", "port": 5432 })),
+    );
+    api.ok(
+        "POST",
+        "t1/",
+        "kv/app/web/api",
+        Some(json!({ "key": "k-123" })),
+    );
+    api.ok("POST", "t1/", "kv/top", Some(json!({ "a": "1" })));
+}
+
+#[test]
+fn cp_r_from_kv1_in_one_tenant_to_kv2_in_another_dry_run_no_overwrite_and_force() {
+    let env = common::env();
+    let api = Api::new(&env);
+    two_tenants(&api);
+    let root = env.server.token();
+
+    // A dry run lists what would be written, and writes nothing.
+    let doc = vj(&env, "cp -r -n t1/kv/app/ t2/secret/app");
+    assert_eq!(
+        results(&doc),
+        [
+            ("t2/secret/app/db".into(), "would be written".into()),
+            ("t2/secret/app/web/api".into(), "would be written".into()),
+        ],
+        "{doc}"
+    );
+    assert_eq!(doc["dry_run"], json!(true));
+    assert!(api.list("t2/", "secret/metadata/").is_empty());
+
+    // Something already there: without -f nothing at all is written, and it fails.
+    api.kv2_put("t2/", "secret", "app/db", json!({ "old": "1" }));
+    let out = run(&env, root, &["-c", "cp -r t1/kv/app/ t2/secret/app"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("t2/secret/app/db") && l.contains("exists: not overwritten")),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("nothing was written: -f overwrites"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        kv2(&api, "t2/", "secret", "app/db"),
+        Some(json!({ "old": "1" }))
+    );
+    assert_eq!(kv2(&api, "t2/", "secret", "app/web/api"), None);
+    // The dry run says so too, and still writes nothing.
+    let doc = vj(&env, "cp -rn t1/kv/app/ t2/secret/app");
+    assert_eq!(results(&doc)[0].1, "exists: needs -f", "{doc}");
+
+    // -f: every key is written, the existing one overwritten (a new version).
+    let doc = vj(&env, "cp -rf t1/kv/app/ t2/secret/app");
+    assert_eq!(
+        results(&doc),
+        [
+            ("t2/secret/app/db".into(), "overwritten".into()),
+            ("t2/secret/app/web/api".into(), "written".into()),
+        ],
+        "{doc}"
+    );
+    assert_eq!(doc["written"], json!(2));
+    assert_eq!(
+        kv2(&api, "t2/", "secret", "app/db"),
+        Some(json!({ "password": "hunter2", "port": 5432 }))
+    );
+    assert_eq!(
+        kv2(&api, "t2/", "secret", "app/web/api"),
+        Some(json!({ "key": "k-123" }))
+    );
+    let meta = api.ok("GET", "t2/", "secret/metadata/app/db", None);
+    assert_eq!(meta["data"]["current_version"], json!(2), "{meta}");
+    // The source is as it was.
+    assert_eq!(
+        kv1(&api, "t1/", "kv", "app/db"),
+        Some(json!({ "password": "hunter2", "port": 5432 }))
+    );
+
+    // One key, into a folder, in text: every key written is reported, no value shown.
+    let out = run(&env, root, &["-c", "cp t1/kv/top t2/secret/"]);
+    let text = ok(&out);
+    assert!(
+        text.lines().any(|l| l.contains("t1/kv/top")
+            && l.contains("t2/secret/top")
+            && l.contains("written")),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("1 of 1 keys written"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(kv2(&api, "t2/", "secret", "top"), Some(json!({ "a": "1" })));
+
+    // No value ever reached the screen or the action log; the log has the paths.
+    let log = std::fs::read_to_string(env.vnsh_state().join("actions.jsonl")).expect("log");
+    for secret in ["hunter2", "k-123", "5432"] {
+        assert!(!log.contains(secret), "{log}");
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert!(
+        log.contains("cp -rf t1/kv/app/ t2/secret/app"),
+        "paths stay in the log: {log}"
+    );
+    assert!(log.contains("nothing was written"), "{log}");
+}
+
+#[test]
+fn cp_between_two_v2_mounts_takes_the_custom_metadata_and_paths_are_relative() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns_all(&["acme/payments".into(), "beta".into()]);
+    api.mount_kv("acme/payments/", "pay", "2");
+    api.mount_kv("beta/", "secret", "2");
+    api.kv2_put(
+        "acme/payments/",
+        "pay",
+        "stripe",
+        json!({ "token": "sk_live_1" }),
+    );
+    api.ok(
+        "POST",
+        "acme/payments/",
+        "pay/metadata/stripe",
+        Some(json!({ "custom_metadata": { "owner": "pay-team" } })),
+    );
+    // From acme: a child namespace's path, and the sibling tenant with `..`.
+    let out = env.vnsh(&[
+        "--format",
+        "json",
+        "-n",
+        "acme",
+        "-c",
+        "cp payments/pay/stripe ../beta/secret/stripe-copy",
+    ]);
+    let doc = &json_lines(&out)[0];
+    assert_eq!(
+        results(doc),
+        [("beta/secret/stripe-copy".into(), "written".into())]
+    );
+    assert_eq!(
+        kv2(&api, "beta/", "secret", "stripe-copy"),
+        Some(json!({ "token": "sk_live_1" }))
+    );
+    let meta = api.ok("GET", "beta/", "secret/metadata/stripe-copy", None);
+    assert_eq!(
+        meta["data"]["custom_metadata"],
+        json!({ "owner": "pay-team" }),
+        "{meta}"
+    );
+    // Not a KV mount, not a secret, no such secret: refused with why, nothing written.
+    for (cmd, says) in [
+        ("cp sys/mounts beta/secret/x", "not a KV mount"),
+        ("cp acme/payments/pay/ beta/secret/x", "is a folder"),
+        ("cp acme/payments/pay/nope beta/secret/x", "no secret at"),
+        (
+            "cp acme/payments/pay/stripe acme/payments/pay/stripe",
+            "the source itself",
+        ),
+        ("cp -r acme/payments/pay/ acme/payments/pay/sub/", "overlap"),
+    ] {
+        let out = env.vnsh(&["-c", cmd]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        assert!(stderr(&out).contains(says), "{cmd}: {}", stderr(&out));
+    }
+    assert_eq!(api.list("beta/", "secret/metadata/"), ["stripe-copy"]);
+}
+
+#[test]
+fn mv_moves_after_reading_back_and_leaves_the_source_when_the_write_fails() {
+    let env = common::env();
+    let api = Api::new(&env);
+    two_tenants(&api);
+
+    // A token that reads t1's and t2's secrets but may not write t2's.
+    api.policy(
+        "",
+        "reader",
+        r#"
+path "t1/kv/*" { capabilities = ["read", "list", "delete"] }
+path "t2/secret/*" { capabilities = ["read", "list"] }
+"#,
+    );
+    let reader = api.token("", &["reader"]);
+    let out = run(
+        &env,
+        &reader,
+        &["--yes", "-c", "mv t1/kv/top t2/secret/top"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("t2/secret/top") && l.contains("failed: not written")),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("permission denied"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        kv1(&api, "t1/", "kv", "top"),
+        Some(json!({ "a": "1" })),
+        "the source is intact"
+    );
+    assert_eq!(kv2(&api, "t2/", "secret", "top"), None);
+
+    // With a token that may: moved, the copy read back, the source gone.
+    let doc = vj(&env, "mv -r t1/kv/app/ t2/secret/moved");
+    assert_eq!(
+        results(&doc),
+        [
+            ("t2/secret/moved/db".into(), "moved (written)".into()),
+            ("t2/secret/moved/web/api".into(), "moved (written)".into()),
+        ],
+        "{doc}"
+    );
+    assert_eq!(
+        kv2(&api, "t2/", "secret", "moved/db"),
+        Some(json!({ "password": "hunter2", "port": 5432 }))
+    );
+    assert_eq!(kv1(&api, "t1/", "kv", "app/db"), None);
+    assert_eq!(kv1(&api, "t1/", "kv", "app/web/api"), None);
+    assert_eq!(kv1(&api, "t1/", "kv", "top"), Some(json!({ "a": "1" })));
+
+    // From v2 back to v1: the v2 source goes with all its versions.
+    let doc = vj(&env, "mv t2/secret/moved/db t1/kv/back");
+    assert_eq!(results(&doc)[0].1, "moved (written)", "{doc}");
+    let (status, _) = api.call("GET", "t2/", "secret/metadata/moved/db", None);
+    assert_eq!(status, 404, "no version is left at the source");
+    assert_eq!(
+        kv1(&api, "t1/", "kv", "back"),
+        Some(json!({ "password": "hunter2", "port": 5432 }))
+    );
+}
+
+#[test]
+fn ctrl_c_stops_cp_after_the_key_in_flight_and_it_reports_what_it_wrote() {
+    use common::proxy::{Fault, Proxy, Rule};
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns_all(&["t1".into(), "t2".into()]);
+    api.mount_kv("t1/", "kv", "1");
+    api.mount_kv("t2/", "secret", "2");
+    for i in 0..8 {
+        api.ok(
+            "POST",
+            "t1/",
+            &format!("kv/many/k{i}"),
+            Some(json!({ "v": i })),
+        );
+    }
+    // Settle the new v2 mount before the proxy slows its writes.
+    api.kv2_put("t2/", "secret", "warm", json!({ "x": 1 }));
+    let proxy = Proxy::start(env.server.addr());
+    proxy.add(Rule::on(
+        "POST",
+        "secret/data/copy/",
+        Fault::Delay {
+            before: Duration::from_millis(400),
+            after: Duration::ZERO,
+        },
+    ));
+    let mut cmd = env.command(common::vnsh_bin(), env.server.token());
+    cmd.env("VAULT_ADDR", proxy.addr())
+        .args(["--format", "json", "-c", "cp -r t1/kv/many/ t2/secret/copy"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("spawn vnsh");
+    // Once the second write is on its way, Ctrl-C.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while proxy.received("POST", "secret/data/copy/") < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writes never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("vnsh output");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted (Ctrl-C)"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: Value = serde_json::from_str(stdout(&out).trim()).expect("the report");
+    let rows = results(&doc);
+    let written: Vec<String> = rows
+        .iter()
+        .filter(|(_, r)| r == "written")
+        .map(|(to, _)| to.trim_start_matches("t2/secret/copy/").to_string())
+        .collect();
+    assert!(
+        (2..8).contains(&written.len()),
+        "the key in flight finished, the rest were not started: {rows:?}"
+    );
+    assert!(
+        rows.iter().any(|(_, r)| r == "not done (interrupted)"),
+        "{rows:?}"
+    );
+    // The server holds exactly what the report says was written: nothing half done.
+    let mut on_server = api.list("t2/", "secret/metadata/copy/");
+    on_server.sort();
+    assert_eq!(on_server, written, "{rows:?}");
+    assert!(
+        !stderr(&out).contains("\"v\""),
+        "no value on the screen: {}",
+        stderr(&out)
+    );
+}
