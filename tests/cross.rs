@@ -383,3 +383,175 @@ fn ctrl_c_stops_cp_after_the_key_in_flight_and_it_reports_what_it_wrote() {
         stderr(&out)
     );
 }
+
+/// prod and staging: alike but for one mount (transit only in prod) and one policy line;
+/// each with a child `web` (and prod a `web/api` below it).
+fn prod_and_staging(api: &Api) {
+    api.mkns_meta("", "prod", json!({ "team": "core" }));
+    api.mkns_meta("", "staging", json!({ "team": "core" }));
+    api.mkns_all_in("prod/", &["web/api".into()]);
+    api.mkns_all_in("staging/", &["web".into()]);
+    for ns in ["prod/", "staging/"] {
+        api.mount_kv(ns, "secret", "2");
+        api.enable_auth(ns, "userpass", "userpass");
+        api.ok(
+            "PUT",
+            ns,
+            "sys/policies/password/simple",
+            Some(json!({ "policy": "length = 20\nrule \"charset\" { charset = \"abc\" }" })),
+        );
+    }
+    api.mount("prod/", "transit", "transit", json!({}));
+    api.policy(
+        "prod/",
+        "app",
+        "path \"secret/data/app/*\" {\n  capabilities = [\"read\"]\n}\n",
+    );
+    api.policy(
+        "staging/",
+        "app",
+        "path \"secret/data/app/*\" {\n  capabilities = [\"read\", \"list\"]\n}\n",
+    );
+    api.mount_kv("prod/web/", "kv", "1");
+    api.mount_kv("staging/web/", "kv", "2");
+}
+
+#[test]
+fn diff_of_two_tenants_that_differ_in_one_mount_and_one_policy_line() {
+    let env = common::env();
+    let api = Api::new(&env);
+    prod_and_staging(&api);
+    let root = env.server.token();
+
+    // JSON: the document on stdout, exit 1, as `diff` does.
+    let out = run(&env, root, &["--format", "json", "-c", "diff prod staging"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON document");
+    assert_eq!(doc["a"], json!("prod/"));
+    assert_eq!(doc["b"], json!("staging/"));
+    assert_eq!(doc["same"], json!(false));
+    assert_eq!(
+        doc["mounts"],
+        json!({ "only_in_a": ["transit/"], "only_in_b": [], "changed": {} })
+    );
+    let policy = doc["policies"]["changed"]["app"].as_str().expect("a diff");
+    assert_eq!(
+        policy.lines().collect::<Vec<_>>(),
+        [
+            "--- prod app",
+            "+++ staging app",
+            "@@ -1,3 +1,3 @@",
+            " path \"secret/data/app/*\" {",
+            "-  capabilities = [\"read\"]",
+            "+  capabilities = [\"read\", \"list\"]",
+            " }",
+        ]
+    );
+    for same in ["children", "auth", "password_policies"] {
+        assert_eq!(
+            doc[same],
+            json!({ "only_in_a": [], "only_in_b": [], "changed": {} }),
+            "{same}: {doc}"
+        );
+    }
+    assert_eq!(
+        doc["custom_metadata"],
+        json!({ "only_in_a": {}, "only_in_b": {}, "changed": {} })
+    );
+    assert!(
+        stderr(&out).contains("prod and staging differ (secrets engines, acl policies)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // For people: the same, readable; from prod, `diff ../staging` compares here with it.
+    let out = run(&env, root, &["-n", "prod", "-c", "diff ../staging"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("- transit/ (transit)   only in prod"),
+        "{text}"
+    );
+    assert!(text.contains("-  capabilities = [\"read\"]"), "{text}");
+    assert!(text.contains("Auth methods\n  (same)"), "{text}");
+
+    // The same tenant twice: exit 0.
+    let out = run(&env, root, &["-c", "diff prod /prod"]);
+    ok(&out);
+    assert!(stderr(&out).contains("the same in every part compared"));
+
+    // -r: the subtrees by relative path; web/ differs in its kv version, web/api only in prod.
+    let out = run(
+        &env,
+        root,
+        &["--format", "json", "-c", "diff -r prod staging"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    let sub = &doc["subtrees"];
+    assert_eq!(sub["only_in_a"], json!(["web/api/"]), "{sub}");
+    assert_eq!(sub["only_in_b"], json!([]), "{sub}");
+    assert_eq!(
+        sub["differ"]["web/"]["mounts"]["changed"]["kv/"]["version"],
+        json!(["1", "2"]),
+        "{sub}"
+    );
+    assert_eq!(
+        sub["differ"]["web/"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["children".to_string(), "mounts".to_string()]),
+        "only what differs: {sub}"
+    );
+    assert_eq!(
+        sub["differ"]["web/"]["mounts"]["changed"]["kv/"],
+        json!({ "version": ["1", "2"] }),
+        "{sub}"
+    );
+    assert_eq!(
+        sub["differ"]["web/"]["children"]["only_in_a"],
+        json!(["api/"])
+    );
+
+    // Custom metadata differs too once patched.
+    ok(&env.vnsh(&["-c", "ns patch staging team=web"]));
+    let doc = json_doc(&run(
+        &env,
+        root,
+        &["--format", "json", "-c", "diff prod staging"],
+    ));
+    assert_eq!(
+        doc["custom_metadata"]["changed"]["team"],
+        json!(["core", "web"])
+    );
+
+    // What the token may not read is said, never taken for the same, and fails.
+    api.policy(
+        "",
+        "some",
+        r#"
+path "prod/sys/mounts" { capabilities = ["read"] }
+path "staging/sys/mounts" { capabilities = ["read"] }
+"#,
+    );
+    let narrow = api.token("", &["some"]);
+    let out = run(
+        &env,
+        &narrow,
+        &["--format", "json", "-c", "diff prod staging"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    assert_eq!(doc["mounts"]["only_in_a"], json!(["transit/"]));
+    assert_eq!(
+        doc["policies"],
+        json!({ "error": "not readable in prod: permission denied" })
+    );
+    assert_eq!(doc["same"], json!(false));
+}
+
+/// The one JSON document on stdout of a run, whatever its status.
+fn json_doc(out: &std::process::Output) -> Value {
+    serde_json::from_str(stdout(out).trim())
+        .unwrap_or_else(|e| panic!("not one JSON document: {e}: {}", stdout(out)))
+}

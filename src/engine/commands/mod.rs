@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod cp;
+pub mod diff;
 pub mod explore;
 pub mod incident;
 pub mod lock;
@@ -49,6 +50,8 @@ pub enum Command {
     Shell(shell::Shell),
     /// `cp`, `mv`: KV secrets between any two namespaces.
     Cp(cp::Cp),
+    /// `diff`: two namespaces compared.
+    Diff(diff::Diff),
 }
 
 /// One family: its rows of the table and its parser.
@@ -87,6 +90,10 @@ const FAMILIES: &[Family] = &[
     Family {
         commands: cp::COMMANDS,
         parse: |n, r| cp::parse(n, r).map(|r| r.map(Command::Cp)),
+    },
+    Family {
+        commands: diff::COMMANDS,
+        parse: |n, r| diff::parse(n, r).map(|r| r.map(Command::Diff)),
     },
     Family {
         commands: incident::COMMANDS,
@@ -438,6 +445,7 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Incident(c) => incident::run(session, c).await,
         Command::Auth(c) => auth::run(session, c).await,
         Command::Cp(c) => cp::run(session, c).await,
+        Command::Diff(c) => diff::run(session, c).await,
         Command::Shell(c) => {
             let context = completion_context(session);
             shell::run(session, c, &table(), context).await
