@@ -555,3 +555,216 @@ fn json_doc(out: &std::process::Output) -> Value {
     serde_json::from_str(stdout(out).trim())
         .unwrap_or_else(|e| panic!("not one JSON document: {e}: {}", stdout(out)))
 }
+
+/// 10 tenants × 30 teams (310 namespaces below the root); every tenant has the baseline
+/// policy but t7; the transit mount `payments-keys` lives in t4/team17 alone; a locked one.
+fn a_tree_of_hundreds(api: &Api) -> Vec<String> {
+    let mut leaves = Vec::new();
+    for t in 0..10 {
+        for m in 0..30 {
+            leaves.push(format!("t{t}/team{m}"));
+        }
+    }
+    api.mkns_all(&leaves);
+    for t in (0..10).filter(|t| *t != 7) {
+        api.policy(
+            &format!("t{t}/"),
+            "baseline",
+            r#"path "secret/*" { capabilities = ["read"] }"#,
+        );
+    }
+    api.policy(
+        "t3/team2/",
+        "baseline-extra",
+        r#"path "x/*" { capabilities = ["read"] }"#,
+    );
+    api.mount("t4/team17/", "payments-keys", "transit", json!({}));
+    api.mount_kv("t4/team17/", "payments-kv", "2");
+    api.mount_kv("t2/team5/", "kv", "1");
+    api.enable_auth("t6/team1/", "corp-ldap", "userpass");
+    api.ok(
+        "POST",
+        "t2/team5/",
+        "kv/stripe/api-key",
+        Some(json!({ "v": "1" })),
+    );
+    api.ok("POST", "t2/team5/", "kv/other", Some(json!({ "v": "1" })));
+    api.ok(
+        "POST",
+        "t8/",
+        "identity/entity",
+        Some(json!({ "name": "alice-ops" })),
+    );
+    api.ok(
+        "POST",
+        "t8/",
+        "identity/group",
+        Some(json!({ "name": "ops-admins" })),
+    );
+    api.lock("t9/", "team29");
+    leaves
+}
+
+#[test]
+fn find_by_kind_over_a_tree_of_hundreds() {
+    let env = common::env();
+    let api = Api::new(&env);
+    a_tree_of_hundreds(&api);
+
+    // Which namespace holds the transit mount payments-keys? Best first, where it lives.
+    let start = std::time::Instant::now();
+    let doc = vj(&env, "find -t mount payments-keys");
+    eprintln!("find -t mount over 311 namespaces: {:.2?}", start.elapsed());
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        doc[0],
+        json!({
+            "path": "t4/team17/payments-keys/",
+            "namespace": "t4/team17/",
+            "name": "payments-keys/",
+            "type": "transit",
+        }),
+        "{doc}"
+    );
+    assert_eq!(doc.as_array().map(Vec::len), Some(1), "{doc}");
+    let doc = vj(&env, "find -t mount payments");
+    let mut two: Vec<&str> = doc.as_array().expect("a list")[..2]
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    two.sort();
+    assert_eq!(two, ["t4/team17/payments-keys/", "t4/team17/payments-kv/"]);
+
+    // Does every tenant have the baseline policy? Nine do; t7 is not among them.
+    let start = std::time::Instant::now();
+    let doc = vj(&env, "find -t policy baseline --all");
+    eprintln!(
+        "find -t policy over 311 namespaces: {:.2?}",
+        start.elapsed()
+    );
+    assert!(start.elapsed() < Duration::from_secs(30));
+    let paths: Vec<&str> = doc
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    let exact: Vec<&str> = paths
+        .iter()
+        .copied()
+        .filter(|p| p.ends_with("/baseline"))
+        .collect();
+    assert_eq!(exact.len(), 9, "{paths:?}");
+    assert!(!exact.contains(&"t7/baseline"), "{paths:?}");
+    assert!(paths.contains(&"t3/team2/baseline-extra"), "{paths:?}");
+    assert!(
+        paths.iter().position(|p| *p == "t0/baseline")
+            < paths.iter().position(|p| *p == "t3/team2/baseline-extra"),
+        "shallow and exact before deeper: {paths:?}"
+    );
+    assert_eq!(doc[0]["namespace"], json!("t0/"), "{doc}");
+    assert_eq!(doc[0]["name"], json!("baseline"), "{doc}");
+
+    // In text: a table of namespace and name; the locked namespace said, not searched.
+    let out = env.vnsh(&["-n", "t3", "-c", "find -t policy baseline"]);
+    let text = ok(&out);
+    let first = text.lines().nth(2).expect("a row");
+    assert_eq!(
+        first.split_whitespace().collect::<Vec<_>>(),
+        ["t3", "baseline"],
+        "{text}"
+    );
+    assert!(
+        text.contains("t3/team2") && text.contains("baseline-extra"),
+        "{text}"
+    );
+    assert!(!text.contains("t4"), "only below here: {text}");
+    let out = env.vnsh(&["-c", "find -t mount payments"]);
+    assert!(
+        stderr(&out).contains("1 locked namespaces were not searched"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The "N of M shown" note stays with -t.
+    let out = env.vnsh(&["-c", "find -t namespace team --limit 5"]);
+    assert_eq!(ok(&out).lines().count(), 2 + 5);
+    assert!(
+        stderr(&out).contains("5 of 300 matches shown")
+            && stderr(&out).contains("find -t namespace team --all"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Every other kind.
+    let doc = vj(&env, "find -t auth corp-ldap");
+    assert_eq!(doc[0]["path"], json!("t6/team1/auth/corp-ldap/"), "{doc}");
+    assert_eq!(doc[0]["type"], json!("userpass"));
+    let doc = vj(&env, "find -t entity alice");
+    assert_eq!(
+        doc,
+        json!([{ "path": "t8/alice-ops", "namespace": "t8/", "name": "alice-ops" }])
+    );
+    let doc = vj(&env, "find -t group admins");
+    assert_eq!(doc[0]["path"], json!("t8/ops-admins"), "{doc}");
+    let doc = vj(&env, "find -t secret stripe");
+    assert_eq!(
+        doc,
+        json!([{
+            "path": "t2/team5/kv/stripe/api-key",
+            "namespace": "t2/team5/",
+            "name": "kv/stripe/api-key",
+            "type": "kv v1",
+        }])
+    );
+    let doc = vj(&env, "find -t namespace t4/team17");
+    assert_eq!(doc[0]["path"], json!("t4/team17/"), "{doc}");
+    let doc = vj(&env, "find -t ns t9/team29");
+    assert_eq!(doc[0]["path"], json!("t9/team29/"), "{doc}");
+    assert_eq!(doc[0]["locked"], json!(true), "{doc}");
+    assert_eq!(vj(&env, "find -t ns t8/team29")[0]["locked"], json!(false));
+
+    // Without -t, as before: names only.
+    let doc = vj(&env, "find payments-keys");
+    assert_eq!(doc[0], json!("t4/team17/payments-keys/"));
+    let out = env.vnsh(&["-c", "find -t frob x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out)
+        .contains("the kinds are namespace, mount, auth, policy, entity, group, secret"));
+}
+
+#[test]
+fn a_long_walk_shows_its_progress_on_a_terminal() {
+    use common::proxy::{Fault, Proxy, Rule};
+    use common::tmux::Tmux;
+    let env = common::env();
+    let api = Api::new(&env);
+    let leaves: Vec<String> = (0..60).map(|i| format!("p{i}")).collect();
+    api.mkns_all(&leaves);
+    api.mount("p42/", "payments-keys", "transit", json!({}));
+    // Each namespace's mounts take a while: the walk lasts a few seconds.
+    let proxy = Proxy::start(env.server.addr());
+    proxy.add(Rule::on(
+        "GET",
+        "sys/mounts",
+        Fault::Delay {
+            before: Duration::from_millis(1000),
+            after: Duration::ZERO,
+        },
+    ));
+    let mut cmd = env.command(common::vnsh_bin(), env.server.token());
+    cmd.env("VAULT_ADDR", proxy.addr())
+        .env("TERM", "xterm-256color")
+        .args(["-c", "find -t mount payments-keys"]);
+    let tmux = Tmux::builder(&cmd).size(100, 20).start();
+    let screen = tmux.wait_for("the progress line", |s| {
+        s.contains("find: ") && s.contains("/61 namespaces (Ctrl-C stops)")
+    });
+    assert!(!screen.contains("vnsh-exit="), "{screen}");
+    let screen = tmux.wait_for("the result", |s| s.contains("vnsh-exit=0"));
+    assert!(screen.contains("payments-keys/"), "{screen}");
+    assert!(
+        !screen.contains("namespaces (Ctrl-C stops)"),
+        "the progress line is cleared: {screen}"
+    );
+}
