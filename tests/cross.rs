@@ -768,3 +768,238 @@ fn a_long_walk_shows_its_progress_on_a_terminal() {
         "the progress line is cleared: {screen}"
     );
 }
+
+/// The steps `explain CMD` prints (as JSON), run from namespace `ns`.
+fn explain(env: &Env, ns: &str, cmd: &str) -> Vec<Value> {
+    let mut args = vec!["--format", "json"];
+    if !ns.is_empty() {
+        args.extend(["-n", ns]);
+    }
+    let line = format!("explain {cmd}");
+    args.extend(["-c", &line]);
+    let out = env.vnsh(&args);
+    let doc = &json_lines(&out)[0];
+    doc["steps"].as_array().expect("steps").clone()
+}
+
+/// Run a printed command line with sh, the token (and `vars`) in its environment; its
+/// stdout, parsed as JSON when there is any.
+fn sh(env: &Env, line: &str, vars: &[(&str, &str)]) -> Value {
+    let mut cmd = env.command(std::path::Path::new("sh"), env.server.token());
+    cmd.args(["-c", line]).current_dir(env.dir.path());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("sh");
+    assert!(out.status.success(), "{line}: {}", stderr(&out));
+    let text = stdout(&out);
+    if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{line}: not JSON ({e}): {text}"))
+    }
+}
+
+/// The curl line of the only step that sends something.
+fn the_curl(steps: &[Value]) -> String {
+    let sent: Vec<&Value> = steps.iter().filter(|s| s.get("curl").is_some()).collect();
+    assert_eq!(sent.len(), 1, "{steps:?}");
+    sent[0]["curl"].as_str().expect("curl").to_string()
+}
+
+#[test]
+fn explain_prints_bao_and_curl_for_a_command_of_each_family_and_the_curl_works() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns_all(&["acme/web".into()]);
+    api.mount_kv("acme/", "kv", "1");
+    api.mount_kv("acme/", "secret", "2");
+    api.enable_auth("acme/", "userpass", "userpass");
+    api.ok(
+        "POST",
+        "acme/",
+        "auth/userpass/users/bob",
+        Some(json!({ "password": "pw-bob", "token_policies": "default" })),
+    );
+    // A key whose name needs escaping: space, `?`, `#`.
+    api.ok(
+        "POST",
+        "acme/",
+        "kv/odd%20name%3F%23x",
+        Some(json!({ "v": "odd" })),
+    );
+    api.kv2_put("acme/", "secret", "app", json!({ "user": "alice" }));
+    let token = env.server.token();
+    assert!(token.len() > 2);
+
+    // explore: cat — the curl reads the same secret, the URL escaped as vnsh sends it.
+    let steps = explain(&env, "acme", "cat 'kv/odd name?#x'");
+    let curl = the_curl(&steps);
+    assert!(curl.contains("X-Vault-Token: $VAULT_TOKEN"), "{curl}");
+    assert!(curl.contains("X-Vault-Namespace: acme/"), "{curl}");
+    assert!(curl.contains("/v1/kv/odd%20name%3F%23x"), "{curl}");
+    assert!(!curl.contains(token), "never the token's value: {curl}");
+    assert_eq!(sh(&env, &curl, &[])["data"], json!({ "v": "odd" }));
+    let bao_line = steps[0]["bao"].as_str().expect("bao");
+    assert_eq!(
+        bao_line,
+        "bao kv get -namespace=acme/ -mount=kv 'odd name?#x'"
+    );
+    let got = sh(
+        &env,
+        &bao_line.replacen("bao kv get", "bao kv get -format=json", 1),
+        &[],
+    );
+    assert_eq!(got["data"], json!({ "v": "odd" }), "the bao line works too");
+    let curl = the_curl(&explain(&env, "acme", "cat secret/app"));
+    assert_eq!(
+        sh(&env, &curl, &[])["data"]["data"],
+        json!({ "user": "alice" })
+    );
+
+    // api: write with a secret value, as a shell variable; then read it back.
+    let steps = explain(&env, "acme", "write kv/new user=u password=hunter2");
+    let curl = the_curl(&steps);
+    assert!(
+        !curl.contains("hunter2") && curl.contains("$PASSWORD"),
+        "{curl}"
+    );
+    assert!(
+        steps[0]["bao"]
+            .as_str()
+            .unwrap()
+            .contains("'password='\"$PASSWORD\""),
+        "{steps:?}"
+    );
+    sh(&env, &curl, &[("PASSWORD", "from-env")]);
+    assert_eq!(
+        api.ok("GET", "acme/", "kv/new", None)["data"],
+        json!({ "user": "u", "password": "from-env" })
+    );
+    let curl = the_curl(&explain(&env, "acme", "list kv/"));
+    assert!(curl.contains("?list=true"), "{curl}");
+    let keys = sh(&env, &curl, &[])["data"]["keys"].clone();
+    assert!(keys.as_array().unwrap().contains(&json!("new")), "{keys}");
+
+    // ns: create with custom metadata, from the grandparent (-namespace=acme/).
+    let steps = explain(&env, "", "ns create acme/fresh team=core");
+    let curl = the_curl(&steps);
+    assert_eq!(
+        steps[0]["bao"],
+        json!("bao namespace create -namespace=acme/ -custom-metadata=team=core fresh")
+    );
+    sh(&env, &curl, &[]);
+    assert_eq!(
+        api.ok("GET", "acme/", "sys/namespaces/fresh", None)["data"]["custom_metadata"],
+        json!({ "team": "core" })
+    );
+
+    // nav: ls of a namespace (three reads), each curl answers.
+    let steps = explain(&env, "", "ls acme");
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    let children = sh(&env, steps[0]["curl"].as_str().unwrap(), &[]);
+    assert!(children["data"]["keys"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("web/")));
+    let mounts = sh(&env, steps[1]["curl"].as_str().unwrap(), &[]);
+    assert!(mounts["data"].get("secret/").is_some(), "{mounts}");
+    // cd: the check, then VAULT_NAMESPACE.
+    let steps = explain(&env, "acme", "cd web");
+    assert_eq!(
+        sh(&env, steps[0]["curl"].as_str().unwrap(), &[])["data"]["path"],
+        json!("acme/web/")
+    );
+    assert!(steps[1]["what"]
+        .as_str()
+        .unwrap()
+        .contains("VAULT_NAMESPACE=acme/web/"));
+
+    // lock: lock and unlock with the key the lock's answer held.
+    let curl = the_curl(&explain(&env, "acme", "lock web"));
+    let answer = sh(&env, &curl, &[]);
+    let key = answer["data"]["unlock_key"]
+        .as_str()
+        .expect("unlock key")
+        .to_string();
+    assert_eq!(
+        api.scan("acme/").get("web/"),
+        Some(&true),
+        "locked by the printed curl"
+    );
+    let curl = the_curl(&explain(&env, "acme", "unlock web"));
+    assert!(curl.contains("$UNLOCK_KEY"), "{curl}");
+    sh(&env, &curl, &[("UNLOCK_KEY", &key)]);
+    assert_eq!(api.scan("acme/").get("web/"), Some(&false), "unlocked");
+
+    // auth: whoami and a login with the password in $PASSWORD (no token sent).
+    let curl = the_curl(&explain(&env, "acme", "whoami"));
+    assert!(sh(&env, &curl, &[])["data"]["policies"].is_array());
+    let curl = the_curl(&explain(&env, "acme", "login userpass username=bob"));
+    assert!(
+        !curl.contains("X-Vault-Token"),
+        "a login carries no token: {curl}"
+    );
+    let login = sh(&env, &curl, &[("PASSWORD", "pw-bob")]);
+    assert!(login["auth"]["client_token"].is_string(), "{login}");
+
+    // incident and shell: the walk behind `locks` and `refresh`; nothing for `keys`, `help`.
+    for cmd in ["locks", "refresh"] {
+        let steps = explain(&env, "acme", cmd);
+        let scan = sh(&env, steps[0]["curl"].as_str().unwrap(), &[]);
+        assert!(
+            scan["data"]["keys"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("web/")),
+            "{cmd}"
+        );
+    }
+    for cmd in ["keys", "help", "pwd", "log", "explain ls"] {
+        let steps = explain(&env, "acme", cmd);
+        assert!(
+            steps.iter().all(|s| s.get("curl").is_none()),
+            "{cmd}: {steps:?}"
+        );
+    }
+
+    // cp and diff: every request they print is one the server answers.
+    let steps = explain(&env, "acme", "cp kv/new secret/copied");
+    let reads: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["method"] == json!("GET"))
+        .map(|s| s["curl"].as_str().unwrap())
+        .collect();
+    assert_eq!(reads.len(), 2, "{steps:?}");
+    assert_eq!(sh(&env, reads[0], &[])["data"]["user"], json!("u"));
+    let write = steps
+        .iter()
+        .find(|s| s["method"] == json!("POST"))
+        .expect("the write");
+    std::fs::write(
+        env.dir.path().join("data.json"),
+        r#"{"data":{"k":"v"},"options":{"cas":0}}"#,
+    )
+    .expect("data.json");
+    sh(&env, write["curl"].as_str().unwrap(), &[]);
+    assert_eq!(
+        kv2(&api, "acme/", "secret", "copied"),
+        Some(json!({ "k": "v" }))
+    );
+    for s in explain(&env, "", "diff acme acme/web") {
+        if let Some(curl) = s["curl"].as_str() {
+            let answer = sh(&env, curl, &[]);
+            // An empty list is a 404 without a message: nothing there, not an error.
+            assert!(
+                answer.get("data").is_some() || answer == json!({ "errors": [] }),
+                "{curl}: {answer}"
+            );
+        }
+    }
+    // An explained command is refused as itself would be; explain alone needs one.
+    let out = env.vnsh(&["-c", "explain frobnicate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unknown command `frobnicate`"));
+    let out = env.vnsh(&["-c", "explain"]);
+    assert!(stderr(&out).contains("`explain` needs a command"));
+}

@@ -502,7 +502,7 @@ fn normalize(name: &str) -> String {
 }
 
 /// Whether a key or flag named `name` holds a secret (`value` lets a count through).
-fn is_secret_name(name: &str, value: &str) -> bool {
+pub fn is_secret_name(name: &str, value: &str) -> bool {
     let name = normalize(name);
     if COUNT_KEYS.contains(&name.as_str())
         && !value.is_empty()

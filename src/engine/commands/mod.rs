@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod cp;
 pub mod diff;
+pub mod explain;
 pub mod explore;
 pub mod incident;
 pub mod lock;
@@ -52,6 +53,8 @@ pub enum Command {
     Cp(cp::Cp),
     /// `diff`: two namespaces compared.
     Diff(diff::Diff),
+    /// `explain CMD…`: the bao and curl commands that do what CMD does.
+    Explain(Box<Command>),
 }
 
 /// One family: its rows of the table and its parser.
@@ -104,10 +107,43 @@ const FAMILIES: &[Family] = &[
         parse: |n, r| auth::parse(n, r).map(|r| r.map(Command::Auth)),
     },
     Family {
+        commands: explain::COMMANDS,
+        parse: |n, r| explain::is_called(n).then(|| parse_explain(r)),
+    },
+    Family {
         commands: shell::COMMANDS,
         parse: |n, r| shell::parse(n, r).map(|r| r.map(Command::Shell)),
     },
 ];
+
+/// `explain CMD…`: the command to explain is parsed as any other (not an alias).
+fn parse_explain(rest: &[String]) -> Result<Command, UsageError> {
+    if rest.is_empty() {
+        return Err(UsageError::new(
+            explain::COMMANDS[0].usage,
+            "`explain` needs a command: explain ls, explain cp -r a/ b/",
+        ));
+    }
+    parse(rest, &Aliases::new()).map(|c| Command::Explain(Box::new(c)))
+}
+
+/// What `explain` is told of a command: the family's own command.
+fn subject(cmd: &Command) -> explain::Subject<'_> {
+    use explain::Subject as S;
+    match cmd {
+        Command::Nav(c) => S::Nav(c),
+        Command::Ns(c) => S::Ns(c),
+        Command::Lock(c) => S::Lock(c),
+        Command::Api(c) => S::Api(c),
+        Command::Explore(c) => S::Explore(c),
+        Command::Incident(c) => S::Incident(c),
+        Command::Auth(c) => S::Auth(c),
+        Command::Shell(c) => S::Shell(c),
+        Command::Cp(c) => S::Cp(c),
+        Command::Diff(c) => S::Diff(c),
+        Command::Explain(_) => S::Explain,
+    }
+}
 
 /// Every command of every family, in the order help lists them.
 pub fn table() -> Vec<&'static CommandInfo> {
@@ -446,6 +482,7 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Auth(c) => auth::run(session, c).await,
         Command::Cp(c) => cp::run(session, c).await,
         Command::Diff(c) => diff::run(session, c).await,
+        Command::Explain(c) => explain::run(session, subject(c)).await,
         Command::Shell(c) => {
             let context = completion_context(session);
             shell::run(session, c, &table(), context).await
@@ -472,6 +509,15 @@ mod tests {
         assert!(matches!(p("read x"), Ok(Command::Api(_))));
         assert!(matches!(p("locks"), Ok(Command::Incident(_))));
         assert!(matches!(p("whoami"), Ok(Command::Auth(_))));
+        assert!(matches!(p("cp -r a b"), Ok(Command::Cp(_))));
+        assert!(matches!(p("mv a b"), Ok(Command::Cp(_))));
+        assert!(matches!(p("diff a b"), Ok(Command::Diff(_))));
+        assert!(matches!(
+            p("explain cp -r a b"),
+            Ok(Command::Explain(inner)) if matches!(*inner, Command::Cp(_))
+        ));
+        assert!(p("explain").is_err());
+        assert!(p("explain frob").is_err());
         assert!(p("quit").unwrap().is_exit());
         assert!(p("frobnicate")
             .unwrap_err()
@@ -495,6 +541,14 @@ mod tests {
         assert!(p("unlock").unwrap().is_mutating());
         assert!(!p("unlock").unwrap().is_destructive());
         assert!(!p("cd x").unwrap().is_mutating());
+        assert!(p("cp a b").unwrap().is_mutating());
+        assert!(!p("cp a b").unwrap().is_destructive());
+        assert!(p("cp -f a b").unwrap().is_destructive());
+        assert!(p("mv a b").unwrap().is_destructive());
+        assert!(!p("cp -n a b").unwrap().is_mutating());
+        assert!(!p("explain delete x").unwrap().is_mutating());
+        assert!(!p("explain delete x").unwrap().is_destructive());
+        assert!(!p("diff a b").unwrap().is_mutating());
     }
 
     #[test]
