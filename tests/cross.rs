@@ -1003,3 +1003,56 @@ fn explain_prints_bao_and_curl_for_a_command_of_each_family_and_the_curl_works()
     let out = env.vnsh(&["-c", "explain"]);
     assert!(stderr(&out).contains("`explain` needs a command"));
 }
+
+/// In the full-screen shell: the progress line of `cp -r` on the status line, and Ctrl-C
+/// stops it after the key in flight, the report saying what was written.
+#[test]
+fn tui_shows_the_progress_and_ctrl_c_stops_cp_with_its_report() {
+    use common::proxy::{Fault, Proxy, Rule};
+    use common::tmux::Tmux;
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns_all(&["t1".into(), "t2".into()]);
+    api.mount_kv("t1/", "kv", "1");
+    api.mount_kv("t2/", "secret", "2");
+    for i in 0..12 {
+        api.ok(
+            "POST",
+            "t1/",
+            &format!("kv/many/k{i:02}"),
+            Some(json!({ "v": i })),
+        );
+    }
+    api.kv2_put("t2/", "secret", "warm", json!({ "x": 1 }));
+    let proxy = Proxy::start(env.server.addr());
+    proxy.add(Rule::on(
+        "POST",
+        "secret/data/copy/",
+        Fault::Delay {
+            before: Duration::from_millis(500),
+            after: Duration::ZERO,
+        },
+    ));
+    let mut cmd = env.command(common::vnsh_bin(), env.server.token());
+    cmd.env("VAULT_ADDR", proxy.addr())
+        .env("TERM", "xterm-256color");
+    let tmux = Tmux::builder(&cmd).size(120, 40).start();
+    tmux.wait_for("the full screen", |s| s.contains("/>"));
+    tmux.line("cp -r t1/kv/many/ t2/secret/copy");
+    tmux.wait_for("the progress line", |s| {
+        s.contains("keys written (Ctrl-C stops)") && s.contains("/12")
+    });
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("the report", |s| s.contains("not done (interrupted)"));
+    assert!(screen.contains("interrupted (Ctrl-C)"), "{screen}");
+    assert!(screen.contains("written"), "{screen}");
+    // The server holds as many keys as the report says were written.
+    let on_server = api.list("t2/", "secret/metadata/copy/");
+    assert!(
+        (1..12).contains(&on_server.len()),
+        "some written, not all: {on_server:?}"
+    );
+    let rows = screen.matches("t2/secret/copy/k").count();
+    assert!(rows >= on_server.len(), "{screen}");
+    tmux.keys(&["C-d"]);
+}
