@@ -458,3 +458,20 @@ fn one_resolver_for_every_command_in_every_context() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Seen (by explain): from the root, `t1/kv/app` was placed in the root with a mount
+/// `t1/kv/` — the server names a child's mount from the root, which reads like a root
+/// mount's path. The namespace that holds it is confirmed.
+#[test]
+fn a_childs_mount_asked_from_the_root_is_placed_in_the_child() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns("t1");
+    api.mount_kv("t1/", "kv", "1");
+    api.ok("PUT", "t1/", "kv/app", Some(json!({ "a": "1" })));
+    let out = env.vnsh(&["-c", "explain cat t1/kv/app"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("-namespace=t1"), "{text}");
+    assert!(text.contains("X-Vault-Namespace: t1/"), "{text}");
+}

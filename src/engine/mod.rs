@@ -12,6 +12,7 @@ pub mod identity;
 pub mod mounts;
 pub mod nspath;
 pub mod output;
+pub mod progress;
 pub mod reader;
 pub mod resolve;
 pub mod sanitize;

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::engine::cache::Cache;
 use crate::engine::error::EngineError;
 use crate::engine::nspath::{self, NsPath, PathError};
+use crate::engine::progress::{Interrupt, Meter, ProgressSink};
 use crate::engine::store::{ActionLog, KeyStore, ServerId, StateDir};
 use crate::engine::words;
 use crate::vault::{Client, Config, Method, VaultError};
@@ -145,6 +146,10 @@ pub struct Session {
     generation: u64,
     /// Who the server is (its address and cluster id), once asked.
     server: Option<ServerId>,
+    /// Where long walks draw their progress line, if a front end shows one.
+    meter_sink: Option<ProgressSink>,
+    /// Ctrl-C, for a command that stops itself at a safe point.
+    interrupt: Interrupt,
 }
 
 impl Session {
@@ -170,7 +175,24 @@ impl Session {
             progress: None,
             generation: 0,
             server: None,
+            meter_sink: None,
+            interrupt: Interrupt::default(),
         }
+    }
+
+    /// Draw the progress of long walks on `sink`.
+    pub fn set_progress_sink(&mut self, sink: ProgressSink) {
+        self.meter_sink = Some(sink);
+    }
+
+    /// A progress line for a walk of `total` `unit`s (drawn only where a front end shows one).
+    pub fn meter(&self, label: &str, unit: &'static str, total: usize) -> Meter {
+        Meter::new(self.meter_sink.clone(), label, unit, total)
+    }
+
+    /// Ctrl-C as the command in flight sees it; a front end trips it.
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
     }
 
     /// Use these aliases (checked by [`crate::engine::commands::aliases`]).

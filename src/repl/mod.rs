@@ -65,10 +65,17 @@ impl Printer {
         let _ = stdout.flush();
     }
 
-    /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode.
+    /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode. A command that
+    /// failed with a report (`diff`) prints the report as its output, then the summary.
     pub fn error(&self, e: &EngineError) {
+        let message = match e {
+            EngineError::Failed { summary, output } => {
+                self.output(output);
+                summary.clone()
+            }
+            other => other.to_string(),
+        };
         let mut stderr = std::io::stderr().lock();
-        let message = e.to_string();
         let _ = match self.format {
             Format::Json => writeln!(
                 stderr,
@@ -117,8 +124,21 @@ async fn run_one(
         }
         prepared.confirm();
     }
+    // A command that stops itself at a safe point (`cp` between two keys) is asked to on
+    // the first Ctrl-C, and reports what it did; a second Ctrl-C drops it all the same.
+    let interrupt = session.interrupt().clone();
+    let run = commands::execute(session, prepared);
+    tokio::pin!(run);
+    tokio::select! {
+        r = &mut run => return Ran::Done(r),
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    if !interrupt.request() {
+        return Ran::Done(Err(cancelled()));
+    }
+    eprintln!("stopping at the next safe point (Ctrl-C again drops the command at once)…");
     Ran::Done(tokio::select! {
-        r = commands::execute(session, prepared) => r,
+        r = &mut run => r,
         _ = tokio::signal::ctrl_c() => Err(cancelled()),
     })
 }
@@ -132,6 +152,21 @@ pub fn question_prompt(question: &str) -> String {
     } else {
         format!("{question} [y/N] ")
     }
+}
+
+/// The progress line of long walks, on stderr when it is a terminal (redrawn in place).
+fn progress_sink() -> Option<crate::engine::progress::ProgressSink> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(std::sync::Arc::new(|line: Option<String>| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = match line {
+            Some(l) => write!(stderr, "\r\x1b[2K{}", sanitize::line(&l)),
+            None => write!(stderr, "\r\x1b[2K"),
+        };
+        let _ = stderr.flush();
+    }))
 }
 
 /// Whether an answer is yes (`y`, `yes`, any case); anything else, Enter alone included, is no.
@@ -278,6 +313,9 @@ where
         }
     };
     let can_ask = std::io::stdin().is_terminal();
+    if let Some(sink) = progress_sink() {
+        session.set_progress_sink(sink);
+    }
     let mut failed = false;
     for line in lines {
         let line = match line.into_line() {
@@ -516,6 +554,9 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     exit_on_signals();
     let printer = Printer::new(session.options().format);
     progress_on_stderr(session);
+    if let Some(sink) = progress_sink() {
+        session.set_progress_sink(sink);
+    }
     let config = Config::builder()
         .auto_add_history(false)
         .history_ignore_dups(true)

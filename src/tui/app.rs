@@ -69,6 +69,8 @@ pub struct Running {
     pub label: String,
     /// When it started.
     pub started: Instant,
+    /// Its progress line, when it is a long walk (`find: 12/40 namespaces`).
+    pub progress: Option<String>,
 }
 
 /// The completion popup.
@@ -872,6 +874,7 @@ impl App {
             id,
             label: words::redact_line(line.trim()),
             started: Instant::now(),
+            progress: None,
         });
         self.message = None;
         fx.push(Effect::Run {
@@ -1248,6 +1251,11 @@ impl App {
                 self.failed |= failed;
                 if exit {
                     self.quit = true;
+                }
+            }
+            EngineEvent::Progress(line) => {
+                if let Some(r) = self.running.as_mut() {
+                    r.progress = line;
                 }
             }
             EngineEvent::Notice(text) => {

@@ -104,6 +104,8 @@ pub enum EngineEvent {
     },
     /// Something to tell outside a command (the first look at the namespace failed).
     Notice(String),
+    /// The progress line of a long walk (`None`: it ended).
+    Progress(Option<String>),
 }
 
 /// The handles the UI keeps to talk to the engine task.
@@ -143,6 +145,13 @@ where
         let (tx, wrap) = (events.clone(), wrap.clone());
         session.set_progress(Arc::new(move |line: &str| {
             let _ = tx.send(wrap(EngineEvent::Notice(line.to_string())));
+        }));
+    }
+    {
+        // The meter of a long walk (done/total), redrawn in the status line.
+        let (tx, wrap) = (events.clone(), wrap.clone());
+        session.set_progress_sink(Arc::new(move |line: Option<String>| {
+            let _ = tx.send(wrap(EngineEvent::Progress(line)));
         }));
     }
     let sink = Sink { tx: events, wrap };
@@ -225,9 +234,23 @@ async fn engine_loop<E>(
             });
             continue;
         }
-        let outcome = tokio::select! {
-            o = run_line(&mut session, id, &line, &sink) => Some(o),
-            _ = cancelled(&mut cancels, id) => None,
+        let interrupt = session.interrupt().clone();
+        let outcome = {
+            let run = run_line(&mut session, id, &line, &sink);
+            tokio::pin!(run);
+            let first = tokio::select! {
+                o = &mut run => Some(o),
+                _ = cancelled(&mut cancels, id) => None,
+            };
+            match first {
+                // A command that stops itself at a safe point (`cp` between two keys) is
+                // asked to, and reports what it did; a second Ctrl-C drops it.
+                None if interrupt.request() => tokio::select! {
+                    o = &mut run => Some(o),
+                    _ = cancelled(&mut cancels, id) => None,
+                },
+                other => other,
+            }
         };
         let (exit, failed) = match outcome {
             Some(o) => o,

@@ -9,6 +9,9 @@
 
 pub mod api;
 pub mod auth;
+pub mod cp;
+pub mod diff;
+pub mod explain;
 pub mod explore;
 pub mod incident;
 pub mod lock;
@@ -47,6 +50,12 @@ pub enum Command {
     Auth(auth::Auth),
     /// Help, completion, refresh, exit.
     Shell(shell::Shell),
+    /// `cp`, `mv`: KV secrets between any two namespaces.
+    Cp(cp::Cp),
+    /// `diff`: two namespaces compared.
+    Diff(diff::Diff),
+    /// `explain CMD…`: the bao and curl commands that do what CMD does.
+    Explain(Box<Command>),
 }
 
 /// One family: its rows of the table and its parser.
@@ -83,6 +92,14 @@ const FAMILIES: &[Family] = &[
         parse: |n, r| explore::parse(n, r).map(|r| r.map(Command::Explore)),
     },
     Family {
+        commands: cp::COMMANDS,
+        parse: |n, r| cp::parse(n, r).map(|r| r.map(Command::Cp)),
+    },
+    Family {
+        commands: diff::COMMANDS,
+        parse: |n, r| diff::parse(n, r).map(|r| r.map(Command::Diff)),
+    },
+    Family {
         commands: incident::COMMANDS,
         parse: |n, r| incident::parse(n, r).map(|r| r.map(Command::Incident)),
     },
@@ -91,10 +108,43 @@ const FAMILIES: &[Family] = &[
         parse: |n, r| auth::parse(n, r).map(|r| r.map(Command::Auth)),
     },
     Family {
+        commands: explain::COMMANDS,
+        parse: |n, r| explain::is_called(n).then(|| parse_explain(r)),
+    },
+    Family {
         commands: shell::COMMANDS,
         parse: |n, r| shell::parse(n, r).map(|r| r.map(Command::Shell)),
     },
 ];
+
+/// `explain CMD…`: the command to explain is parsed as any other (not an alias).
+fn parse_explain(rest: &[String]) -> Result<Command, UsageError> {
+    if rest.is_empty() {
+        return Err(UsageError::new(
+            explain::COMMANDS[0].usage,
+            "`explain` needs a command: explain ls, explain cp -r a/ b/",
+        ));
+    }
+    parse(rest, &Aliases::new()).map(|c| Command::Explain(Box::new(c)))
+}
+
+/// What `explain` is told of a command: the family's own command.
+fn subject(cmd: &Command) -> explain::Subject<'_> {
+    use explain::Subject as S;
+    match cmd {
+        Command::Nav(c) => S::Nav(c),
+        Command::Ns(c) => S::Ns(c),
+        Command::Lock(c) => S::Lock(c),
+        Command::Api(c) => S::Api(c),
+        Command::Explore(c) => S::Explore(c),
+        Command::Incident(c) => S::Incident(c),
+        Command::Auth(c) => S::Auth(c),
+        Command::Shell(c) => S::Shell(c),
+        Command::Cp(c) => S::Cp(c),
+        Command::Diff(c) => S::Diff(c),
+        Command::Explain(_) => S::Explain,
+    }
+}
 
 /// Every command of every family, in the order help lists them.
 pub fn table() -> Vec<&'static CommandInfo> {
@@ -194,6 +244,7 @@ impl Command {
             Command::Ns(c) => c.is_mutating(),
             Command::Lock(_) => true,
             Command::Api(c) => c.is_mutating(),
+            Command::Cp(c) => c.is_mutating(),
             _ => false,
         }
     }
@@ -206,6 +257,7 @@ impl Command {
             Command::Ns(c) => c.is_destructive(),
             Command::Lock(c) => c.is_destructive(),
             Command::Api(c) => c.is_destructive(),
+            Command::Cp(c) => c.is_destructive(),
             _ => false,
         }
     }
@@ -353,6 +405,10 @@ async fn check(session: &mut Session, cmd: &Command) -> Result<Checked<Command>,
             cmd: cmd.clone(),
             question: c.confirmation(session),
         },
+        Command::Cp(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
         _ => Checked::run(cmd.clone()),
     })
 }
@@ -447,6 +503,8 @@ pub async fn execute(session: &mut Session, prepared: Prepared) -> Result<Output
         text,
         question,
     } = prepared;
+    // A Ctrl-C of an earlier command is no reason to stop this one.
+    session.interrupt().reset();
     if question.is_some() {
         return Err(EngineError::Unconfirmed(words::redact_line(text.trim())));
     }
@@ -463,6 +521,8 @@ pub async fn execute(session: &mut Session, prepared: Prepared) -> Result<Output
     if let Some(mut entry) = entry {
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
+            // The report of a failed command (cp's list of keys) stays out of the log.
+            Err(EngineError::Failed { summary, .. }) => format!("error: {summary}"),
             Err(e) => format!("error: {e}"),
         };
         if let Err(e) = entry.write(&outcome) {
@@ -540,6 +600,9 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Explore(c) => explore::run(session, c).await,
         Command::Incident(c) => incident::run(session, c).await,
         Command::Auth(c) => auth::run(session, c).await,
+        Command::Cp(c) => cp::run(session, c).await,
+        Command::Diff(c) => diff::run(session, c).await,
+        Command::Explain(c) => explain::run(session, subject(c)).await,
         Command::Shell(c) => {
             let context = completion_context(session);
             shell::run(session, c, &table(), context).await
@@ -566,6 +629,15 @@ mod tests {
         assert!(matches!(p("read x"), Ok(Command::Api(_))));
         assert!(matches!(p("locks"), Ok(Command::Incident(_))));
         assert!(matches!(p("whoami"), Ok(Command::Auth(_))));
+        assert!(matches!(p("cp -r a b"), Ok(Command::Cp(_))));
+        assert!(matches!(p("mv a b"), Ok(Command::Cp(_))));
+        assert!(matches!(p("diff a b"), Ok(Command::Diff(_))));
+        assert!(matches!(
+            p("explain cp -r a b"),
+            Ok(Command::Explain(inner)) if matches!(*inner, Command::Cp(_))
+        ));
+        assert!(p("explain").is_err());
+        assert!(p("explain frob").is_err());
         assert!(p("quit").unwrap().is_exit());
         assert!(p("frobnicate")
             .unwrap_err()
@@ -589,6 +661,14 @@ mod tests {
         assert!(p("unlock").unwrap().is_mutating());
         assert!(!p("unlock").unwrap().is_destructive());
         assert!(!p("cd x").unwrap().is_mutating());
+        assert!(p("cp a b").unwrap().is_mutating());
+        assert!(!p("cp a b").unwrap().is_destructive());
+        assert!(p("cp -f a b").unwrap().is_destructive());
+        assert!(p("mv a b").unwrap().is_destructive());
+        assert!(!p("cp -n a b").unwrap().is_mutating());
+        assert!(!p("explain delete x").unwrap().is_mutating());
+        assert!(!p("explain delete x").unwrap().is_destructive());
+        assert!(!p("diff a b").unwrap().is_mutating());
     }
 
     #[test]
