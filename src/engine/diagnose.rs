@@ -120,6 +120,12 @@ async fn missing(client: &Client, req: &RequestInfo) -> Option<String> {
             .await
         {
             Ok(_) => continue,
+            // Below a sealed namespace the server says "not found": name the sealed one.
+            Err(sealed @ VaultError::NamespaceSealed { .. }) => {
+                return Some(format!(
+                    "{sealed}; {req} answered \"namespace not found\" because it is below it"
+                ));
+            }
             Err(VaultError::NotFound { .. }) | Err(VaultError::NamespaceNotFound { .. }) => {
                 return Some(format!(
                     "namespace {at} does not exist ({parent} has no namespace {name}), so {req} was refused; `ls` in {parent} shows what is there"

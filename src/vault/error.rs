@@ -37,9 +37,25 @@ pub enum VaultError {
         /// The request.
         req: RequestInfo,
     },
-    /// The server (or the namespace) is sealed.
+    /// The server is sealed.
     #[error("the server is sealed: {req}")]
     Sealed {
+        /// The request.
+        req: RequestInfo,
+    },
+    /// A sealable namespace (OpenBao 2.6+) is sealed: the server is up, that namespace
+    /// refuses every request until enough of its key shares are entered.
+    #[error("namespace {} is sealed: {req} was refused; to unseal it: {}", display_ns(.sealed), unseal_hint(.sealed))]
+    NamespaceSealed {
+        /// The sealed namespace ("a/b/").
+        sealed: String,
+        /// The request.
+        req: RequestInfo,
+    },
+    /// The server has no namespaces at all (Vault Community Edition): `sys/namespaces` is
+    /// not a path it knows.
+    #[error("this server has no namespaces (Vault Community Edition, or another server without the namespace API): {req} is an unsupported path; only the root namespace / exists")]
+    NamespacesUnsupported {
         /// The request.
         req: RequestInfo,
     },
@@ -301,6 +317,13 @@ fn unlock_hint(locked: &str) -> String {
     }
 }
 
+/// The command that unseals `sealed` ("a/b/"): from its parent, a share at a time.
+fn unseal_hint(sealed: &str) -> String {
+    let t = sealed.trim_matches('/');
+    let (parent, name) = t.rsplit_once('/').unwrap_or(("", t));
+    format!("`cd /{parent}; ns unseal {name}` (asks for a key share; repeat until the threshold is reached)")
+}
+
 fn detail(messages: &[String]) -> String {
     let flat = flatten(messages);
     if flat.is_empty() {
@@ -361,6 +384,8 @@ impl VaultError {
             | VaultError::NamespaceNotFound { req }
             | VaultError::NamespaceLocked { req, .. }
             | VaultError::Sealed { req }
+            | VaultError::NamespaceSealed { req, .. }
+            | VaultError::NamespacesUnsupported { req }
             | VaultError::Status { req, .. }
             | VaultError::Timeout { req, .. }
             | VaultError::Unsendable { req, .. }
@@ -386,6 +411,17 @@ impl VaultError {
         match status {
             403 => VaultError::PermissionDenied { req, messages },
             404 if messages.is_empty() => VaultError::NotFound { req },
+            404 if joined.contains("unsupported path") && is_namespace_api(&req.path) => {
+                VaultError::NamespacesUnsupported { req }
+            }
+            // OpenBao 2.6+: the namespace of the request is the sealed one (below a sealed
+            // namespace the server answers "namespace not found").
+            503 if joined.contains("namespace is sealed") && !req.namespace.is_empty() => {
+                VaultError::NamespaceSealed {
+                    sealed: req.namespace.clone(),
+                    req,
+                }
+            }
             503 if joined.contains("sealed") => VaultError::Sealed { req },
             _ => VaultError::Status {
                 status,
@@ -393,6 +429,20 @@ impl VaultError {
                 messages,
             },
         }
+    }
+}
+
+/// Whether `path` is the namespace API itself (`sys/namespaces`, or one namespace of it):
+/// a server that calls it an unsupported path has no namespaces. A path below one
+/// (`sys/namespaces/a/seal`) being unsupported says only that that feature is missing.
+fn is_namespace_api(path: &str) -> bool {
+    let path = path.trim_matches('/');
+    match path.strip_prefix("sys/namespaces") {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('/')
+            .is_some_and(|name| !name.is_empty() && !name.contains('/')),
+        None => false,
     }
 }
 
@@ -453,6 +503,99 @@ mod tests {
             VaultError::from_status(400, req(), vec!["bad".into()]),
             VaultError::Status { status: 400, .. }
         ));
+    }
+
+    fn req_at(method: &str, path: &str, namespace: &str) -> RequestInfo {
+        RequestInfo {
+            method: method.into(),
+            path: path.into(),
+            namespace: namespace.into(),
+        }
+    }
+
+    #[test]
+    fn a_sealed_namespace_is_named_with_the_command_that_unseals_it() {
+        // OpenBao 2.6.2 and 2.7.2: any request in a sealed namespace.
+        let e = VaultError::from_status(
+            503,
+            req_at("LIST", "sys/namespaces", "sealy/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(
+            matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed == "sealy/"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "namespace sealy is sealed: LIST sys/namespaces in namespace sealy was refused; to unseal it: `cd /; ns unseal sealy` (asks for a key share; repeat until the threshold is reached)"
+        );
+        let nested = VaultError::from_status(
+            503,
+            req_at("GET", "sys/mounts", "t/x/y/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(
+            nested.to_string().contains("`cd /t/x; ns unseal y`"),
+            "{nested}"
+        );
+        // The whole server sealed is still the server.
+        assert!(matches!(
+            VaultError::from_status(
+                503,
+                req_at("GET", "sys/mounts", ""),
+                vec!["Vault is sealed".into()]
+            ),
+            VaultError::Sealed { .. }
+        ));
+    }
+
+    #[test]
+    fn vault_enterprise_locked_answer_is_understood() {
+        // Vault Enterprise's documented answer (API locked response): 503, the path
+        // without a trailing slash.
+        let e = VaultError::from_status(
+            503,
+            req_at("GET", "secret/data/x", "nsA/child/"),
+            vec!["API access to this namespace has been locked by an administrator - \"nsA\" must be unlocked to gain access.".into()],
+        );
+        assert!(
+            matches!(&e, VaultError::NamespaceLocked { locked, .. } if locked == "nsA"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("namespace nsA is locked"), "{e}");
+        assert!(e.to_string().contains("`cd /; unlock nsA`"), "{e}");
+    }
+
+    #[test]
+    fn vault_community_has_no_namespace_api() {
+        // Vault Community Edition (hashicorp/vault#19668): `sys/namespaces` is an
+        // unsupported path, 404, in Go's multierror text.
+        let msg = || vec!["1 error occurred:\n\t* unsupported path\n\n".to_string()];
+        for (method, path) in [
+            ("LIST", "sys/namespaces"),
+            ("PUT", "sys/namespaces/ns1"),
+            ("GET", "sys/namespaces/ns1"),
+        ] {
+            let e = VaultError::from_status(404, req_at(method, path, ""), msg());
+            assert!(
+                matches!(e, VaultError::NamespacesUnsupported { .. }),
+                "{method} {path}: {e:?}"
+            );
+            assert!(
+                e.to_string().contains("this server has no namespaces"),
+                "{e}"
+            );
+        }
+        // A feature below one namespace that this server lacks is not "no namespaces".
+        for path in ["sys/namespaces/ns1/seal", "sys/mounts", "sys/namespacesx"] {
+            assert!(
+                matches!(
+                    VaultError::from_status(404, req_at("GET", path, ""), msg()),
+                    VaultError::Status { status: 404, .. }
+                ),
+                "{path}"
+            );
+        }
     }
 
     #[test]

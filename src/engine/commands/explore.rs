@@ -886,7 +886,7 @@ async fn walk_with_mounts(
     all.extend(
         walk.entries
             .iter()
-            .filter(|e| !e.locked)
+            .filter(|e| !e.state.is_closed())
             .map(|e| root.join(&e.path)),
     );
     let found = mounts_of_all(client, all).await;

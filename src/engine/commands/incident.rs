@@ -145,7 +145,7 @@ async fn locks(session: &mut Session) -> Result<Output, EngineError> {
     let locked: Vec<NsPath> = walk
         .entries
         .iter()
-        .filter(|e| e.locked)
+        .filter(|e| e.state.locked)
         .map(|e| here.join(&e.path))
         .collect();
     let mut rows = Vec::new();
@@ -196,7 +196,7 @@ async fn locks(session: &mut Session) -> Result<Output, EngineError> {
         } else if walk
             .entries
             .iter()
-            .any(|e| !e.locked && here.join(&e.path) == ns)
+            .any(|e| !e.state.locked && here.join(&e.path) == ns)
         {
             // Seen not locked: the lock never took effect (or was undone since).
             let _ = store

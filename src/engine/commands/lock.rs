@@ -202,6 +202,8 @@ fn certainly_not_locked(e: &VaultError) -> bool {
         | VaultError::NamespaceNotFound { .. }
         | VaultError::NamespaceLocked { .. }
         | VaultError::Sealed { .. }
+        | VaultError::NamespaceSealed { .. }
+        | VaultError::NamespacesUnsupported { .. }
         | VaultError::Status { .. }
         | VaultError::Redirect { .. }
         | VaultError::RedirectLoop { .. }

@@ -325,7 +325,7 @@ async fn tree(
     };
     let walk = tree::walk(session.client(), &root, depth, !session.options().no_scan).await?;
     let text = tree::render(&root.display(), &walk);
-    let locked_skipped = !walk.scanned && walk.entries.iter().any(|e| e.locked);
+    let locked_skipped = !walk.scanned && walk.entries.iter().any(|e| e.state.is_closed());
     // Move, not copy, the entries into the JSON document (thousands of namespaces).
     let mut info = Map::new();
     for e in walk.entries {
