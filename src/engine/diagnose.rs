@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::session::Session;
+use crate::engine::tree::{self, Seal};
 use crate::vault::{body, Client, Method, RequestInfo, VaultError};
 
 /// How long finding the cause may take before the error is reported as it came.
@@ -26,6 +27,9 @@ pub async fn explain(session: &Session, err: EngineError) -> EngineError {
         }
         VaultError::NamespaceNotFound { req } => {
             tokio::time::timeout(DIAGNOSE_TIMEOUT, missing(session.client(), req)).await
+        }
+        VaultError::NamespaceSealed { sealed, req } if sealed.is_empty() => {
+            tokio::time::timeout(DIAGNOSE_TIMEOUT, sealed_on_path(session.client(), req)).await
         }
         _ => return EngineError::Vault(vault),
     };
@@ -103,6 +107,30 @@ async fn refused(session: &Session, req: &RequestInfo) -> Option<String> {
         "permission denied: {req}: this token may not {} {path} in namespace {ns} (its capabilities there: {has}); ask for a policy that grants it, or use another token",
         capability(&req.method)
     ))
+}
+
+/// Which namespace on the path of `req` (sent at the root, the namespace in the path) is
+/// sealed: the first prefix of the path whose seal-status says so.
+async fn sealed_on_path(client: &Client, req: &RequestInfo) -> Option<String> {
+    let base = NsPath::parse(&req.namespace).ok()?;
+    let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut at = base;
+    for seg in segments.iter().take(segments.len().saturating_sub(1)) {
+        at = at.child(seg);
+        match tree::seal_of(client, &at).await {
+            Ok(Seal::Sealed) => {
+                let sealed = VaultError::NamespaceSealed {
+                    sealed: at.header(),
+                    req: req.clone(),
+                };
+                return Some(sealed.to_string());
+            }
+            Ok(_) => continue,
+            // Not a namespace (the path went on into a mount), or not allowed to ask.
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 /// Which namespace of `req`'s does not exist: the first segment its parent lacks.

@@ -107,6 +107,15 @@ impl Profiles for NoProfiles {
     }
 }
 
+/// What the prompt marks of the current namespace besides a lock, as last seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// The sealed namespace that covers here (here or an ancestor).
+    pub sealed: Option<NsPath>,
+    /// Here is being deleted (OpenBao's `tainted`).
+    pub deleting: bool,
+}
+
 /// Alias name → the words it stands for (one command; the words typed after it follow).
 pub type Aliases = BTreeMap<String, Vec<String>>;
 
@@ -121,6 +130,10 @@ pub struct Session {
     top: NsPath,
     /// The locked namespace (here or an ancestor) as last seen, for the prompt.
     locked: Option<NsPath>,
+    /// The other states of here as last seen, for the prompt.
+    marks: Marks,
+    /// The session was told that the server has no namespaces (it is told once).
+    told_no_namespaces: bool,
     options: Options,
     keys: KeyStore,
     log: ActionLog,
@@ -152,6 +165,8 @@ impl Session {
             top: NsPath::root(),
             cwd: start,
             locked: None,
+            marks: Marks::default(),
+            told_no_namespaces: false,
             options,
             keys: state.key_store(),
             log: state.action_log(),
@@ -253,6 +268,7 @@ impl Session {
     pub fn enter(&mut self, target: NsPath, locked: Option<NsPath>) {
         self.previous = Some(std::mem::replace(&mut self.cwd, target));
         self.locked = locked;
+        self.marks = Marks::default();
         self.cache.touch(&self.cwd);
     }
 
@@ -280,6 +296,8 @@ impl Session {
         self.top = top;
         self.home = home;
         self.locked = None;
+        self.marks = Marks::default();
+        self.told_no_namespaces = false;
         self.adopt = None;
         self.server = None;
         self.generation += 1;
@@ -322,6 +340,21 @@ impl Session {
         self.locked = locked;
     }
 
+    /// What the last look saw of the current namespace's other states.
+    pub fn marks(&self) -> &Marks {
+        &self.marks
+    }
+
+    /// What the last look saw of the seal over the current namespace and its deletion.
+    pub fn set_marks(&mut self, marks: Marks) {
+        self.marks = marks;
+    }
+
+    /// Whether to tell that the server has no namespaces: true the first time only.
+    pub fn tell_no_namespaces(&mut self) -> bool {
+        !std::mem::replace(&mut self.told_no_namespaces, true)
+    }
+
     /// The session's switches.
     pub fn options(&self) -> &Options {
         &self.options
@@ -357,12 +390,30 @@ impl Session {
         &self.state
     }
 
-    /// The prompt for line mode: the namespace, and a mark when it is locked.
+    /// The prompt for line mode: the namespace, and a mark when it is locked, sealed or
+    /// being deleted (`[locked]` here, `[locked: a]` for an ancestor).
     pub fn prompt(&self) -> String {
-        match &self.locked {
-            Some(l) if l == &self.cwd => format!("vnsh {} [locked]> ", self.cwd),
-            Some(l) => format!("vnsh {} [locked: {}]> ", self.cwd, l),
-            None => format!("vnsh {}> ", self.cwd),
+        let mark = |what: &str, at: &NsPath| {
+            if at == &self.cwd {
+                what.to_string()
+            } else {
+                format!("{what}: {at}")
+            }
+        };
+        let mut marks = Vec::new();
+        if let Some(l) = &self.locked {
+            marks.push(mark("locked", l));
+        }
+        if let Some(s) = &self.marks.sealed {
+            marks.push(mark("sealed", s));
+        }
+        if self.marks.deleting {
+            marks.push("being deleted".to_string());
+        }
+        if marks.is_empty() {
+            format!("vnsh {}> ", self.cwd)
+        } else {
+            format!("vnsh {} [{}]> ", self.cwd, marks.join(", "))
         }
     }
 

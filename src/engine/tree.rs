@@ -458,38 +458,59 @@ pub struct SealAnswers {
     pub states: HashMap<NsPath, Seal>,
     /// How many were left unasked (over the limit).
     pub not_asked: usize,
-    /// Why the server was not asked further: it has no sealable namespaces, or the token
-    /// may not ask. None when every namespace asked was answered.
+    /// Why some seal states are not known: the token may not ask, or another refusal. None
+    /// when every namespace asked was answered.
     pub stopped: Option<String>,
+    /// The server has no sealable namespaces (an OpenBao before 2.6, Vault): nothing is
+    /// sealed, and nothing more was asked.
+    pub unsupported: bool,
+    /// The token may not read seal-status (what it may not read is not marked).
+    pub denied: bool,
 }
 
 /// The seal state of one namespace (full path): `seal-status` from its parent. The root
 /// is never sealable here (the server's own seal is another matter).
 pub async fn seal_of(client: &Client, ns: &NsPath) -> Result<Seal, VaultError> {
-    let (Some(parent), Some(name)) = (ns.parent(), ns.name()) else {
+    let Some(data) = seal_status(client, ns).await? else {
         return Ok(Seal::NotSealable);
+    };
+    match data.get("sealed").and_then(Value::as_bool) {
+        Some(true) => Ok(Seal::Sealed),
+        Some(false) => Ok(Seal::Unsealed),
+        None => Err(VaultError::BadShape {
+            req: seal_status_request(ns),
+            what: "data.sealed is missing (expected true or false)".into(),
+        }),
+    }
+}
+
+/// The request that asks `ns`'s seal status (sent in its parent).
+fn seal_status_request(ns: &NsPath) -> RequestInfo {
+    let parent = ns.parent().unwrap_or_default();
+    let path = format!(
+        "sys/namespaces/{}/seal-status",
+        ns.name().unwrap_or_default()
+    );
+    RequestInfo::new(Method::Get, &parent.header(), &path)
+}
+
+/// The `data` of `ns`'s seal-status (`sealed`, `t`, `n`, `progress`, …), or None when it
+/// cannot be sealed (made without a seal, or the root).
+pub async fn seal_status(client: &Client, ns: &NsPath) -> Result<Option<Value>, VaultError> {
+    let (Some(parent), Some(name)) = (ns.parent(), ns.name()) else {
+        return Ok(None);
     };
     let path = format!("sys/namespaces/{name}/seal-status");
     match client
         .request(Method::Get, &parent.header(), &path, None)
         .await
     {
-        Ok(b) => {
-            let data = body::data(b);
-            match data.get("sealed").and_then(Value::as_bool) {
-                Some(true) => Ok(Seal::Sealed),
-                Some(false) => Ok(Seal::Unsealed),
-                None => Err(VaultError::BadShape {
-                    req: RequestInfo::new(Method::Get, &parent.header(), &path),
-                    what: "data.sealed is missing (expected true or false)".into(),
-                }),
-            }
-        }
+        Ok(b) => Ok(Some(body::data(b))),
         Err(VaultError::Status {
             status: 400,
             messages,
             ..
-        }) if messages.iter().any(|m| m.contains("not sealable")) => Ok(Seal::NotSealable),
+        }) if messages.iter().any(|m| m.contains("not sealable")) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -510,11 +531,23 @@ pub async fn ask_seals(client: &Client, targets: Vec<NsPath>, limit: Option<usiz
         Ok(seal) => {
             answers.states.insert(first, seal);
         }
-        Err(e) => {
-            answers.not_asked += 1 + targets.len();
-            answers.stopped = Some(seal_refusal(&e));
-            return answers;
-        }
+        Err(e) => match seal_refusal(&e) {
+            _ if matches!(e, VaultError::PermissionDenied { .. }) => {
+                answers.not_asked += 1 + targets.len();
+                answers.denied = true;
+                answers.stopped = seal_refusal(&e);
+                return answers;
+            }
+            None => {
+                answers.unsupported = true;
+                return answers;
+            }
+            Some(why) => {
+                answers.not_asked += 1 + targets.len();
+                answers.stopped = Some(why);
+                return answers;
+            }
+        },
     }
     let permits = Arc::new(Semaphore::new(SEAL_CONCURRENCY));
     let mut tasks = JoinSet::new();
@@ -536,26 +569,27 @@ pub async fn ask_seals(client: &Client, targets: Vec<NsPath>, limit: Option<usiz
             }
             Err(e) => {
                 answers.not_asked += 1;
-                answers.stopped.get_or_insert_with(|| seal_refusal(&e));
+                answers
+                    .stopped
+                    .get_or_insert_with(|| seal_refusal(&e).unwrap_or_else(|| e.to_string()));
             }
         }
     }
     answers
 }
 
-/// Why seal states could not be asked, in a few words.
-fn seal_refusal(e: &VaultError) -> String {
+/// Why seal states could not be asked, in a few words; None when the server has no
+/// sealable namespaces at all (nothing is missing then).
+fn seal_refusal(e: &VaultError) -> Option<String> {
     match e {
-        VaultError::PermissionDenied { .. } => "the token may not read seal-status".into(),
+        VaultError::PermissionDenied { .. } => Some("the token may not read seal-status".into()),
         VaultError::NotFound { .. }
         | VaultError::NamespaceNotFound { .. }
-        | VaultError::NamespacesUnsupported { .. } => {
-            "this server has no sealable namespaces (OpenBao 2.6+ has them)".into()
-        }
-        VaultError::Status {
+        | VaultError::NamespacesUnsupported { .. }
+        | VaultError::Status {
             status: 404 | 405, ..
-        } => "this server has no sealable namespaces (OpenBao 2.6+ has them)".into(),
-        other => other.to_string(),
+        } => None,
+        other => Some(other.to_string()),
     }
 }
 
@@ -622,8 +656,12 @@ pub async fn children_with_state(
     Ok((children, answers))
 }
 
-/// A note on seal states left unasked, if any.
-pub fn seal_note(answers: &SealAnswers, how_to_ask_all: &str) -> Option<String> {
+/// A note on seal states left unasked, if any. A token that may not read seal-status is
+/// told only where `tell_denied` (the incident view): elsewhere it is not noise to it.
+pub fn seal_note(answers: &SealAnswers, how_to_ask_all: &str, tell_denied: bool) -> Option<String> {
+    if answers.denied && !tell_denied {
+        return None;
+    }
     match (&answers.stopped, answers.not_asked) {
         (Some(why), _) if answers.states.is_empty() => {
             Some(format!("note: seal state not shown: {why}"))
@@ -816,15 +854,23 @@ mod tests {
     #[test]
     fn seal_notes_say_what_was_left_out() {
         let mut a = SealAnswers::default();
-        assert_eq!(seal_note(&a, "ask"), None);
+        assert_eq!(seal_note(&a, "ask", true), None);
         a.not_asked = 300;
-        assert!(seal_note(&a, "`tree --seal` asks them all")
+        assert!(seal_note(&a, "`tree --seal` asks them all", true)
             .unwrap()
             .contains("seal state of 300 namespaces not asked"));
-        a.stopped = Some("this server has no sealable namespaces (OpenBao 2.6+ has them)".into());
+        a.stopped = Some("the token may not read seal-status".into());
+        a.denied = true;
+        assert_eq!(seal_note(&a, "x", false), None);
         assert_eq!(
-            seal_note(&a, "x").unwrap(),
-            "note: seal state not shown: this server has no sealable namespaces (OpenBao 2.6+ has them)"
+            seal_note(&a, "x", true).unwrap(),
+            "note: seal state not shown: the token may not read seal-status"
         );
+        // A server without sealable namespaces leaves nothing out.
+        let none = SealAnswers {
+            unsupported: true,
+            ..SealAnswers::default()
+        };
+        assert_eq!(seal_note(&none, "x", true), None);
     }
 }

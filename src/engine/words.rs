@@ -354,7 +354,8 @@ const PLACE_FLAGS: [&str; 11] = [
 ];
 
 /// Flags that take no value: the word after one is not its value.
-const SWITCHES: [&str; 13] = [
+const SWITCHES: [&str; 14] = [
+    "reset",
     "store",
     "nostore",
     "r",
@@ -995,6 +996,11 @@ mod tests {
             ("token lookup s.abcdef", "token lookup ***"),
             ("token create -id s.mine policies=a", "token create -id *** policies=***"),
             ("ns unseal t KEYSHARE", "ns unseal t ***"),
+            ("ns unseal -reset t", "ns unseal -reset t"),
+            ("ns unseal -reset t KEYSHARE", "ns unseal -reset t ***"),
+            ("ns create t -key-shares 3 -key-threshold 2 -seal=seal.hcl", "ns create t -key-shares 3 -key-threshold 2 -seal=seal.hcl"),
+            ("ns delete-sealed -force t", "ns delete-sealed -force t"),
+            ("ns seal-status t", "ns seal-status t"),
             ("unlock t -k ABC", "unlock t -k ***"),
             // A command vnsh does not know (an alias, a newer command) keeps only its words' shape.
             ("frob secret/x s3cr3t k=v --flag=1", "frob *** *** k=*** --flag=***"),

@@ -45,9 +45,10 @@ pub enum VaultError {
     },
     /// A sealable namespace (OpenBao 2.6+) is sealed: the server is up, that namespace
     /// refuses every request until enough of its key shares are entered.
-    #[error("namespace {} is sealed: {req} was refused; to unseal it: {}", display_ns(.sealed), unseal_hint(.sealed))]
+    #[error("{}", sealed_text(.sealed, .req))]
     NamespaceSealed {
-        /// The sealed namespace ("a/b/").
+        /// The sealed namespace ("a/b/"); empty when the request named its namespace in the
+        /// path (the header at the root) and which one is sealed is not known yet.
         sealed: String,
         /// The request.
         req: RequestInfo,
@@ -317,6 +318,18 @@ fn unlock_hint(locked: &str) -> String {
     }
 }
 
+/// What a sealed namespace's refusal says: which one, and the command that unseals it.
+fn sealed_text(sealed: &str, req: &RequestInfo) -> String {
+    if sealed.trim_matches('/').is_empty() {
+        return format!("a namespace on the path of {req} is sealed: it was refused; `ns seal-status NAME` tells which, `ns unseal NAME` unseals it");
+    }
+    format!(
+        "namespace {} is sealed: {req} was refused; to unseal it: {}",
+        printable(&display_ns(sealed)),
+        unseal_hint(sealed)
+    )
+}
+
 /// The command that unseals `sealed` ("a/b/"): from its parent, a share at a time.
 fn unseal_hint(sealed: &str) -> String {
     let t = sealed.trim_matches('/');
@@ -416,12 +429,12 @@ impl VaultError {
             }
             // OpenBao 2.6+: the namespace of the request is the sealed one (below a sealed
             // namespace the server answers "namespace not found").
-            503 if joined.contains("namespace is sealed") && !req.namespace.is_empty() => {
-                VaultError::NamespaceSealed {
-                    sealed: req.namespace.clone(),
-                    req,
-                }
-            }
+            // With the namespace in the path instead (the header at the root), which
+            // namespace of the path is sealed is found out by asking (diagnose).
+            503 if joined.contains("namespace is sealed") => VaultError::NamespaceSealed {
+                sealed: req.namespace.clone(),
+                req,
+            },
             503 if joined.contains("sealed") => VaultError::Sealed { req },
             _ => VaultError::Status {
                 status,
@@ -537,6 +550,18 @@ mod tests {
         assert!(
             nested.to_string().contains("`cd /t/x; ns unseal y`"),
             "{nested}"
+        );
+        // The namespace in the path: not known yet which one, and said so.
+        let e = VaultError::from_status(
+            503,
+            req_at("GET", "outer/inner/sys/mounts", ""),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed.is_empty()));
+        assert!(
+            e.to_string()
+                .starts_with("a namespace on the path of GET outer/inner/sys/mounts"),
+            "{e}"
         );
         // The whole server sealed is still the server.
         assert!(matches!(
