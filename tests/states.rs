@@ -408,3 +408,30 @@ fn locks_shows_locked_sealed_and_being_deleted() {
     let d = vj1(&env, &["-c", "describe open"]);
     assert_eq!(d["seal"]["sealable"], false, "{d}");
 }
+
+#[test]
+fn a_big_tree_asks_seal_states_only_when_told() {
+    let env = common::env();
+    let api = Api::new(&env);
+    let many: Vec<String> = (0..300).map(|i| format!("leaf{i:03}")).collect();
+    api.mkns_all(&many);
+    sealable(&api, "", "zz-sealed", 1, 1);
+    // Over the limit: no request per namespace, and the note says how to ask them all.
+    let out = env.vnsh(&["-c", "tree"]);
+    let tree = ok(&out);
+    assert!(!line_of(&tree, "zz-sealed").contains("[sealed]"), "{tree}");
+    assert!(
+        stderr(&out).contains("seal state of 301 namespaces not asked")
+            && stderr(&out).contains("tree --seal"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.vnsh(&["-c", "tree --seal"]);
+    let tree = ok(&out);
+    assert!(line_of(&tree, "zz-sealed").ends_with("[sealed]"), "{tree}");
+    assert!(!line_of(&tree, "leaf000").contains("sealed"), "{tree}");
+    assert_eq!(stderr(&out), "");
+    // `locks` always asks: it is the view for an incident.
+    let text = ok(&env.vnsh(&["-c", "locks"]));
+    assert!(line_of(&text, "zz-sealed").contains("sealed"), "{text}");
+}

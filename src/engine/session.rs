@@ -446,3 +446,53 @@ impl Session {
         Ok(words::parse_kv(args, &mut lock)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{TlsConfig, DEFAULT_MAX_RESPONSE_BYTES};
+
+    fn session_at(cwd: &str) -> Session {
+        let client = Client::new(&Config {
+            addr: "http://127.0.0.1:1".into(),
+            token: None,
+            namespace: String::new(),
+            tls: TlsConfig::default(),
+            timeout: std::time::Duration::from_secs(1),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        })
+        .expect("client");
+        let cwd = NsPath::parse(cwd).expect("path");
+        Session::new(
+            client,
+            cwd,
+            Options::default(),
+            StateDir::at(std::env::temp_dir().join("vnsh-session-unit")),
+        )
+    }
+
+    #[test]
+    fn the_prompt_marks_locked_sealed_and_being_deleted() {
+        let p = |s: &str| NsPath::parse(s).unwrap();
+        let mut s = session_at("a/b");
+        assert_eq!(s.prompt(), "vnsh a/b> ");
+        s.set_marks(Marks {
+            sealed: Some(p("a/b")),
+            deleting: false,
+        });
+        assert_eq!(s.prompt(), "vnsh a/b [sealed]> ");
+        s.set_locked(Some(p("a")));
+        assert_eq!(s.prompt(), "vnsh a/b [locked: a, sealed]> ");
+        s.set_marks(Marks {
+            sealed: Some(p("a")),
+            deleting: true,
+        });
+        s.set_locked(None);
+        assert_eq!(s.prompt(), "vnsh a/b [sealed: a, being deleted]> ");
+        // Moving on clears what was seen of the old place.
+        s.enter(p("c"), None);
+        assert_eq!(s.prompt(), "vnsh c> ");
+        assert!(s.tell_no_namespaces());
+        assert!(!s.tell_no_namespaces());
+    }
+}

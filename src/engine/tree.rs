@@ -515,15 +515,18 @@ pub async fn seal_status(client: &Client, ns: &NsPath) -> Result<Option<Value>, 
     }
 }
 
-/// Ask the seal state of `targets` (full paths), [`SEAL_CONCURRENCY`] at a time, at most
-/// `limit` of them. The first is asked alone: a server without sealable namespaces (an
+/// Ask the seal state of `targets` (full paths), [`SEAL_CONCURRENCY`] at a time — none of
+/// them when there are more than `limit` (a partly marked tree would read as if the rest
+/// were not sealed). The first is asked alone: a server without sealable namespaces (an
 /// OpenBao before 2.6, Vault) or a token that may not ask stops it there, rather than
 /// costing a refused request per namespace.
 pub async fn ask_seals(client: &Client, targets: Vec<NsPath>, limit: Option<usize>) -> SealAnswers {
     let mut answers = SealAnswers::default();
-    let take = limit.map_or(targets.len(), |l| l.min(targets.len()));
-    answers.not_asked = targets.len() - take;
-    let mut targets = targets.into_iter().take(take);
+    if limit.is_some_and(|l| targets.len() > l) {
+        answers.not_asked = targets.len();
+        return answers;
+    }
+    let mut targets = targets.into_iter();
     let Some(first) = targets.next() else {
         return answers;
     };
@@ -626,7 +629,7 @@ pub struct Child {
 }
 
 /// The children of `ns` with their state: one LIST, then the seal state of each child
-/// (at most `seal_limit`; `Some(0)` asks none).
+/// (none when there are more than `seal_limit`).
 pub async fn children_with_state(
     client: &Client,
     ns: &NsPath,
@@ -671,7 +674,7 @@ pub fn seal_note(answers: &SealAnswers, how_to_ask_all: &str, tell_denied: bool)
         )),
         (None, 0) => None,
         (None, n) => Some(format!(
-            "note: seal state of {n} namespaces not asked (one request each, over {SEAL_ASK_LIMIT}): {how_to_ask_all}"
+            "note: seal state of {n} namespaces not asked (one request each, more than {SEAL_ASK_LIMIT}): {how_to_ask_all}"
         )),
     }
 }
