@@ -338,6 +338,13 @@ fn sealing_and_deleting_sealed_check_what_they_can() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // `ns delete` of a sealed namespace: named, with both ways out.
+    sealable(&api, "", "shut", 1, 1);
+    let out = env.vnsh(&["--yes", "-c", "ns delete shut"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("namespace shut is sealed"), "{err}");
+    assert!(err.contains("ns delete-sealed shut"), "{err}");
     // Not sealed: the server's refusal, said as it is.
     let out = env.vnsh(&["--yes", "-c", "ns delete-sealed plain"]);
     assert_eq!(out.status.code(), Some(1));

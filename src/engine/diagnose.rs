@@ -109,21 +109,49 @@ async fn refused(session: &Session, req: &RequestInfo) -> Option<String> {
     ))
 }
 
-/// Which namespace on the path of `req` (sent at the root, the namespace in the path) is
-/// sealed: the first prefix of the path whose seal-status says so.
+/// Which namespace a "namespace is sealed" answer to `req` means: for a request on
+/// `sys/namespaces/NAME`, the namespace it was sent in or NAME; otherwise the first prefix
+/// of the path (the namespace named in the path) whose seal-status says so.
 async fn sealed_on_path(client: &Client, req: &RequestInfo) -> Option<String> {
     let base = NsPath::parse(&req.namespace).ok()?;
     let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
-    let mut at = base;
-    for seg in segments.iter().take(segments.len().saturating_sub(1)) {
-        at = at.child(seg);
+    let candidates: Vec<NsPath> = match segments.as_slice() {
+        ["sys", "namespaces", name, ..] => {
+            let mut c = vec![base.child(name)];
+            if !base.is_root() {
+                c.insert(0, base.clone());
+            }
+            c
+        }
+        _ => {
+            let mut at = base;
+            segments
+                .iter()
+                .take(segments.len().saturating_sub(1))
+                .map(|seg| {
+                    at = at.child(seg);
+                    at.clone()
+                })
+                .collect()
+        }
+    };
+    for at in candidates {
         match tree::seal_of(client, &at).await {
             Ok(Seal::Sealed) => {
                 let sealed = VaultError::NamespaceSealed {
                     sealed: at.header(),
                     req: req.clone(),
                 };
-                return Some(sealed.to_string());
+                // Deleting it: a sealed namespace is deleted by wiping it.
+                let wipe = match (segments.as_slice(), at.name()) {
+                    (["sys", "namespaces", name], Some(n))
+                        if req.method == "DELETE" && *name == n =>
+                    {
+                        format!("; or `ns delete-sealed {n}` (from its parent) wipes it sealed")
+                    }
+                    _ => String::new(),
+                };
+                return Some(format!("{sealed}{wipe}"));
             }
             Ok(_) => continue,
             // Not a namespace (the path went on into a mount), or not allowed to ask.

@@ -429,10 +429,16 @@ impl VaultError {
             }
             // OpenBao 2.6+: the namespace of the request is the sealed one (below a sealed
             // namespace the server answers "namespace not found").
-            // With the namespace in the path instead (the header at the root), which
-            // namespace of the path is sealed is found out by asking (diagnose).
+            // Which namespace is not known when the namespace is in the path (the header
+            // at the root), or when the request acts on a namespace (`DELETE
+            // sys/namespaces/x` answers so when x is sealed): it is found out by asking
+            // (diagnose). A read from the parent is answered, sealed or not.
             503 if joined.contains("namespace is sealed") => VaultError::NamespaceSealed {
-                sealed: req.namespace.clone(),
+                sealed: if sealed_is_the_header(&req) {
+                    req.namespace.clone()
+                } else {
+                    String::new()
+                },
                 req,
             },
             503 if joined.contains("sealed") => VaultError::Sealed { req },
@@ -443,6 +449,16 @@ impl VaultError {
             },
         }
     }
+}
+
+/// Whether a "namespace is sealed" answer to `req` means the namespace of its header.
+fn sealed_is_the_header(req: &RequestInfo) -> bool {
+    let acts_on_a_namespace = req
+        .path
+        .trim_start_matches('/')
+        .starts_with("sys/namespaces/")
+        && !matches!(req.method.as_str(), "GET" | "LIST" | "SCAN");
+    !req.namespace.trim_matches('/').is_empty() && !acts_on_a_namespace
 }
 
 /// Whether `path` is the namespace API itself (`sys/namespaces`, or one namespace of it):
@@ -563,6 +579,19 @@ mod tests {
                 .starts_with("a namespace on the path of GET outer/inner/sys/mounts"),
             "{e}"
         );
+        // Acting on a sealed namespace from its parent: which one is asked later.
+        let e = VaultError::from_status(
+            503,
+            req_at("DELETE", "sys/namespaces/kid", "a/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed.is_empty()));
+        let e = VaultError::from_status(
+            503,
+            req_at("GET", "sys/namespaces/kid/seal-status", "a/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed == "a/"));
         // The whole server sealed is still the server.
         assert!(matches!(
             VaultError::from_status(
