@@ -112,6 +112,15 @@ impl Profiles for NoProfiles {
     }
 }
 
+/// What the prompt marks of the current namespace besides a lock, as last seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// The sealed namespace that covers here (here or an ancestor).
+    pub sealed: Option<NsPath>,
+    /// Here is being deleted (OpenBao's `tainted`).
+    pub deleting: bool,
+}
+
 /// Alias name → the words it stands for (one command; the words typed after it follow).
 pub type Aliases = BTreeMap<String, Vec<String>>;
 
@@ -126,6 +135,10 @@ pub struct Session {
     top: NsPath,
     /// The locked namespace (here or an ancestor) as last seen, for the prompt.
     locked: Option<NsPath>,
+    /// The other states of here as last seen, for the prompt.
+    marks: Marks,
+    /// The session was told that the server has no namespaces (it is told once).
+    told_no_namespaces: bool,
     options: Options,
     keys: KeyStore,
     log: ActionLog,
@@ -163,6 +176,8 @@ impl Session {
             top: NsPath::root(),
             cwd: start,
             locked: None,
+            marks: Marks::default(),
+            told_no_namespaces: false,
             options,
             keys: state.key_store(),
             log: state.action_log(),
@@ -294,6 +309,7 @@ impl Session {
     pub fn enter(&mut self, target: NsPath, locked: Option<NsPath>) {
         self.previous = Some(std::mem::replace(&mut self.cwd, target));
         self.locked = locked;
+        self.marks = Marks::default();
         self.cache.touch(&self.cwd);
     }
 
@@ -321,6 +337,8 @@ impl Session {
         self.top = top;
         self.home = home;
         self.locked = None;
+        self.marks = Marks::default();
+        self.told_no_namespaces = false;
         self.adopt = None;
         self.server = None;
         self.generation += 1;
@@ -363,6 +381,21 @@ impl Session {
         self.locked = locked;
     }
 
+    /// What the last look saw of the current namespace's other states.
+    pub fn marks(&self) -> &Marks {
+        &self.marks
+    }
+
+    /// What the last look saw of the seal over the current namespace and its deletion.
+    pub fn set_marks(&mut self, marks: Marks) {
+        self.marks = marks;
+    }
+
+    /// Whether to tell that the server has no namespaces: true the first time only.
+    pub fn tell_no_namespaces(&mut self) -> bool {
+        !std::mem::replace(&mut self.told_no_namespaces, true)
+    }
+
     /// The session's switches.
     pub fn options(&self) -> &Options {
         &self.options
@@ -398,12 +431,30 @@ impl Session {
         &self.state
     }
 
-    /// The prompt for line mode: the namespace, and a mark when it is locked.
+    /// The prompt for line mode: the namespace, and a mark when it is locked, sealed or
+    /// being deleted (`[locked]` here, `[locked: a]` for an ancestor).
     pub fn prompt(&self) -> String {
-        match &self.locked {
-            Some(l) if l == &self.cwd => format!("vnsh {} [locked]> ", self.cwd),
-            Some(l) => format!("vnsh {} [locked: {}]> ", self.cwd, l),
-            None => format!("vnsh {}> ", self.cwd),
+        let mark = |what: &str, at: &NsPath| {
+            if at == &self.cwd {
+                what.to_string()
+            } else {
+                format!("{what}: {at}")
+            }
+        };
+        let mut marks = Vec::new();
+        if let Some(l) = &self.locked {
+            marks.push(mark("locked", l));
+        }
+        if let Some(s) = &self.marks.sealed {
+            marks.push(mark("sealed", s));
+        }
+        if self.marks.deleting {
+            marks.push("being deleted".to_string());
+        }
+        if marks.is_empty() {
+            format!("vnsh {}> ", self.cwd)
+        } else {
+            format!("vnsh {} [{}]> ", self.cwd, marks.join(", "))
         }
     }
 
@@ -434,5 +485,55 @@ impl Session {
         let stdin = std::io::stdin();
         let mut lock = stdin.lock();
         Ok(words::parse_kv(args, &mut lock)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{TlsConfig, DEFAULT_MAX_RESPONSE_BYTES};
+
+    fn session_at(cwd: &str) -> Session {
+        let client = Client::new(&Config {
+            addr: "http://127.0.0.1:1".into(),
+            token: None,
+            namespace: String::new(),
+            tls: TlsConfig::default(),
+            timeout: std::time::Duration::from_secs(1),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        })
+        .expect("client");
+        let cwd = NsPath::parse(cwd).expect("path");
+        Session::new(
+            client,
+            cwd,
+            Options::default(),
+            StateDir::at(std::env::temp_dir().join("vnsh-session-unit")),
+        )
+    }
+
+    #[test]
+    fn the_prompt_marks_locked_sealed_and_being_deleted() {
+        let p = |s: &str| NsPath::parse(s).unwrap();
+        let mut s = session_at("a/b");
+        assert_eq!(s.prompt(), "vnsh a/b> ");
+        s.set_marks(Marks {
+            sealed: Some(p("a/b")),
+            deleting: false,
+        });
+        assert_eq!(s.prompt(), "vnsh a/b [sealed]> ");
+        s.set_locked(Some(p("a")));
+        assert_eq!(s.prompt(), "vnsh a/b [locked: a, sealed]> ");
+        s.set_marks(Marks {
+            sealed: Some(p("a")),
+            deleting: true,
+        });
+        s.set_locked(None);
+        assert_eq!(s.prompt(), "vnsh a/b [sealed: a, being deleted]> ");
+        // Moving on clears what was seen of the old place.
+        s.enter(p("c"), None);
+        assert_eq!(s.prompt(), "vnsh c> ");
+        assert!(s.tell_no_namespaces());
+        assert!(!s.tell_no_namespaces());
     }
 }

@@ -354,8 +354,9 @@ const PLACE_FLAGS: [&str; 11] = [
 ];
 
 /// Flags that take no value: the word after one is not its value.
-const SWITCHES: [&str; 14] = [
+const SWITCHES: [&str; 15] = [
     "dryrun",
+    "reset",
     "store",
     "nostore",
     "r",
@@ -1012,6 +1013,11 @@ mod tests {
             ("token lookup s.abcdef", "token lookup ***"),
             ("token create -id s.mine policies=a", "token create -id *** policies=***"),
             ("ns unseal t KEYSHARE", "ns unseal t ***"),
+            ("ns unseal -reset t", "ns unseal -reset t"),
+            ("ns unseal -reset t KEYSHARE", "ns unseal -reset t ***"),
+            ("ns create t -key-shares 3 -key-threshold 2 -seal=seal.hcl", "ns create t -key-shares 3 -key-threshold 2 -seal=seal.hcl"),
+            ("ns delete-sealed -force t", "ns delete-sealed -force t"),
+            ("ns seal-status t", "ns seal-status t"),
             ("unlock t -k ABC", "unlock t -k ***"),
             // A command vnsh does not know (an alias, a newer command) keeps only its words' shape.
             ("frob secret/x s3cr3t k=v --flag=1", "frob *** *** k=*** --flag=***"),

@@ -919,7 +919,7 @@ async fn subtrees(session: &Session, a: &NsPath, b: &NsPath) -> Result<Subtrees,
     let rel = |w: &tree::Walk| -> BTreeMap<NsPath, bool> {
         w.entries
             .iter()
-            .map(|e| (e.path.clone(), e.locked))
+            .map(|e| (e.path.clone(), e.state.locked))
             .collect()
     };
     let (ra, rb) = (rel(&wa), rel(&wb));

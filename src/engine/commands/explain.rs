@@ -548,6 +548,46 @@ fn ns(
                 )),
             )]
         }
+        Ns::Seal(s) => {
+            use crate::engine::commands::seal::Seal;
+            let (verb, name, method, what, body) = match s {
+                Seal::Seal(n) => ("seal", n, Method::Put, "seal", None),
+                Seal::Unseal { name, .. } => (
+                    "unseal",
+                    name,
+                    Method::Put,
+                    "unseal",
+                    Some(json!({ "key": shell_value("$KEY_SHARE") })),
+                ),
+                Seal::Status(n) => ("seal-status", n, Method::Get, "seal-status", None),
+                Seal::DeleteSealed { name, .. } => {
+                    ("delete-sealed", name, Method::Delete, "delete-sealed", None)
+                }
+                Seal::Create { .. } => {
+                    return Err(EngineError::Other(
+                        "explain: a sealable namespace's creation carries its seal configuration; see `bao namespace create -help`".into(),
+                    ))
+                }
+            };
+            let (parent, last) = parent_and_name(here, name)?;
+            if body.is_some() {
+                notes.push("set $KEY_SHARE first (one key share of the namespace)".into());
+            }
+            let mut req = Req::new(method, &parent, format!("sys/namespaces/{last}/{what}"));
+            if let Some(b) = body {
+                req = req.body(b);
+            }
+            vec![step(
+                format!("{verb} namespace {}", parent.child(&last)),
+                Some(bao(
+                    &["namespace", verb],
+                    &parent,
+                    &[],
+                    std::slice::from_ref(&last),
+                )),
+                Some(req),
+            )]
+        }
     })
 }
 

@@ -645,6 +645,9 @@ fn short(e: &VaultError) -> String {
     match e {
         VaultError::PermissionDenied { .. } => "permission denied".into(),
         VaultError::NamespaceLocked { locked, .. } => format!("locked: {locked}"),
+        VaultError::NamespaceSealed { sealed, .. } if !sealed.is_empty() => {
+            format!("sealed: {}", sealed.trim_end_matches('/'))
+        }
         other => other.to_string(),
     }
 }
@@ -821,20 +824,117 @@ fn section<T>(r: Part<T>, f: impl FnOnce(T) -> (Value, View)) -> (Value, View) {
     }
 }
 
+/// A namespace's seal, as `describe` shows it (the TUI's summary may show it too): the
+/// seal-status (`sealed`, `t`, `n`, `progress`), or that it cannot be sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SealInfo {
+    /// Made without a seal (or the root): it cannot be sealed.
+    NotSealable,
+    /// Its seal-status `data`.
+    Status(Value),
+}
+
+impl SealInfo {
+    /// One line for people: `no (not sealable)`, `no (unsealed, 2 of 3 shares unseal it)`,
+    /// `yes: 1/2 key shares entered`.
+    pub fn line(&self) -> String {
+        match self {
+            SealInfo::NotSealable => "no (not sealable)".into(),
+            SealInfo::Status(d) => {
+                let get = |k: &str| d.get(k).and_then(Value::as_u64).unwrap_or(0);
+                if d.get("sealed").and_then(Value::as_bool).unwrap_or(false) {
+                    format!(
+                        "yes: {}/{} key shares entered (`ns unseal` from its parent)",
+                        get("progress"),
+                        get("t")
+                    )
+                } else {
+                    format!(
+                        "no (unsealed; {} of its {} key shares unseal it)",
+                        get("t"),
+                        get("n")
+                    )
+                }
+            }
+        }
+    }
+
+    /// As JSON: `{"sealable": false}`, or `{"sealable": true, …the seal-status}`.
+    pub fn json(&self) -> Value {
+        match self {
+            SealInfo::NotSealable => json!({ "sealable": false }),
+            SealInfo::Status(d) => {
+                let mut m = d.as_object().cloned().unwrap_or_default();
+                m.insert("sealable".into(), Value::Bool(true));
+                Value::Object(m)
+            }
+        }
+    }
+}
+
+/// The seal of `ns` (one seal-status request), for `describe` and the TUI's summary.
+pub async fn seal_info(client: &Client, ns: &NsPath) -> Part<SealInfo> {
+    match tree::seal_status(client, ns).await {
+        Ok(None) => Ok(SealInfo::NotSealable),
+        Ok(Some(d)) => Ok(SealInfo::Status(d)),
+        // A server without sealable namespaces: nothing here can be sealed.
+        Err(VaultError::NotFound { .. })
+        | Err(VaultError::Status {
+            status: 404 | 405, ..
+        }) => Ok(SealInfo::NotSealable),
+        Err(e) => Err(Unreadable::from(e)),
+    }
+}
+
 async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
-    let s = summary(client, ns).await?;
+    let (s, seal) = tokio::join!(summary(client, ns), seal_info(client, ns));
+    let mut s = s?;
+    // The children's seal states, asked after their listing (at most SEAL_ASK_LIMIT).
+    let mut notes = Vec::new();
+    if let Ok(children) = &mut s.children {
+        let full = |k: &str| NsPath::parse(k).ok().map(|n| ns.join(&n));
+        let seals = tree::ask_seals(
+            client,
+            children.keys().filter_map(|k| full(k)).collect(),
+            Some(tree::SEAL_ASK_LIMIT),
+        )
+        .await;
+        notes.extend(tree::seal_note(
+            &seals,
+            "`tree --seal` asks them all",
+            false,
+        ));
+        for (k, info) in children.iter_mut() {
+            let sealed = full(k).and_then(|f| seals.states.get(&f)).copied();
+            if let (Some(obj), Some(sealed)) = (info.as_object_mut(), sealed) {
+                obj.insert("sealed".into(), Value::Bool(sealed.is_sealed()));
+            }
+        }
+    }
     let mut json_out = Map::new();
     let mut sections = Vec::new();
+    let seal_line = match &seal {
+        Ok(i) => i.line(),
+        Err(e) => format!("(not readable: {})", e.reason),
+    };
     let (j, v) = section(s.namespace, |d| {
-        let locked = d.get("locked").and_then(Value::as_bool).unwrap_or(false);
+        let state = tree::NsState::of_info(&d);
         let meta = d.get("custom_metadata").cloned().unwrap_or(json!({}));
+        let yes_no = |b: bool| {
+            if b {
+                "yes".to_string()
+            } else {
+                "no".to_string()
+            }
+        };
         let mut rows = vec![
             vec!["path".to_string(), ns.display()],
-            vec![
-                "locked".to_string(),
-                if locked { "yes".into() } else { "no".into() },
-            ],
+            vec!["locked".to_string(), yes_no(state.locked)],
+            vec!["sealed".to_string(), seal_line],
         ];
+        if state.tainted {
+            rows.push(vec!["being deleted".to_string(), "yes".to_string()]);
+        }
         if let Some(m) = meta.as_object() {
             rows.extend(
                 m.iter()
@@ -850,6 +950,13 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
         )
     });
     json_out.insert("namespace".into(), j);
+    json_out.insert(
+        "seal".into(),
+        match &seal {
+            Ok(i) => i.json(),
+            Err(e) => json!({ "error": e.error }),
+        },
+    );
     sections.push(("Namespace".to_string(), v));
     let (j, v) = section(s.children, |c| {
         let mut names: Vec<(&String, &Value)> = c.iter().collect();
@@ -857,15 +964,11 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
         let rows = names
             .into_iter()
             .map(|(k, i)| {
-                let locked = i.get("locked").and_then(Value::as_bool).unwrap_or(false);
-                vec![
-                    k.clone(),
-                    if locked {
-                        "locked".into()
-                    } else {
-                        String::new()
-                    },
-                ]
+                let mut state = tree::NsState::of_info(i);
+                if i.get("sealed").and_then(Value::as_bool) == Some(true) {
+                    state.seal = tree::Seal::Sealed;
+                }
+                vec![k.clone(), state.label()]
             })
             .collect();
         (
@@ -918,7 +1021,7 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
     Ok(Output {
         json: Some(Value::Object(json_out)),
         view: View::Sections(sections),
-        notes: vec![],
+        notes,
     })
 }
 
@@ -972,7 +1075,7 @@ async fn walk_with_mounts(
     all.extend(
         walk.entries
             .iter()
-            .filter(|e| !e.locked)
+            .filter(|e| !e.state.is_closed())
             .map(|e| root.join(&e.path)),
     );
     let found = mounts_of_all(client, all).await;
@@ -1094,7 +1197,7 @@ async fn find_kind(
         found.extend(walk.entries.iter().map(|e| Found {
             rel: NsPath::root(),
             name: e.path.header(),
-            kind: if e.locked {
+            kind: if e.state.locked {
                 "locked".into()
             } else {
                 String::new()
@@ -1106,10 +1209,10 @@ async fn find_kind(
         targets.extend(
             walk.entries
                 .iter()
-                .filter(|e| !e.locked)
+                .filter(|e| !e.state.locked)
                 .map(|e| e.path.clone()),
         );
-        let locked = walk.entries.iter().filter(|e| e.locked).count();
+        let locked = walk.entries.iter().filter(|e| e.state.locked).count();
         if locked > 0 {
             notes.push(format!(
                 "note: {locked} locked namespaces were not searched"

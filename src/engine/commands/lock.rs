@@ -267,7 +267,7 @@ async fn locked_itself(session: &Session, above: &NsPath, target: &NsPath) -> Op
     walk.entries
         .iter()
         .find(|e| e.path == rel)
-        .map(|e| e.locked)
+        .map(|e| e.state.locked)
 }
 
 /// The commands that unlock `ns`: from its parent, by name.
@@ -302,7 +302,7 @@ async fn survey(session: &mut Session, target: &NsPath) -> Result<Below, EngineE
     let use_scan = !session.options().no_scan;
     match tree::walk(session.client(), target, None, use_scan).await {
         Ok(walk) => {
-            let locked = walk.entries.iter().filter(|e| e.locked).count();
+            let locked = walk.entries.iter().filter(|e| e.state.locked).count();
             // A level-by-level walk does not look inside a locked namespace.
             let complete = walk.unlisted.is_empty() && (walk.scanned || locked == 0);
             Ok(Below {
@@ -555,6 +555,8 @@ fn certainly_not_locked(e: &VaultError) -> bool {
         | VaultError::NamespaceNotFound { .. }
         | VaultError::NamespaceLocked { .. }
         | VaultError::Sealed { .. }
+        | VaultError::NamespaceSealed { .. }
+        | VaultError::NamespacesUnsupported { .. }
         | VaultError::Status { .. }
         | VaultError::Redirect { .. }
         | VaultError::RedirectLoop { .. }

@@ -17,6 +17,7 @@ pub mod incident;
 pub mod lock;
 pub mod nav;
 pub mod ns;
+pub mod seal;
 pub mod shell;
 
 use crate::engine::complete;
@@ -280,6 +281,7 @@ impl Command {
     pub fn reads_stdin(&self) -> bool {
         let args = match self {
             Command::Ns(ns::Ns::Create { args, .. } | ns::Ns::Patch { args, .. }) => args,
+            Command::Ns(ns::Ns::Seal(s)) => s.args(),
             Command::Api(api::Api { args, .. }) => args,
             _ => return false,
         };
@@ -534,6 +536,16 @@ pub async fn execute(session: &mut Session, prepared: Prepared) -> Result<Output
         if let Ok(l) = NsPath::parse(locked) {
             if session.cwd().starts_with(&l) {
                 session.set_locked(Some(l));
+            }
+        }
+    }
+    // A refusal that says here is sealed is marked in the prompt, as a lock is.
+    if let Err(EngineError::Vault(VaultError::NamespaceSealed { sealed, .. })) = &result {
+        if let Ok(s) = NsPath::parse(sealed) {
+            if session.cwd().starts_with(&s) {
+                let mut marks = session.marks().clone();
+                marks.sealed = Some(s);
+                session.set_marks(marks);
             }
         }
     }

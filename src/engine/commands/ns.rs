@@ -1,5 +1,5 @@
 //! Managing namespaces: `ns list`, `ns scan`, `ns lookup`, `ns create`, `ns patch`,
-//! `ns delete` (`bao namespace …`).
+//! `ns delete` (`bao namespace …`). Sealable namespaces' commands are in [`seal`].
 //!
 //! A delete on OpenBao is asynchronous: the namespace is marked `tainted` and its contents
 //! are cleared in the background (the answer's `status` is `in-progress`, also when asked
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
+use super::seal;
 use crate::engine::error::EngineError;
 use crate::engine::nspath::{self, NsPath};
 use crate::engine::output::{cell, warnings_output, Output, View};
@@ -58,6 +59,8 @@ pub enum Ns {
         /// `--wait`: wait until it is gone, at most this long.
         wait: Option<Duration>,
     },
+    /// Sealable namespaces: create one, seal, unseal, seal-status, delete-sealed.
+    Seal(seal::Seal),
 }
 
 const SUBCOMMANDS: &[CommandInfo] = &[
@@ -82,12 +85,38 @@ const SUBCOMMANDS: &[CommandInfo] = &[
     )
     .flags(&["--wait"])
     .args(&[Arg::Namespace]),
+    CommandInfo::new(
+        "seal",
+        "ns seal NAME",
+        "seal a sealable namespace (asks first)",
+    )
+    .args(&[Arg::Namespace]),
+    CommandInfo::new(
+        "unseal",
+        "ns unseal [-reset] NAME [KEY]",
+        "enter a key share of a sealed namespace (asked unseen when not given)",
+    )
+    .flags(&["-reset"])
+    .args(&[Arg::Namespace]),
+    CommandInfo::new(
+        "seal-status",
+        "ns seal-status NAME",
+        "whether a namespace is sealed, and how far an unseal has come",
+    )
+    .args(&[Arg::Namespace]),
+    CommandInfo::new(
+        "delete-sealed",
+        "ns delete-sealed [-force] NAME",
+        "delete a sealed namespace by wiping its storage (asks first)",
+    )
+    .flags(&["-force"])
+    .args(&[Arg::Namespace]),
 ];
 
 /// The commands of this family, for help and completion.
 pub const COMMANDS: &[CommandInfo] = &[CommandInfo::new(
     "ns",
-    "ns list [-detailed] | scan [-detailed] | lookup NAME | create NAME [k=v…] | patch NAME k=v… | delete [--wait] NAME",
+    "ns list [-detailed] | scan [-detailed] | lookup NAME | create NAME [k=v…] | patch NAME k=v… | delete [--wait] NAME | create NAME -key-shares=N -key-threshold=T | seal NAME | unseal NAME [KEY] | seal-status NAME | delete-sealed NAME",
     "manage namespaces below here",
 )
 .subcommands(SUBCOMMANDS)
@@ -113,6 +142,9 @@ fn parse_ns(rest: &[String]) -> Result<Ns, UsageError> {
     let Some((sub, args)) = rest.split_first() else {
         return Err(bad("`ns` needs a subcommand"));
     };
+    if let Some(sealed) = seal::parse(sub, args) {
+        return sealed.map(Ns::Seal);
+    }
     let name_and_args = |args: &[String]| -> Result<(String, Vec<String>), UsageError> {
         let Some((n, kv)) = args.split_first() else {
             return Err(bad(format!("`ns {sub}` needs a NAME")));
@@ -187,15 +219,21 @@ fn parse_delete(args: &[String]) -> Result<Ns, UsageError> {
 impl Ns {
     /// Whether it changes the server.
     pub fn is_mutating(&self) -> bool {
-        matches!(
-            self,
-            Ns::Create { .. } | Ns::Patch { .. } | Ns::Delete { .. }
-        )
+        match self {
+            Ns::Seal(s) => s.is_mutating(),
+            _ => matches!(
+                self,
+                Ns::Create { .. } | Ns::Patch { .. } | Ns::Delete { .. }
+            ),
+        }
     }
 
     /// Whether it destroys something, and so always asks first.
     pub fn is_destructive(&self) -> bool {
-        matches!(self, Ns::Delete { .. })
+        match self {
+            Ns::Seal(s) => s.is_destructive(),
+            _ => matches!(self, Ns::Delete { .. }),
+        }
     }
 
     /// The checks that need no server: a command that fails them sends nothing at all.
@@ -208,6 +246,7 @@ impl Ns {
                 nspath::check_typed_path(name)?;
                 NsPath::parse(name)?;
             }
+            Ns::Seal(s) => s.precheck()?,
             _ => {}
         }
         Ok(())
@@ -218,6 +257,10 @@ impl Ns {
 pub async fn prepare(session: &mut Session, cmd: &Ns) -> Result<Checked<Ns>, EngineError> {
     match cmd {
         Ns::Delete { name, .. } => prepare_delete(session, cmd, name).await,
+        Ns::Seal(s) => Ok(match s.confirmation(session) {
+            Some(q) => Checked::ask(cmd.clone(), q),
+            None => Checked::run(cmd.clone()),
+        }),
         _ => Ok(Checked::run(cmd.clone())),
     }
 }
@@ -361,6 +404,7 @@ pub async fn run(session: &mut Session, cmd: &Ns) -> Result<Output, EngineError>
             Ok(ns_keys_output(children, *detailed))
         }
         Ns::Scan { detailed } => scan(session, *detailed).await,
+        Ns::Seal(s) => seal::run(session, s).await,
         Ns::Lookup(name) => {
             let (parent, name) = parent_and_name(session, &NsPath::parse(name)?)?;
             let body = send(session, Method::Get, &parent, &name, None).await?;
