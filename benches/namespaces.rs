@@ -254,6 +254,21 @@ fn main() {
         assert!(text.lines().count() > total);
         t.elapsed()
     });
+    // Seal state (OpenBao 2.6+): one seal-status per namespace the SCAN did not see
+    // inside (the leaves), SEAL_CONCURRENCY at a time; what `tree --seal` and `locks` pay.
+    let mut leaves = 0;
+    let with_seals = best_of(3, || {
+        let t = Instant::now();
+        let mut walk = rt
+            .block_on(tree::walk(&client, &root, None, true))
+            .expect("walk");
+        let answers = rt.block_on(tree::fill_seals(&client, &root, &mut walk, None));
+        assert!(answers.stopped.is_none(), "{answers:?}");
+        leaves = answers.states.len();
+        let text = tree::render("/", &walk);
+        assert!(text.lines().count() > total);
+        t.elapsed()
+    });
     let ratio = |d: Duration| d.as_secs_f64() / one_scan.as_secs_f64();
     rows.push((
         format!("one SCAN of {total} namespaces (the request alone)"),
@@ -272,6 +287,20 @@ fn main() {
         ),
         ms(by_list),
         format!("{:.2}× one SCAN (goal ≤ 10×)", ratio(by_list)),
+    ));
+
+    rows.push((
+        format!(
+            "tree with SCAN and every seal state ({leaves} seal-status, {} at a time)",
+            tree::SEAL_CONCURRENCY
+        ),
+        ms(with_seals),
+        format!(
+            "{:.2}× one SCAN; {:.3} ms per namespace asked (`tree --seal`, `locks`; plain `tree` asks none over {})",
+            ratio(with_seals),
+            (with_seals.saturating_sub(with_scan)).as_secs_f64() * 1000.0 / leaves.max(1) as f64,
+            tree::SEAL_ASK_LIMIT
+        ),
     ));
 
     let process_tree = |no_scan: bool| {
@@ -300,6 +329,15 @@ fn main() {
     rows.push((
         "`vnsh -c tree --no-scan` (whole process)".into(),
         ms(process_tree(true)),
+        String::new(),
+    ));
+    rows.push((
+        "`vnsh -c 'tree --seal'` (whole process, SCAN + every seal state)".into(),
+        ms(best_of(2, || {
+            let mut c = vnsh_cmd(&server, state.path());
+            c.args(["-c", "tree --seal"]);
+            time_process(c, None)
+        })),
         String::new(),
     ));
     rows.push((

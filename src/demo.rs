@@ -115,11 +115,18 @@ pub async fn seed(session: &mut Session) -> Result<(), EngineError> {
     .await?;
     let (parent, name) = LOCKED.rsplit_once('/').unwrap_or(("", LOCKED));
     let saved_cwd = session.cwd().clone();
-    let lock = Command::Lock(Lock::Lock(Some(name.to_string())));
+    let lock = Command::Lock(Lock::Lock(vec![name.to_string()]));
     let cd = |to: String| Command::Nav(Nav::Cd(Some(to)));
-    commands::execute(session, &cd(format!("/{parent}")), "cd").await?;
-    let locked = commands::execute(session, &lock, &format!("lock {name}")).await;
+    commands::run_unasked(session, &cd(format!("/{parent}")), "cd").await?;
+    // The demo's own lock is part of the seed `--dev` was asked for: no question.
+    let locked = match commands::prepare(session, &lock, &format!("lock {name}"), true).await {
+        Ok(mut prepared) => {
+            prepared.confirm();
+            commands::execute(session, prepared).await
+        }
+        Err(e) => Err(e),
+    };
     let back = format!("/{}", saved_cwd.display().trim_start_matches('/'));
-    commands::execute(session, &cd(back), "cd").await?;
+    commands::run_unasked(session, &cd(back), "cd").await?;
     locked.map(|_| ())
 }

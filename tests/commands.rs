@@ -996,7 +996,8 @@ fn bad_names_are_refused_before_anything_is_sent() {
             && seen
                 .iter()
                 .all(|r| r.starts_with("GET /v1/auth/token/lookup-self ")
-                    || r.starts_with("GET /v1/sys/namespaces/acme ")),
+                    || r.starts_with("GET /v1/sys/namespaces/acme ")
+                    || r.starts_with("GET /v1/sys/namespaces/acme/seal-status ")),
         "{seen:?}"
     );
     let out = recorder.vnsh(&env, &["-c", "ns create fine"]);

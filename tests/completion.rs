@@ -495,18 +495,32 @@ fn policies_command_names_and_flags() {
     );
     assert_eq!(
         set(&completions(&env, &[], "ns ")),
-        strs(&["list", "scan", "lookup", "create", "patch", "delete"])
+        strs(&[
+            "list",
+            "scan",
+            "lookup",
+            "create",
+            "patch",
+            "delete",
+            "seal",
+            "unseal",
+            "seal-status",
+            "delete-sealed"
+        ])
     );
     assert_eq!(completions(&env, &[], "ns lo")[0], "lookup");
     assert_eq!(completions(&env, &[], "namespace cr")[0], "create");
 
     // Flags.
     let words = completions(&env, &[], "tree -");
-    assert_eq!(words, ["-d", "--mounts"]);
+    assert_eq!(words, ["-d", "--seal", "--mounts"]);
     assert_eq!(completions(&env, &[], "tree acme --m"), ["--mounts"]);
     assert_eq!(completions(&env, &[], "tokens -"), ["-l"]);
     assert_eq!(completions(&env, &[], "ns list -"), ["-detailed"]);
-    assert_eq!(completions(&env, &[], "unlock acme --"), ["--key"]);
+    assert_eq!(
+        completions(&env, &[], "unlock acme --"),
+        ["--key", "--mine"]
+    );
     // Nothing after a command that takes nothing.
     assert!(completions(&env, &[], "pwd ").is_empty());
 }
@@ -661,7 +675,7 @@ fn a_token_that_may_not_list_gets_nothing_and_no_noise() {
     }
     // Commands and flags still complete: they need no server.
     let words = words_of(&docs_as(&env, &token, &[], "complete 'tree -'")[0]);
-    assert_eq!(words, ["-d", "--mounts"]);
+    assert_eq!(words, ["-d", "--seal", "--mounts"]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -357,3 +357,121 @@ fn tables_for_people() {
     sorted.sort();
     assert_eq!(names, sorted);
 }
+
+/// What a command's JSON must satisfy.
+type Check = Box<dyn Fn(&Value) -> bool>;
+
+/// The resolver as a table: every path-taking command, in four contexts (the root, a
+/// tenant, a grandchild, a token whose top is a child), in each form a user types
+/// (relative into children, `..`, absolute, from the token's top).
+#[test]
+fn one_resolver_for_every_command_in_every_context() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns("acme/payments/prod");
+    api.mkns("acme/web");
+    api.mount_kv("acme/payments/", "secret", "2");
+    api.kv2_put("acme/payments/", "secret", "db", json!({ "user": "alice" }));
+    let root = env.server.token().to_string();
+    let child = env.token_with_policy(
+        "acme",
+        "admin",
+        "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }",
+    );
+    // (context name, token, start, forms of the namespace acme/payments)
+    let contexts: [(&str, &str, &str, [&str; 3]); 4] = [
+        (
+            "root",
+            &root,
+            "",
+            ["acme/payments", "/acme/payments", "acme/web/../payments"],
+        ),
+        (
+            "tenant",
+            &root,
+            "acme",
+            ["payments", "/acme/payments", "web/../payments"],
+        ),
+        (
+            "grandchild",
+            &root,
+            "acme/payments/prod",
+            ["..", "/acme/payments", "../../payments"],
+        ),
+        (
+            "child top",
+            &child,
+            "",
+            ["payments", "/payments", "/acme/payments"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, token, start, forms) in contexts {
+        for ns in forms {
+            // A path into the mount below that namespace, in the same form.
+            let under = |rest: &str| {
+                if ns == ".." {
+                    format!("../{rest}")
+                } else {
+                    format!("{}/{rest}", ns.trim_end_matches('/'))
+                }
+            };
+            let checks: Vec<(String, Check)> = vec![
+                (
+                    format!("cat {}", under("secret/db")),
+                    Box::new(|d| d["data"]["data"]["user"] == json!("alice")),
+                ),
+                (
+                    format!("ls {}", under("secret/")),
+                    Box::new(|d| d == &json!(["db"])),
+                ),
+                (
+                    format!("read {}", under("secret/data/db")),
+                    Box::new(|d| d["data"]["data"]["user"] == json!("alice")),
+                ),
+                (
+                    format!("list {}", under("secret/metadata/")),
+                    Box::new(|d| d == &json!(["db"])),
+                ),
+                (
+                    format!("cd {ns}; pwd"),
+                    Box::new(|d| d == &json!({ "namespace": "acme/payments/" })),
+                ),
+                (format!("tree {ns}"), Box::new(|d| d.get("prod/").is_some())),
+                (
+                    format!("ls {ns}"),
+                    Box::new(|d| d["namespaces"].get("prod/").is_some()),
+                ),
+                (
+                    format!("describe {ns}"),
+                    Box::new(|d| d.to_string().contains("secret/")),
+                ),
+            ];
+            for (cmd, want) in checks {
+                match run(&env, token, start, &cmd) {
+                    Ok(doc) if want(&doc) => {}
+                    Ok(doc) => failures.push(format!("{name}: {cmd}: got {doc}")),
+                    Err(e) => failures.push(format!("{name}: {cmd}: {e}")),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Seen (by explain): from the root, `t1/kv/app` was placed in the root with a mount
+/// `t1/kv/` — the server names a child's mount from the root, which reads like a root
+/// mount's path. The namespace that holds it is confirmed.
+#[test]
+fn a_childs_mount_asked_from_the_root_is_placed_in_the_child() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns("t1");
+    api.mount_kv("t1/", "kv", "1");
+    api.ok("PUT", "t1/", "kv/app", Some(json!({ "a": "1" })));
+    let out = env.vnsh(&["-c", "explain cat t1/kv/app"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("-namespace=t1"), "{text}");
+    assert!(text.contains("X-Vault-Namespace: t1/"), "{text}");
+}

@@ -159,7 +159,7 @@ fn keys_lists_masked_and_exports_to_a_private_file() {
     let env = common::env();
     env.bao(&["namespace", "create", "acme"]);
     env.bao(&["namespace", "create", "-namespace=acme", "pay"]);
-    let out = env.vnsh(&["-n", "acme", "-c", "lock pay"]);
+    let out = env.vnsh(&["--yes", "-n", "acme", "-c", "lock pay"]);
     let text = ok(&out);
     let key = text
         .lines()
@@ -200,9 +200,9 @@ fn a_refusal_inside_a_locked_tenant_names_the_lock_and_the_way_out() {
     let env = common::env();
     env.bao(&["namespace", "create", "acme"]);
     env.bao(&["namespace", "create", "-namespace=acme", "pay"]);
-    ok(&env.vnsh(&["-c", "lock acme"]));
-    // A second lock below the locked one is refused by the lock itself.
-    let out = env.vnsh(&["-n", "acme", "-c", "lock pay"]);
+    ok(&env.vnsh(&["--yes", "-c", "lock acme"]));
+    // A second lock below the locked one is refused before it is sent.
+    let out = env.vnsh(&["--yes", "-n", "acme", "-c", "lock pay"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("namespace acme is locked"), "{err}");

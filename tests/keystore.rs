@@ -420,6 +420,28 @@ fn a_key_of_the_server_that_was_at_this_address_before_is_for_another_server() {
     assert_eq!(found[0].matches, ServerMatch::OtherServer);
     // Nothing was dropped: the old server's key is still there.
     assert_eq!(store.load().unwrap()[0].key, old_key);
+
+    // What an operator sees: `locks` says so, and `unlock` never offers the old key.
+    let out = env.vnsh(&["-c", "locks"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("t1/"))
+        .unwrap_or_default();
+    assert!(row.contains("saved, for another server"), "{text}");
+    let out = env.vnsh(&["--yes", "-c", "unlock t1"]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        said.contains("with sudo") && said.contains("for another server"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(store.load().unwrap()[0].key, old_key);
 }
 
 /// The child's part in the two-process test: save keys and complete intents, `KS_N` of

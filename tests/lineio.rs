@@ -337,3 +337,38 @@ fn the_tui_restores_the_terminal_on_sigquit() {
         "the alternate screen is gone:\n{screen}"
     );
 }
+
+/// Seen: `login s.xxx` sent `POST auth/s.xxx/login` (the token in the server's logs) and
+/// printed it in the error. A token is refused before anything is sent, and never repeated.
+#[test]
+fn a_token_typed_at_login_is_refused_unsent_and_unrepeated() {
+    let env = common::env();
+    let proxy = common::proxy::Proxy::start(env.server.addr());
+    let token = "s.AbCdEf0123456789ZyXw";
+    for line in [
+        format!("login {token}"),
+        format!("login token {token}"),
+        format!("login userpass username=a {token}"),
+        format!("login token={token}"),
+    ] {
+        let out = env
+            .command(common::vnsh_bin(), env.server.token())
+            .env("VAULT_ADDR", proxy.addr())
+            .args(["-c", &line])
+            .output()
+            .expect("vnsh");
+        assert_eq!(out.status.code(), Some(1), "{line}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("never goes on a command line"),
+            "{line}: {err}"
+        );
+        assert!(!err.contains("AbCdEf"), "the token was repeated: {err}");
+        assert_eq!(
+            proxy.received("POST", "login"),
+            0,
+            "{line}: a login request was sent: {:?}",
+            proxy.seen()
+        );
+    }
+}

@@ -116,8 +116,8 @@ fn lock_prints_the_key_and_stores_it_for_the_full_path() {
     env.bao(&["namespace", "create", "acme"]);
     env.bao(&["namespace", "create", "-namespace=acme", "team"]);
 
-    // -c is not interactive: no question, the lock is done.
-    let out = env.vnsh(&["-n", "acme", "-c", "lock team"]);
+    // -c with no terminal cannot ask: --yes is the answer given beforehand.
+    let out = env.vnsh(&["--yes", "-n", "acme", "-c", "lock team"]);
     let text = ok(&out);
     let team_key = printed_key(&text);
     assert!(text.contains("Locked acme/team"), "{text}");
@@ -165,7 +165,7 @@ fn lock_prints_the_key_and_stores_it_for_the_full_path() {
 
     // JSON mode prints what `bao namespace lock -format=json` prints, and stores it too.
     env.bao(&["namespace", "create", "globex"]);
-    let out = env.vnsh(&["--format", "json", "-c", "lock globex"]);
+    let out = env.vnsh(&["--yes", "--format", "json", "-c", "lock globex"]);
     let printed = common::json_lines(&out);
     assert_eq!(printed.len(), 1);
     let key = printed[0]["unlock_key"]
@@ -192,7 +192,7 @@ fn the_key_is_in_the_store_before_it_is_shown() {
 
     let mut child = env
         .command(common::vnsh_bin(), env.server.token())
-        .args(["--format", "json", "-c", "lock acme"])
+        .args(["--yes", "--format", "json", "-c", "lock acme"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -296,7 +296,7 @@ fn a_corrupt_store_is_left_untouched_and_the_lock_refused() {
 
     // An unlock by hand (--key, or sudo) still works with the store broken.
     env.bao(&["namespace", "lock", "acme"]);
-    let out = env.vnsh(&["-c", "unlock acme"]);
+    let out = env.vnsh(&["--yes", "-c", "unlock acme"]);
     assert!(ok(&out).contains("with sudo"), "{}", stdout(&out));
     assert!(!is_locked(&env, "acme"));
     assert_eq!(fs::read(store_path(&env)).unwrap(), bad);
@@ -313,11 +313,11 @@ fn unlock_uses_the_saved_key() {
     let env = common::env();
     env.bao(&["namespace", "create", "acme"]);
     env.bao(&["namespace", "create", "-namespace=acme", "team"]);
-    let key = printed_key(&ok(&env.vnsh(&["-n", "acme", "-c", "lock team"])));
+    let key = printed_key(&ok(&env.vnsh(&["--yes", "-n", "acme", "-c", "lock team"])));
     assert!(is_locked(&env, "acme/team"));
 
     // From another namespace, by another relative path: the key is found by full path.
-    let out = env.vnsh(&["-c", "unlock acme/team"]);
+    let out = env.vnsh(&["--yes", "-c", "unlock acme/team"]);
     let text = ok(&out);
     assert!(
         text.contains("Unlocked acme/team with the key saved at"),
@@ -330,9 +330,9 @@ fn unlock_uses_the_saved_key() {
     assert_eq!(mode(&store_path(&env)), 0o600);
 
     // Locking and unlocking the current namespace itself.
-    let key = printed_key(&ok(&env.vnsh(&["-n", "acme", "-c", "lock"])));
+    let key = printed_key(&ok(&env.vnsh(&["--yes", "-n", "acme", "-c", "lock"])));
     assert!(is_locked(&env, "acme"));
-    let out = env.vnsh(&["-n", "acme", "-c", "unlock"]);
+    let out = env.vnsh(&["--yes", "-n", "acme", "-c", "unlock"]);
     assert!(ok(&out).contains("Unlocked acme with the key saved at"));
     assert!(!is_locked(&env, "acme"));
     assert_eq!(keys_for(&env, "acme/"), vec![(key, true)]);
@@ -347,7 +347,7 @@ fn a_token_without_sudo_unlocks_with_the_saved_key_only() {
     let token = locker_token(&env, "acme");
 
     // Lock and unlock as the delegated token, whose home is acme.
-    let out = env.vnsh_as(&token, &["-n", "acme", "-c", "lock t1"]);
+    let out = env.vnsh_as(&token, &["--yes", "-n", "acme", "-c", "lock t1"]);
     let key = printed_key(&ok(&out));
     assert!(is_locked(&env, "acme/t1"));
     assert_eq!(keys_for(&env, "acme/t1/"), vec![(key.clone(), false)]);
@@ -360,7 +360,7 @@ fn a_token_without_sudo_unlocks_with_the_saved_key_only() {
     );
     assert!(is_locked(&env, "acme/t1"));
 
-    let out = env.vnsh_as(&token, &["-n", "acme", "-c", "unlock t1"]);
+    let out = env.vnsh_as(&token, &["--yes", "-n", "acme", "-c", "unlock t1"]);
     let text = ok(&out);
     assert!(
         text.contains("Unlocked acme/t1 with the key saved at"),
@@ -376,7 +376,7 @@ fn a_token_without_sudo_unlocks_with_the_saved_key_only() {
         .expect("unlock_key")
         .to_string();
     assert!(is_locked(&env, "acme/t2"));
-    let out = env.vnsh_as(&token, &["-n", "acme", "-c", "unlock t2"]);
+    let out = env.vnsh_as(&token, &["--yes", "-n", "acme", "-c", "unlock t2"]);
     assert_eq!(code(&out), Some(1));
     let err = stderr(&out);
     assert!(err.contains("unlock acme/t2"), "{err}");
@@ -388,6 +388,7 @@ fn a_token_without_sudo_unlocks_with_the_saved_key_only() {
     let out = env.vnsh_as(
         &token,
         &[
+            "--yes",
             "-n",
             "acme",
             "-c",
@@ -400,7 +401,13 @@ fn a_token_without_sudo_unlocks_with_the_saved_key_only() {
     assert!(is_locked(&env, "acme/t2"));
     let out = env.vnsh_as(
         &token,
-        &["-n", "acme", "-c", &format!("unlock t2 --key {t2_key}")],
+        &[
+            "--yes",
+            "-n",
+            "acme",
+            "-c",
+            &format!("unlock t2 --key {t2_key}"),
+        ],
     );
     assert!(ok(&out).contains("Unlocked acme/t2 with the given key"));
     assert!(!is_locked(&env, "acme/t2"));
@@ -412,10 +419,10 @@ fn a_token_without_sudo_unlocks_with_the_saved_key_only() {
 fn a_wrong_key_never_falls_back_to_sudo() {
     let env = common::env();
     env.bao(&["namespace", "create", "acme"]);
-    let key = printed_key(&ok(&env.vnsh(&["-c", "lock acme"])));
+    let key = printed_key(&ok(&env.vnsh(&["--yes", "-c", "lock acme"])));
 
     // The root token has sudo, but a key given explicitly is the only one tried.
-    let out = env.vnsh(&["-c", "unlock acme --key WRONGWRONGWRONGWRONG1234"]);
+    let out = env.vnsh(&["--yes", "-c", "unlock acme --key WRONGWRONGWRONGWRONG1234"]);
     assert_eq!(code(&out), Some(1), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(err.contains("unlock acme"), "{err}");
@@ -424,7 +431,7 @@ fn a_wrong_key_never_falls_back_to_sudo() {
     // The saved key is not marked used by a failed attempt.
     assert_eq!(keys_for(&env, "acme/"), vec![(key.clone(), false)]);
 
-    let out = env.vnsh(&["-c", &format!("unlock acme --key {key}")]);
+    let out = env.vnsh(&["--yes", "-c", &format!("unlock acme --key {key}")]);
     assert_eq!(ok(&out).trim(), "Unlocked acme with the given key.");
     assert!(!is_locked(&env, "acme"));
 }
@@ -433,9 +440,9 @@ fn a_wrong_key_never_falls_back_to_sudo() {
 fn locking_a_locked_namespace_fails_and_keeps_the_first_key() {
     let env = common::env();
     env.bao(&["namespace", "create", "acme"]);
-    let first = printed_key(&ok(&env.vnsh(&["-c", "lock acme"])));
+    let first = printed_key(&ok(&env.vnsh(&["--yes", "-c", "lock acme"])));
 
-    let out = env.vnsh(&["-c", "lock acme"]);
+    let out = env.vnsh(&["--yes", "-c", "lock acme"]);
     assert_eq!(code(&out), Some(1));
     let err = stderr(&out);
     assert!(err.contains("already locked"), "the server's reason: {err}");
@@ -448,15 +455,15 @@ fn locking_a_locked_namespace_fails_and_keeps_the_first_key() {
     assert!(is_locked(&env, "acme"));
 
     // Unlock, lock again: a second key, and the first one is kept.
-    ok(&env.vnsh(&["-c", "unlock acme"]));
-    let second = printed_key(&ok(&env.vnsh(&["-c", "lock acme"])));
+    ok(&env.vnsh(&["--yes", "-c", "unlock acme"]));
+    let second = printed_key(&ok(&env.vnsh(&["--yes", "-c", "lock acme"])));
     assert_ne!(first, second);
     assert_eq!(
         keys_for(&env, "acme/"),
         vec![(first.clone(), true), (second.clone(), false)]
     );
     // The newest is the one that works now.
-    let text = ok(&env.vnsh(&["-c", "unlock acme"]));
+    let text = ok(&env.vnsh(&["--yes", "-c", "unlock acme"]));
     assert!(text.contains("with the key saved at"), "{text}");
     assert!(!is_locked(&env, "acme"));
     assert_eq!(keys_for(&env, "acme/"), vec![(first, true), (second, true)]);
@@ -469,7 +476,7 @@ fn saved_keys_are_tried_newest_first() {
     env.bao(&["namespace", "create", "-namespace=acme", "t1"]);
     env.bao(&["namespace", "create", "-namespace=acme", "t2"]);
     let token = locker_token(&env, "acme");
-    let right = printed_key(&ok(&env.vnsh(&["-n", "acme", "-c", "lock t1"])));
+    let right = printed_key(&ok(&env.vnsh(&["--yes", "-n", "acme", "-c", "lock t1"])));
 
     // Hand-edit the store: an old wrong key before the right one, a newer wrong one after
     // it; and for t2 (locked elsewhere) only two wrong keys.
@@ -504,7 +511,7 @@ fn saved_keys_are_tried_newest_first() {
     let right_at = entries(&env)[1]["saved_at"].as_str().unwrap().to_string();
 
     // Newest (wrong) first, then the right one; the oldest is never needed.
-    let out = env.vnsh_as(&token, &["-n", "acme", "-c", "unlock t1"]);
+    let out = env.vnsh_as(&token, &["--yes", "-n", "acme", "-c", "unlock t1"]);
     let text = ok(&out);
     assert!(
         text.contains(&format!(
@@ -525,7 +532,7 @@ fn saved_keys_are_tried_newest_first() {
 
     // With only wrong keys the failure lists them in the order tried: newest first.
     env.bao(&["namespace", "lock", "-namespace=acme", "t2"]);
-    let out = env.vnsh_as(&token, &["-n", "acme", "-c", "unlock t2"]);
+    let out = env.vnsh_as(&token, &["--yes", "-n", "acme", "-c", "unlock t2"]);
     assert_eq!(code(&out), Some(1));
     let err = stderr(&out);
     let newer = err
@@ -539,7 +546,7 @@ fn saved_keys_are_tried_newest_first() {
     assert!(is_locked(&env, "acme/t2"));
 
     // A sudo token falls back to sudo after the wrong keys, and says so.
-    let out = env.vnsh(&["-n", "acme", "-c", "unlock t2"]);
+    let out = env.vnsh(&["--yes", "-n", "acme", "-c", "unlock t2"]);
     let text = ok(&out);
     assert!(text.contains("Unlocked acme/t2 with sudo"), "{text}");
     assert!(
@@ -557,7 +564,7 @@ fn a_sudo_token_unlocks_without_a_saved_key_and_says_so() {
     env.bao(&["namespace", "create", "acme"]);
     env.bao(&["namespace", "lock", "acme"]);
     assert!(is_locked(&env, "acme"));
-    let out = env.vnsh(&["-c", "unlock acme"]);
+    let out = env.vnsh(&["--yes", "-c", "unlock acme"]);
     let text = ok(&out);
     assert_eq!(
         text.trim(),
@@ -584,11 +591,17 @@ fn the_action_log_has_one_line_per_mutating_command_and_no_secret() {
         "password=hunter2",
     ]);
     // A failure is logged too, with its outcome; and a delete, and an unlock with --key.
-    let out = env.vnsh(&["-n", "acme", "-c", "lock a; lock a"]);
+    let out = env.vnsh(&["--yes", "-n", "acme", "-c", "lock a; lock a"]);
     assert_eq!(code(&out), Some(1));
     let key2 = printed_key(&stdout(&out));
-    ok(&env.vnsh(&["-n", "acme", "-c", "delete auth/userpass/users/bob"]));
-    ok(&env.vnsh(&["-c", &format!("unlock acme/a --key {key2}")]));
+    ok(&env.vnsh(&[
+        "--yes",
+        "-n",
+        "acme",
+        "-c",
+        "delete auth/userpass/users/bob",
+    ]));
+    ok(&env.vnsh(&["--yes", "-c", &format!("unlock acme/a --key {key2}")]));
 
     let log = fs::read_to_string(log_path(&env)).unwrap();
     assert_eq!(mode(&log_path(&env)), 0o600);
@@ -657,14 +670,14 @@ fn commands_inside_a_locked_namespace_name_it() {
     env.bao(&["namespace", "lock", "acme"]);
 
     for ns in ["acme/team", "acme"] {
-        let out = env.vnsh(&["-n", ns, "-c", "ls"]);
+        let out = env.vnsh(&["--yes", "-n", ns, "-c", "ls"]);
         assert_eq!(code(&out), Some(1), "ls in {ns}");
         let err = stderr(&out);
         assert!(err.contains("namespace acme is locked"), "{ns}: {err}");
         assert!(err.contains("unlock"), "{ns}: says how to get out: {err}");
     }
     // The parent still sees it, marked locked.
-    let out = env.vnsh(&["-c", "ls"]);
+    let out = env.vnsh(&["--yes", "-c", "ls"]);
     let row = ok(&out)
         .lines()
         .find(|l| l.starts_with("acme/"))

@@ -221,15 +221,19 @@ fn read_only_refuses_every_mutating_command_and_changes_nothing() {
 }
 
 #[test]
-fn a_script_on_stdin_runs_destructive_commands_without_asking() {
+fn a_script_on_stdin_runs_destructive_commands_with_yes_without_asking() {
     let env = common::env();
     env.bao(&["namespace", "create", "x"]);
     env.bao(&["namespace", "create", "y"]);
     env.bao(&["kv", "put", "secret/gone", "v=1"]);
-    let out = env.vnsh_script(
-        &[],
-        "# no terminal: nobody to ask\nlock x\nns delete y\ndelete secret/data/gone\npwd\n",
-    );
+    let script =
+        "# no terminal: nobody to ask\nlock x\nns delete y\ndelete secret/data/gone\npwd\n";
+    // Without --yes it is refused at its first destructive command, nothing done.
+    let out = env.vnsh_script(&[], script);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    assert!(!is_locked(&env, "x") && ns_exists(&env, "y"));
+    let out = env.vnsh_script(&["--yes"], script);
     let text = ok(&out);
     let err = stderr(&out);
     assert!(
@@ -375,7 +379,10 @@ fn the_line_mode_in_a_terminal() {
         "password=hunter2",
     ]);
     // An unlock key given on a line neither.
+    // (frozen was locked elsewhere: this key store has no key of it, so it asks first.)
     t.line(&format!("unlock frozen --key {key}"));
+    t.wait_count("[y/N]", 1);
+    t.line("y");
     t.wait_for("unlocked", |s| {
         s.contains("Unlocked frozen with the given key.")
     });

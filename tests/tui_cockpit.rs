@@ -388,3 +388,31 @@ fn secrets_are_masked_until_revealed() {
     tmux.keys(&["C-d"]);
     tmux.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
 }
+
+/// A sealed namespace (OpenBao 2.6+) is marked in the tree, is not listed, and what is
+/// known below it says so.
+#[test]
+fn a_sealed_namespace_in_the_tree() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns_all(&["acme/web".to_string()]);
+    let seal = "seal \"shamir\" {\n  shares = 1\n  threshold = 1\n}";
+    api.ok(
+        "POST",
+        "acme/",
+        "sys/namespaces/vaulted",
+        Some(json!({ "seal": seal })),
+    );
+    let tmux = start(&env, 200, 40, &[]);
+    tmux.wait_for("the tree", |s| tree_shows(s, "acme/"));
+    tmux.keys(&["Tab", "Down", "Right"]);
+    tmux.wait_for("acme's children, the sealed one marked", |s| {
+        s.contains("vaulted/ [sealed]") && s.contains("web/") && !s.contains("web/ [sealed")
+    });
+    tmux.keys(&["Down", "Right"]);
+    tmux.wait_for("a sealed namespace is not listed", |s| {
+        s.contains("▾ vaulted/ [sealed]") && s.contains("! sealed")
+    });
+    tmux.keys(&["C-d"]);
+    tmux.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
+}

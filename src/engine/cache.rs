@@ -195,33 +195,14 @@ impl Cache {
     }
 
     async fn fetch_mounts(&self, ns: &NsPath) -> Vec<Mount> {
-        let header = ns.header();
-        let (secrets, auths) = tokio::join!(
-            self.client
-                .request(Method::Get, &header, "sys/mounts", None),
-            self.client.request(Method::Get, &header, "sys/auth", None)
-        );
-        let mut out = Vec::new();
-        match (secrets, auths) {
-            (Ok(s), a) => {
-                out.extend(mounts_of(s.as_ref(), ""));
-                if let Ok(a) = a {
-                    out.extend(mounts_of(a.as_ref(), "auth/"));
-                }
+        let mut out = match crate::engine::mounts::of(&self.client, ns).await {
+            Ok(t) => {
+                let mut m = mounts_of(&t.secret, "");
+                m.extend(mounts_of(&t.auth, "auth/"));
+                m
             }
-            // A token that may not read sys/mounts may still see what the UI endpoint shows.
-            (Err(_), _) => {
-                if let Ok(body) = self
-                    .client
-                    .request(Method::Get, &header, "sys/internal/ui/mounts", None)
-                    .await
-                {
-                    let data = body.as_ref().and_then(|b| b.get("data"));
-                    out.extend(mounts_of(data.and_then(|d| d.get("secret")), ""));
-                    out.extend(mounts_of(data.and_then(|d| d.get("auth")), "auth/"));
-                }
-            }
-        }
+            Err(_) => Vec::new(),
+        };
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out
     }
@@ -331,8 +312,8 @@ impl Cache {
     }
 }
 
-fn mounts_of(body: Option<&Value>, prefix: &str) -> Vec<Mount> {
-    body::mounts(body)
+fn mounts_of(table: &serde_json::Map<String, Value>, prefix: &str) -> Vec<Mount> {
+    table
         .iter()
         .map(|(k, v)| Mount {
             path: format!("{prefix}{k}"),

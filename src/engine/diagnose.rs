@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::session::Session;
+use crate::engine::tree::{self, Seal};
 use crate::vault::{body, Client, Method, RequestInfo, VaultError};
 
 /// How long finding the cause may take before the error is reported as it came.
@@ -26,6 +27,9 @@ pub async fn explain(session: &Session, err: EngineError) -> EngineError {
         }
         VaultError::NamespaceNotFound { req } => {
             tokio::time::timeout(DIAGNOSE_TIMEOUT, missing(session.client(), req)).await
+        }
+        VaultError::NamespaceSealed { sealed, req } if sealed.is_empty() => {
+            tokio::time::timeout(DIAGNOSE_TIMEOUT, sealed_on_path(session.client(), req)).await
         }
         _ => return EngineError::Vault(vault),
     };
@@ -105,6 +109,58 @@ async fn refused(session: &Session, req: &RequestInfo) -> Option<String> {
     ))
 }
 
+/// Which namespace a "namespace is sealed" answer to `req` means: for a request on
+/// `sys/namespaces/NAME`, the namespace it was sent in or NAME; otherwise the first prefix
+/// of the path (the namespace named in the path) whose seal-status says so.
+async fn sealed_on_path(client: &Client, req: &RequestInfo) -> Option<String> {
+    let base = NsPath::parse(&req.namespace).ok()?;
+    let segments: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    let candidates: Vec<NsPath> = match segments.as_slice() {
+        ["sys", "namespaces", name, ..] => {
+            let mut c = vec![base.child(name)];
+            if !base.is_root() {
+                c.insert(0, base.clone());
+            }
+            c
+        }
+        _ => {
+            let mut at = base;
+            segments
+                .iter()
+                .take(segments.len().saturating_sub(1))
+                .map(|seg| {
+                    at = at.child(seg);
+                    at.clone()
+                })
+                .collect()
+        }
+    };
+    for at in candidates {
+        match tree::seal_of(client, &at).await {
+            Ok(Seal::Sealed) => {
+                let sealed = VaultError::NamespaceSealed {
+                    sealed: at.header(),
+                    req: req.clone(),
+                };
+                // Deleting it: a sealed namespace is deleted by wiping it.
+                let wipe = match (segments.as_slice(), at.name()) {
+                    (["sys", "namespaces", name], Some(n))
+                        if req.method == "DELETE" && *name == n =>
+                    {
+                        format!("; or `ns delete-sealed {n}` (from its parent) wipes it sealed")
+                    }
+                    _ => String::new(),
+                };
+                return Some(format!("{sealed}{wipe}"));
+            }
+            Ok(_) => continue,
+            // Not a namespace (the path went on into a mount), or not allowed to ask.
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 /// Which namespace of `req`'s does not exist: the first segment its parent lacks.
 async fn missing(client: &Client, req: &RequestInfo) -> Option<String> {
     let ns = NsPath::parse(&req.namespace).ok()?;
@@ -120,6 +176,12 @@ async fn missing(client: &Client, req: &RequestInfo) -> Option<String> {
             .await
         {
             Ok(_) => continue,
+            // Below a sealed namespace the server says "not found": name the sealed one.
+            Err(sealed @ VaultError::NamespaceSealed { .. }) => {
+                return Some(format!(
+                    "{sealed}; {req} answered \"namespace not found\" because it is below it"
+                ));
+            }
             Err(VaultError::NotFound { .. }) | Err(VaultError::NamespaceNotFound { .. }) => {
                 return Some(format!(
                     "namespace {at} does not exist ({parent} has no namespace {name}), so {req} was refused; `ls` in {parent} shows what is there"

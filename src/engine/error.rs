@@ -2,6 +2,7 @@
 //! a usage mistake from a server's refusal. The session is left as it was.
 
 use crate::engine::nspath::{NameError, PathError};
+use crate::engine::output::Output;
 use crate::engine::spec::UsageError;
 use crate::engine::store::StoreError;
 use crate::engine::words::{KvError, WordsError};
@@ -34,10 +35,44 @@ pub enum EngineError {
     /// A mutating command in a read-only session.
     #[error("`{0}` changes the server and this session is read-only (--read-only)")]
     ReadOnly(String),
+    /// A destructive command where no one can be asked (standard input is not a terminal)
+    /// and `--yes` was not given: refused, nothing sent.
+    #[error("`{0}` asks first, and no one can be asked here (standard input is not a terminal): nothing was sent; give --yes to run it without a question")]
+    Unconfirmed(String),
     /// `cd` to a namespace that does not exist or cannot be reached.
     #[error("cd: {0}")]
     Cd(String),
     /// Anything else, in words.
     #[error("{0}")]
     Other(String),
+    /// The command ran and its result is a failure, as `diff` fails when the two differ:
+    /// the report is its output (printed as any output is), `summary` says why it failed,
+    /// and the status is 1. Its text is the summary and the report, for a front end that
+    /// shows an error as text.
+    #[error("{}", failed_text(summary, output))]
+    Failed {
+        /// Why it failed, in one line (what the action log records).
+        summary: String,
+        /// The report.
+        output: Box<Output>,
+    },
+}
+
+impl EngineError {
+    /// A command whose `output` is a failure for the reason `summary`.
+    pub fn failed(summary: impl Into<String>, output: Output) -> EngineError {
+        EngineError::Failed {
+            summary: summary.into(),
+            output: Box::new(output),
+        }
+    }
+}
+
+fn failed_text(summary: &str, output: &Output) -> String {
+    let report = output.view.render_text();
+    if report.is_empty() {
+        summary.to_string()
+    } else {
+        format!("{summary}\n{report}")
+    }
 }

@@ -16,7 +16,7 @@ use crate::engine::identity;
 use crate::engine::nspath::NsPath;
 use crate::engine::session::Session;
 use crate::engine::store::ServerId;
-use crate::engine::tree;
+use crate::engine::tree::{self, NsState, Seal};
 use crate::engine::EngineError;
 use crate::vault::{Client, Method, VaultError};
 
@@ -60,7 +60,7 @@ pub struct Child {
     pub locked: bool,
     /// It is being deleted (`tainted`).
     pub tainted: bool,
-    /// It is sealed, when the listing says (OpenBao's listing does not: `None`).
+    /// It is sealed (None: not asked — a listing of many children, or a walk).
     pub sealed: Option<bool>,
 }
 
@@ -73,6 +73,23 @@ impl Child {
             locked: flag("locked").unwrap_or(false),
             tainted: flag("tainted").unwrap_or(false),
             sealed: flag("sealed"),
+        }
+    }
+}
+
+impl Child {
+    /// From the state the engine's tree gives of a namespace (the seal only when it was
+    /// asked).
+    pub fn of_state(name: &str, state: &NsState) -> Child {
+        Child {
+            name: name.to_string(),
+            locked: state.locked,
+            tainted: state.tainted,
+            sealed: match state.seal {
+                Seal::Unknown => None,
+                Seal::Sealed => Some(true),
+                Seal::Open | Seal::NotSealable | Seal::Unsealed => Some(false),
+            },
         }
     }
 }
@@ -237,11 +254,16 @@ impl Reader {
         Err(last)
     }
 
-    /// The children of `ns` and the state of each, for a tree; the error said short (a
-    /// tree row is narrow).
+    /// The children of `ns` and the state of each (locked, being deleted, and sealed —
+    /// asked of each child when there are at most [`tree::SEAL_ASK_LIMIT`], as `ls` does),
+    /// for a tree; the error said short (a tree row is narrow).
     pub async fn children(&self, ns: &NsPath) -> Result<Vec<Child>, ReadError> {
-        let listed = tree::list_children(&self.client, ns).await?;
-        Ok(listed.iter().map(|(k, v)| Child::from_info(k, v)).collect())
+        let (children, _) =
+            tree::children_with_state(&self.client, ns, Some(tree::SEAL_ASK_LIMIT)).await?;
+        Ok(children
+            .into_iter()
+            .map(|c| Child::of_state(&c.name, &c.state))
+            .collect())
     }
 
     /// Every namespace below `ns` with its state: one `SCAN` where the server has it, else
@@ -254,7 +276,7 @@ impl Reader {
                 .iter()
                 .map(|e| {
                     let name = e.path.name().unwrap_or_default();
-                    (ns.join(&e.path), Child::from_info(name, &e.info))
+                    (ns.join(&e.path), Child::of_state(name, &e.state))
                 })
                 .collect(),
             unlisted: walk
@@ -380,6 +402,23 @@ mod tests {
             Child::from_info("b/", &json!({"sealed": true})).sealed,
             Some(true)
         );
+    }
+
+    #[test]
+    fn children_take_the_engine_state() {
+        let sealed = NsState {
+            locked: false,
+            tainted: true,
+            seal: Seal::Sealed,
+        };
+        let c = Child::of_state("s/", &sealed);
+        assert_eq!((c.sealed, c.tainted, c.locked), (Some(true), true, false));
+        let open = NsState {
+            seal: Seal::Unsealed,
+            ..NsState::default()
+        };
+        assert_eq!(Child::of_state("o/", &open).sealed, Some(false));
+        assert_eq!(Child::of_state("u/", &NsState::default()).sealed, None);
     }
 
     #[test]

@@ -135,8 +135,10 @@ pub async fn locate_route(client: &Client, route: Route) -> Result<Located, Engi
     };
     let typed_segs = segments(&path);
     let answer_segs = segments(&answer);
-    // The mount lives here: its path is a prefix of what was typed.
-    if typed_segs.starts_with(&answer_segs) {
+    // The mount lives here: its path is a prefix of what was typed. Asked in the root, a
+    // mount of a child is named from the root too (`t1/kv/`), which reads the same: one
+    // of several segments is confirmed below like any other.
+    if typed_segs.starts_with(&answer_segs) && (!namespace.is_root() || answer_segs.len() == 1) {
         let rest = rest_after(&path, answer_segs.len());
         return Ok(Located {
             namespace,
@@ -153,11 +155,14 @@ pub async fn locate_route(client: &Client, route: Route) -> Result<Located, Engi
         .chain(typed_segs.iter().cloned())
         .collect();
     if !full.starts_with(&answer_segs) || answer_segs.len() <= namespace.depth() {
+        // (Unreachable for an honest server: it names a mount on the path asked about.)
         return Err(EngineError::Other(format!(
             "the server placed {path:?} in the mount {answer:?}, which is not on that path; nothing was done"
         )));
     }
-    for split in (namespace.depth() + 1..answer_segs.len()).rev() {
+    // From the deepest namespace that could hold it up to the one asked (the root).
+    let shallowest = namespace.depth() + usize::from(!namespace.is_root());
+    for split in (shallowest..answer_segs.len()).rev() {
         let candidate = NsPath::from_segments(answer_segs[..split].iter().cloned());
         let mount_path = format!("{}/", answer_segs[split..].join("/"));
         // Asked in the namespace that holds it, the server names the mount without prefix.

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::engine::cache::Cache;
 use crate::engine::error::EngineError;
 use crate::engine::nspath::{self, NsPath, PathError};
+use crate::engine::progress::{Interrupt, Meter, ProgressSink};
 use crate::engine::store::{ActionLog, KeyStore, ServerId, StateDir};
 use crate::engine::words;
 use crate::vault::{Client, Config, Method, VaultError};
@@ -64,6 +65,10 @@ impl std::fmt::Debug for SecretAsk {
 /// How a front end without a terminal to prompt on asks for a secret.
 pub type SecretAsker = Arc<dyn Fn(SecretAsk) + Send + Sync>;
 
+/// How a command that waits (`ns delete --wait`) tells the front end how far it is, one
+/// line at a time, while it runs.
+pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A cluster profile, as `connect` lists it (no token value, ever).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileInfo {
@@ -107,6 +112,15 @@ impl Profiles for NoProfiles {
     }
 }
 
+/// What the prompt marks of the current namespace besides a lock, as last seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// The sealed namespace that covers here (here or an ancestor).
+    pub sealed: Option<NsPath>,
+    /// Here is being deleted (OpenBao's `tainted`).
+    pub deleting: bool,
+}
+
 /// Alias name → the words it stands for (one command; the words typed after it follow).
 pub type Aliases = BTreeMap<String, Vec<String>>;
 
@@ -121,6 +135,10 @@ pub struct Session {
     top: NsPath,
     /// The locked namespace (here or an ancestor) as last seen, for the prompt.
     locked: Option<NsPath>,
+    /// The other states of here as last seen, for the prompt.
+    marks: Marks,
+    /// The session was told that the server has no namespaces (it is told once).
+    told_no_namespaces: bool,
     options: Options,
     keys: KeyStore,
     log: ActionLog,
@@ -135,10 +153,16 @@ pub struct Session {
     adopt_notes: Vec<String>,
     /// Asks the front end for a secret (the TUI), where no terminal prompt can.
     asker: Option<SecretAsker>,
+    /// Where progress lines of a waiting command go, if a front end listens.
+    progress: Option<Progress>,
     /// Counts [`Session::reconnect`]s: a front end that keeps its own view sees a change.
     generation: u64,
     /// Who the server is (its address and cluster id), once asked.
     server: Option<ServerId>,
+    /// Where long walks draw their progress line, if a front end shows one.
+    meter_sink: Option<ProgressSink>,
+    /// Ctrl-C, for a command that stops itself at a safe point.
+    interrupt: Interrupt,
 }
 
 impl Session {
@@ -152,6 +176,8 @@ impl Session {
             top: NsPath::root(),
             cwd: start,
             locked: None,
+            marks: Marks::default(),
+            told_no_namespaces: false,
             options,
             keys: state.key_store(),
             log: state.action_log(),
@@ -161,9 +187,27 @@ impl Session {
             adopt: None,
             adopt_notes: Vec::new(),
             asker: None,
+            progress: None,
             generation: 0,
             server: None,
+            meter_sink: None,
+            interrupt: Interrupt::default(),
         }
+    }
+
+    /// Draw the progress of long walks on `sink`.
+    pub fn set_progress_sink(&mut self, sink: ProgressSink) {
+        self.meter_sink = Some(sink);
+    }
+
+    /// A progress line for a walk of `total` `unit`s (drawn only where a front end shows one).
+    pub fn meter(&self, label: &str, unit: &'static str, total: usize) -> Meter {
+        Meter::new(self.meter_sink.clone(), label, unit, total)
+    }
+
+    /// Ctrl-C as the command in flight sees it; a front end trips it.
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
     }
 
     /// Use these aliases (checked by [`crate::engine::commands::aliases`]).
@@ -194,6 +238,18 @@ impl Session {
     /// What asks the front end for a secret, if one was set.
     pub fn secret_asker(&self) -> Option<&SecretAsker> {
         self.asker.as_ref()
+    }
+
+    /// Send progress lines of waiting commands to `progress`.
+    pub fn set_progress(&mut self, progress: Progress) {
+        self.progress = Some(progress);
+    }
+
+    /// Tell the front end how far a waiting command is (nothing when none listens).
+    pub fn progress(&self, line: &str) {
+        if let Some(p) = &self.progress {
+            p(line);
+        }
     }
 
     /// A secret not given can be asked (on the terminal, or by the front end).
@@ -253,6 +309,7 @@ impl Session {
     pub fn enter(&mut self, target: NsPath, locked: Option<NsPath>) {
         self.previous = Some(std::mem::replace(&mut self.cwd, target));
         self.locked = locked;
+        self.marks = Marks::default();
         self.cache.touch(&self.cwd);
     }
 
@@ -280,6 +337,8 @@ impl Session {
         self.top = top;
         self.home = home;
         self.locked = None;
+        self.marks = Marks::default();
+        self.told_no_namespaces = false;
         self.adopt = None;
         self.server = None;
         self.generation += 1;
@@ -322,6 +381,21 @@ impl Session {
         self.locked = locked;
     }
 
+    /// What the last look saw of the current namespace's other states.
+    pub fn marks(&self) -> &Marks {
+        &self.marks
+    }
+
+    /// What the last look saw of the seal over the current namespace and its deletion.
+    pub fn set_marks(&mut self, marks: Marks) {
+        self.marks = marks;
+    }
+
+    /// Whether to tell that the server has no namespaces: true the first time only.
+    pub fn tell_no_namespaces(&mut self) -> bool {
+        !std::mem::replace(&mut self.told_no_namespaces, true)
+    }
+
     /// The session's switches.
     pub fn options(&self) -> &Options {
         &self.options
@@ -357,12 +431,30 @@ impl Session {
         &self.state
     }
 
-    /// The prompt for line mode: the namespace, and a mark when it is locked.
+    /// The prompt for line mode: the namespace, and a mark when it is locked, sealed or
+    /// being deleted (`[locked]` here, `[locked: a]` for an ancestor).
     pub fn prompt(&self) -> String {
-        match &self.locked {
-            Some(l) if l == &self.cwd => format!("vnsh {} [locked]> ", self.cwd),
-            Some(l) => format!("vnsh {} [locked: {}]> ", self.cwd, l),
-            None => format!("vnsh {}> ", self.cwd),
+        let mark = |what: &str, at: &NsPath| {
+            if at == &self.cwd {
+                what.to_string()
+            } else {
+                format!("{what}: {at}")
+            }
+        };
+        let mut marks = Vec::new();
+        if let Some(l) = &self.locked {
+            marks.push(mark("locked", l));
+        }
+        if let Some(s) = &self.marks.sealed {
+            marks.push(mark("sealed", s));
+        }
+        if self.marks.deleting {
+            marks.push("being deleted".to_string());
+        }
+        if marks.is_empty() {
+            format!("vnsh {}> ", self.cwd)
+        } else {
+            format!("vnsh {} [{}]> ", self.cwd, marks.join(", "))
         }
     }
 
@@ -393,5 +485,55 @@ impl Session {
         let stdin = std::io::stdin();
         let mut lock = stdin.lock();
         Ok(words::parse_kv(args, &mut lock)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{TlsConfig, DEFAULT_MAX_RESPONSE_BYTES};
+
+    fn session_at(cwd: &str) -> Session {
+        let client = Client::new(&Config {
+            addr: "http://127.0.0.1:1".into(),
+            token: None,
+            namespace: String::new(),
+            tls: TlsConfig::default(),
+            timeout: std::time::Duration::from_secs(1),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        })
+        .expect("client");
+        let cwd = NsPath::parse(cwd).expect("path");
+        Session::new(
+            client,
+            cwd,
+            Options::default(),
+            StateDir::at(std::env::temp_dir().join("vnsh-session-unit")),
+        )
+    }
+
+    #[test]
+    fn the_prompt_marks_locked_sealed_and_being_deleted() {
+        let p = |s: &str| NsPath::parse(s).unwrap();
+        let mut s = session_at("a/b");
+        assert_eq!(s.prompt(), "vnsh a/b> ");
+        s.set_marks(Marks {
+            sealed: Some(p("a/b")),
+            deleting: false,
+        });
+        assert_eq!(s.prompt(), "vnsh a/b [sealed]> ");
+        s.set_locked(Some(p("a")));
+        assert_eq!(s.prompt(), "vnsh a/b [locked: a, sealed]> ");
+        s.set_marks(Marks {
+            sealed: Some(p("a")),
+            deleting: true,
+        });
+        s.set_locked(None);
+        assert_eq!(s.prompt(), "vnsh a/b [sealed: a, being deleted]> ");
+        // Moving on clears what was seen of the old place.
+        s.enter(p("c"), None);
+        assert_eq!(s.prompt(), "vnsh c> ");
+        assert!(s.tell_no_namespaces());
+        assert!(!s.tell_no_namespaces());
     }
 }

@@ -128,6 +128,43 @@ impl UsageError {
 /// A family's parser: `None` when the word does not start one of its commands.
 pub type Parsed<T> = Option<Result<T, UsageError>>;
 
+/// A command after its family's checks (which may ask the server): the command to run —
+/// refined where the checks resolved it (a pattern expanded to the namespaces it matched,
+/// so what runs is what the question named) — and the question it owes, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked<T> {
+    /// What will run.
+    pub cmd: T,
+    /// The question to ask before it runs; `None`: it runs without one.
+    pub question: Option<String>,
+}
+
+impl<T> Checked<T> {
+    /// Runs with no question.
+    pub fn run(cmd: T) -> Checked<T> {
+        Checked {
+            cmd,
+            question: None,
+        }
+    }
+
+    /// Runs only once `question` is answered yes (or `--yes` was given).
+    pub fn ask(cmd: T, question: impl Into<String>) -> Checked<T> {
+        Checked {
+            cmd,
+            question: Some(question.into()),
+        }
+    }
+
+    /// The same checks, the command wrapped (a family's command into the dispatcher's).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Checked<U> {
+        Checked {
+            cmd: f(self.cmd),
+            question: self.question,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,27 +1,124 @@
-//! The namespace tree below a namespace: one `SCAN` where the server has it, else a
-//! concurrent level-by-level `LIST` (Vault Enterprise has no `SCAN`).
+//! The namespace tree below a namespace: one `SCAN` where the server has it; else Vault
+//! Enterprise's whole visible subtree from `sys/internal/ui/namespaces` in one request;
+//! else a concurrent level-by-level `LIST`. And the state of each namespace: locked,
+//! being deleted (`tainted`), sealed (OpenBao 2.6+, asked only where it can be).
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::engine::nspath::NsPath;
-use crate::vault::{Client, Method, VaultError};
+use crate::vault::{body, Client, Method, RequestInfo, VaultError};
 
 /// How many `LIST` requests the fallback keeps in flight.
 pub const LIST_CONCURRENCY: usize = 32;
+
+/// How many `seal-status` requests are kept in flight.
+pub const SEAL_CONCURRENCY: usize = 32;
+
+/// At most this many namespaces have their seal state asked by `ls` and `tree` unless
+/// told to ask them all (`tree --seal`): one request each, so a tree of thousands would
+/// take many times its SCAN (see docs/performance.md).
+pub const SEAL_ASK_LIMIT: usize = 256;
+
+/// Whether a namespace is sealed (OpenBao 2.6+'s sealable namespaces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Seal {
+    /// Not asked (a listing does not say).
+    #[default]
+    Unknown,
+    /// It answers requests: not sealed now (sealable or not). A namespace whose children
+    /// the server listed is open: the server shows nothing inside a sealed one.
+    Open,
+    /// Made without a seal: it cannot be sealed.
+    NotSealable,
+    /// Sealable, and unsealed now.
+    Unsealed,
+    /// Sealed: it refuses every request until enough key shares are entered.
+    Sealed,
+}
+
+impl Seal {
+    /// Whether it is sealed.
+    pub fn is_sealed(self) -> bool {
+        self == Seal::Sealed
+    }
+}
+
+/// What vnsh marks of a namespace beside its name (`ls`, `tree`, `locks`, `describe`, the
+/// prompt): each part as the server said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NsState {
+    /// Its API is locked.
+    pub locked: bool,
+    /// It is being deleted (OpenBao's `tainted`).
+    pub tainted: bool,
+    /// Whether it is sealed.
+    pub seal: Seal,
+}
+
+impl NsState {
+    /// The state a listing's `key_info` entry (or a lookup) gives; the seal is not in it.
+    pub fn of_info(info: &Value) -> NsState {
+        let flag = |k: &str| info.get(k).and_then(Value::as_bool).unwrap_or(false);
+        NsState {
+            locked: flag("locked"),
+            tainted: flag("tainted"),
+            seal: Seal::Unknown,
+        }
+    }
+
+    /// The marks, in a fixed order: `locked`, `sealed`, `being deleted`.
+    pub fn marks(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.locked {
+            out.push("locked");
+        }
+        if self.seal.is_sealed() {
+            out.push("sealed");
+        }
+        if self.tainted {
+            out.push("being deleted");
+        }
+        out
+    }
+
+    /// The marks as one cell: `locked, sealed`, or empty.
+    pub fn label(&self) -> String {
+        self.marks().join(", ")
+    }
+
+    /// Whether requests in it are refused (locked or sealed): nothing below it can be read.
+    pub fn is_closed(&self) -> bool {
+        self.locked || self.seal.is_sealed()
+    }
+}
 
 /// One namespace found below the starting point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Path relative to the starting namespace.
     pub path: NsPath,
-    /// Whether its API is locked.
-    pub locked: bool,
+    /// Locked, being deleted, sealed.
+    pub state: NsState,
     /// The server's description of it (`key_info` entry), whose `path` is the full path.
     pub info: Value,
+}
+
+/// Where a walk's namespaces came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// One `SCAN` (OpenBao).
+    Scan,
+    /// One `sys/internal/ui/namespaces` (Vault Enterprise: the token's whole visible
+    /// subtree). Its answer names the namespaces only: no lock state.
+    UiList,
+    /// A `LIST` of each namespace.
+    #[default]
+    List,
 }
 
 /// The result of a walk.
@@ -29,10 +126,37 @@ pub struct Entry {
 pub struct Walk {
     /// Every namespace found, sorted by path.
     pub entries: Vec<Entry>,
-    /// True when one `SCAN` answered; false when the tree was listed level by level.
+    /// True when one `SCAN` answered; false when the tree was listed another way.
     pub scanned: bool,
+    /// How the tree was read.
+    pub source: Source,
     /// Namespaces whose children could not be listed, and why.
     pub unlisted: Vec<(NsPath, String)>,
+    /// The server has no namespaces at all (Vault Community Edition): only the root.
+    pub no_namespaces: bool,
+}
+
+/// How to walk a tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkOptions {
+    /// Down to this many levels (None: all).
+    pub max_depth: Option<usize>,
+    /// Try one `SCAN` first.
+    pub use_scan: bool,
+    /// Where `SCAN` is missing, try `sys/internal/ui/namespaces` before listing level by
+    /// level (false: always list, which is the only way to see lock state on Vault).
+    pub use_ui_list: bool,
+}
+
+impl WalkOptions {
+    /// All levels, SCAN first when `use_scan`, then Vault's one-request subtree.
+    pub fn new(max_depth: Option<usize>, use_scan: bool) -> WalkOptions {
+        WalkOptions {
+            max_depth,
+            use_scan,
+            use_ui_list: true,
+        }
+    }
 }
 
 /// The direct children of `ns`, as the server's `key_info` (empty map when none).
@@ -85,10 +209,6 @@ pub fn key_info(body: Option<Value>) -> Map<String, Value> {
     out
 }
 
-fn is_locked(info: &Value) -> bool {
-    info.get("locked").and_then(Value::as_bool).unwrap_or(false)
-}
-
 /// Whether an error means "this server has no SCAN" rather than a real failure.
 fn scan_unsupported(e: &VaultError) -> bool {
     match e {
@@ -107,59 +227,155 @@ fn scan_unsupported(e: &VaultError) -> bool {
 }
 
 /// Walk the tree below `root` down to `max_depth` levels (None: all). With `use_scan`,
-/// one `SCAN` is tried first and the fallback is used only if the server has none.
+/// one `SCAN` is tried first and the fallbacks are used only if the server has none.
 pub async fn walk(
     client: &Client,
     root: &NsPath,
     max_depth: Option<usize>,
     use_scan: bool,
 ) -> Result<Walk, VaultError> {
-    if use_scan {
+    walk_with(client, root, WalkOptions::new(max_depth, use_scan)).await
+}
+
+/// Walk the tree below `root` as `opts` say.
+pub async fn walk_with(
+    client: &Client,
+    root: &NsPath,
+    opts: WalkOptions,
+) -> Result<Walk, VaultError> {
+    if opts.use_scan {
         match client
             .request(Method::Scan, &root.header(), "sys/namespaces", None)
             .await
         {
-            Ok(body) => {
-                let mut entries: Vec<Entry> = key_info(body)
-                    .into_iter()
-                    .filter_map(|(k, info)| {
-                        let path = NsPath::parse(&k).ok()?;
-                        if max_depth.is_some_and(|d| path.depth() > d) {
-                            return None;
-                        }
-                        Some(Entry {
-                            locked: is_locked(&info),
-                            path,
-                            info,
-                        })
-                    })
-                    .collect();
-                entries.sort_by(|a, b| a.path.cmp(&b.path));
-                return Ok(Walk {
-                    entries,
-                    scanned: true,
-                    unlisted: Vec::new(),
-                });
-            }
+            Ok(body) => return Ok(from_scan(key_info(body), opts.max_depth)),
             Err(VaultError::NotFound { .. }) => {
                 return Ok(Walk {
                     scanned: true,
+                    source: Source::Scan,
                     ..Walk::default()
                 })
             }
             Err(e) if scan_unsupported(&e) => {}
             // OpenBao has a `scan` capability of its own: a token may list without it.
             Err(VaultError::PermissionDenied { .. }) => {}
+            Err(VaultError::NamespacesUnsupported { .. }) => return Ok(no_namespaces()),
             Err(e) => return Err(e),
         }
     }
-    walk_by_list(client, root, max_depth).await
+    if opts.use_ui_list {
+        if let Some(walk) = ui_list(client, root, opts.max_depth).await {
+            return Ok(walk);
+        }
+    }
+    walk_by_list(client, root, opts.max_depth).await
+}
+
+/// The walk of a server without namespaces: the root alone.
+fn no_namespaces() -> Walk {
+    Walk {
+        no_namespaces: true,
+        ..Walk::default()
+    }
+}
+
+/// A walk from one SCAN's `key_info` (paths relative to the start). A namespace with
+/// children in the answer is open: the server shows nothing inside a sealed one.
+pub fn from_scan(info: Map<String, Value>, max_depth: Option<usize>) -> Walk {
+    let parsed: Vec<(NsPath, Value)> = info
+        .into_iter()
+        .filter_map(|(k, v)| Some((NsPath::parse(&k).ok()?, v)))
+        .collect();
+    let parents: HashSet<NsPath> = parsed.iter().filter_map(|(p, _)| p.parent()).collect();
+    let mut entries: Vec<Entry> = parsed
+        .into_iter()
+        .filter(|(path, _)| max_depth.is_none_or(|d| path.depth() <= d))
+        .map(|(path, info)| {
+            let mut state = NsState::of_info(&info);
+            if parents.contains(&path) {
+                state.seal = Seal::Open;
+            }
+            Entry { path, state, info }
+        })
+        .collect();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Walk {
+        entries,
+        scanned: true,
+        source: Source::Scan,
+        ..Walk::default()
+    }
+}
+
+/// Vault Enterprise's `sys/internal/ui/namespaces`: the token's visible namespaces below
+/// the request's, in one answer. Used only when it holds nested paths (OpenBao answers
+/// with the children alone, and a listing of them says more); `None` otherwise.
+async fn ui_list(client: &Client, root: &NsPath, max_depth: Option<usize>) -> Option<Walk> {
+    let body = client
+        .request(
+            Method::Get,
+            &root.header(),
+            "sys/internal/ui/namespaces",
+            None,
+        )
+        .await
+        .ok()?;
+    from_ui_list(root, &body::keys(body.as_ref()), max_depth)
+}
+
+/// A walk from the keys of `sys/internal/ui/namespaces` asked in `root` (paths relative
+/// to it, as Vault's own UI reads them); `None` unless some key is nested.
+pub fn from_ui_list(root: &NsPath, keys: &[String], max_depth: Option<usize>) -> Option<Walk> {
+    let paths: Vec<NsPath> = keys
+        .iter()
+        .filter_map(|k| NsPath::parse(k).ok())
+        .filter(|p| !p.is_root())
+        .collect();
+    if !paths.iter().any(|p| p.depth() > 1) {
+        return None;
+    }
+    // Every ancestor of a listed namespace is one too (the answer may leave out the ones
+    // the token only passes through).
+    let mut all: HashSet<NsPath> = HashSet::new();
+    for p in &paths {
+        for a in p.ancestors() {
+            if !a.is_root() {
+                all.insert(a);
+            }
+        }
+    }
+    let parents: HashSet<NsPath> = all.iter().filter_map(NsPath::parent).collect();
+    let mut entries: Vec<Entry> = all
+        .into_iter()
+        .filter(|p| max_depth.is_none_or(|d| p.depth() <= d))
+        .map(|path| Entry {
+            state: NsState {
+                seal: if parents.contains(&path) {
+                    Seal::Open
+                } else {
+                    Seal::Unknown
+                },
+                ..NsState::default()
+            },
+            info: json!({ "path": root.join(&path).header() }),
+            path,
+        })
+        .collect();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Some(Walk {
+        entries,
+        scanned: false,
+        source: Source::UiList,
+        ..Walk::default()
+    })
 }
 
 /// One finished LIST: the namespace (relative) and its children.
 type Listed = (NsPath, Result<Map<String, Value>, VaultError>);
 
 /// The fallback: list each level concurrently, at most [`LIST_CONCURRENCY`] at a time.
+/// A namespace that answers "namespace is sealed" is marked sealed (no request more); one
+/// that lists is open.
 pub async fn walk_by_list(
     client: &Client,
     root: &NsPath,
@@ -179,15 +395,31 @@ pub async fn walk_by_list(
     };
     spawn(&mut tasks, NsPath::root());
     let mut walk = Walk::default();
+    // Where each entry is, to mark it when its own listing answers.
+    let mut index: HashMap<NsPath, usize> = HashMap::new();
     while let Some(joined) = tasks.join_next().await {
         let Ok((parent, result)) = joined else {
             continue;
         };
+        let seal = match &result {
+            Ok(_) => Seal::Open,
+            Err(VaultError::NamespaceSealed { .. }) => Seal::Sealed,
+            Err(_) => Seal::Unknown,
+        };
+        if let Some(&i) = index.get(&parent) {
+            walk.entries[i].state.seal = seal;
+        }
         let children = match result {
             Ok(children) => children,
+            // A server without namespaces has only the root.
+            Err(VaultError::NamespacesUnsupported { .. }) if parent.is_root() => {
+                return Ok(no_namespaces())
+            }
             // The starting namespace itself must be listable; below it, a namespace we may
             // not list is reported beside the rest rather than failing the whole tree.
             Err(e) if parent.is_root() => return Err(e),
+            // A sealed one is marked, not reported: nothing inside it can be seen.
+            Err(VaultError::NamespaceSealed { .. }) => continue,
             Err(e) => {
                 walk.unlisted.push((parent, e.to_string()));
                 continue;
@@ -198,17 +430,18 @@ pub async fn walk_by_list(
                 continue;
             };
             let rel = parent.join(&name);
-            let locked = is_locked(&info);
+            let state = NsState::of_info(&info);
             // As SCAN gives it: the full path, not the one relative to the walk's start.
             if let Some(obj) = info.as_object_mut() {
                 obj.insert("path".into(), Value::String(root.join(&rel).header()));
             }
-            if !locked && max_depth.is_none_or(|d| rel.depth() < d) {
+            if !state.locked && max_depth.is_none_or(|d| rel.depth() < d) {
                 spawn(&mut tasks, rel.clone());
             }
+            index.insert(rel.clone(), walk.entries.len());
             walk.entries.push(Entry {
                 path: rel,
-                locked,
+                state,
                 info,
             });
         }
@@ -216,6 +449,234 @@ pub async fn walk_by_list(
     walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
     walk.unlisted.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(walk)
+}
+
+/// What asking the seal state of some namespaces came to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SealAnswers {
+    /// Each namespace asked (full path) and its state.
+    pub states: HashMap<NsPath, Seal>,
+    /// How many were left unasked (over the limit).
+    pub not_asked: usize,
+    /// Why some seal states are not known: the token may not ask, or another refusal. None
+    /// when every namespace asked was answered.
+    pub stopped: Option<String>,
+    /// The server has no sealable namespaces (an OpenBao before 2.6, Vault): nothing is
+    /// sealed, and nothing more was asked.
+    pub unsupported: bool,
+    /// The token may not read seal-status (what it may not read is not marked).
+    pub denied: bool,
+}
+
+/// The seal state of one namespace (full path): `seal-status` from its parent. The root
+/// is never sealable here (the server's own seal is another matter).
+pub async fn seal_of(client: &Client, ns: &NsPath) -> Result<Seal, VaultError> {
+    let Some(data) = seal_status(client, ns).await? else {
+        return Ok(Seal::NotSealable);
+    };
+    match data.get("sealed").and_then(Value::as_bool) {
+        Some(true) => Ok(Seal::Sealed),
+        Some(false) => Ok(Seal::Unsealed),
+        None => Err(VaultError::BadShape {
+            req: seal_status_request(ns),
+            what: "data.sealed is missing (expected true or false)".into(),
+        }),
+    }
+}
+
+/// The request that asks `ns`'s seal status (sent in its parent).
+fn seal_status_request(ns: &NsPath) -> RequestInfo {
+    let parent = ns.parent().unwrap_or_default();
+    let path = format!(
+        "sys/namespaces/{}/seal-status",
+        ns.name().unwrap_or_default()
+    );
+    RequestInfo::new(Method::Get, &parent.header(), &path)
+}
+
+/// The `data` of `ns`'s seal-status (`sealed`, `t`, `n`, `progress`, …), or None when it
+/// cannot be sealed (made without a seal, or the root).
+pub async fn seal_status(client: &Client, ns: &NsPath) -> Result<Option<Value>, VaultError> {
+    let (Some(parent), Some(name)) = (ns.parent(), ns.name()) else {
+        return Ok(None);
+    };
+    let path = format!("sys/namespaces/{name}/seal-status");
+    match client
+        .request(Method::Get, &parent.header(), &path, None)
+        .await
+    {
+        Ok(b) => Ok(Some(body::data(b))),
+        Err(VaultError::Status {
+            status: 400,
+            messages,
+            ..
+        }) if messages.iter().any(|m| m.contains("not sealable")) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Ask the seal state of `targets` (full paths), [`SEAL_CONCURRENCY`] at a time — none of
+/// them when there are more than `limit` (a partly marked tree would read as if the rest
+/// were not sealed). The first is asked alone: a server without sealable namespaces (an
+/// OpenBao before 2.6, Vault) or a token that may not ask stops it there, rather than
+/// costing a refused request per namespace.
+pub async fn ask_seals(client: &Client, targets: Vec<NsPath>, limit: Option<usize>) -> SealAnswers {
+    let mut answers = SealAnswers::default();
+    if limit.is_some_and(|l| targets.len() > l) {
+        answers.not_asked = targets.len();
+        return answers;
+    }
+    let mut targets = targets.into_iter();
+    let Some(first) = targets.next() else {
+        return answers;
+    };
+    match seal_of(client, &first).await {
+        Ok(seal) => {
+            answers.states.insert(first, seal);
+        }
+        Err(e) => match seal_refusal(&e) {
+            _ if matches!(e, VaultError::PermissionDenied { .. }) => {
+                answers.not_asked += 1 + targets.len();
+                answers.denied = true;
+                answers.stopped = seal_refusal(&e);
+                return answers;
+            }
+            None => {
+                answers.unsupported = true;
+                return answers;
+            }
+            Some(why) => {
+                answers.not_asked += 1 + targets.len();
+                answers.stopped = Some(why);
+                return answers;
+            }
+        },
+    }
+    let permits = Arc::new(Semaphore::new(SEAL_CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for ns in targets {
+        let (client, permits) = (client.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let seal = seal_of(&client, &ns).await;
+            (ns, seal)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((ns, seal)) = joined else {
+            continue;
+        };
+        match seal {
+            Ok(seal) => {
+                answers.states.insert(ns, seal);
+            }
+            Err(e) => {
+                answers.not_asked += 1;
+                answers
+                    .stopped
+                    .get_or_insert_with(|| seal_refusal(&e).unwrap_or_else(|| e.to_string()));
+            }
+        }
+    }
+    answers
+}
+
+/// Why seal states could not be asked, in a few words; None when the server has no
+/// sealable namespaces at all (nothing is missing then).
+fn seal_refusal(e: &VaultError) -> Option<String> {
+    match e {
+        VaultError::PermissionDenied { .. } => Some("the token may not read seal-status".into()),
+        VaultError::NotFound { .. }
+        | VaultError::NamespaceNotFound { .. }
+        | VaultError::NamespacesUnsupported { .. }
+        | VaultError::Status {
+            status: 404 | 405, ..
+        } => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// Ask the seal state of the entries of `walk` (relative to `root`) that may be sealed —
+/// not asked yet, not known open — at most `limit` of them, and mark them.
+pub async fn fill_seals(
+    client: &Client,
+    root: &NsPath,
+    walk: &mut Walk,
+    limit: Option<usize>,
+) -> SealAnswers {
+    let targets: Vec<NsPath> = walk
+        .entries
+        .iter()
+        .filter(|e| e.state.seal == Seal::Unknown)
+        .map(|e| root.join(&e.path))
+        .collect();
+    let answers = ask_seals(client, targets, limit).await;
+    for e in &mut walk.entries {
+        if let Some(seal) = answers.states.get(&root.join(&e.path)) {
+            e.state.seal = *seal;
+        }
+    }
+    answers
+}
+
+/// One child namespace and its state, for a front end's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    /// Its name with the trailing `/`, as listed.
+    pub name: String,
+    /// Locked, being deleted, sealed (asked for at most [`SEAL_ASK_LIMIT`] children).
+    pub state: NsState,
+}
+
+/// The children of `ns` with their state: one LIST, then the seal state of each child
+/// (none when there are more than `seal_limit`).
+pub async fn children_with_state(
+    client: &Client,
+    ns: &NsPath,
+    seal_limit: Option<usize>,
+) -> Result<(Vec<Child>, SealAnswers), VaultError> {
+    let listed = list_children(client, ns).await?;
+    let mut children: Vec<Child> = listed
+        .iter()
+        .map(|(name, info)| Child {
+            name: name.clone(),
+            state: NsState::of_info(info),
+        })
+        .collect();
+    let targets: Vec<NsPath> = children
+        .iter()
+        .filter_map(|c| NsPath::parse(&c.name).ok().map(|n| ns.join(&n)))
+        .collect();
+    let answers = ask_seals(client, targets, seal_limit).await;
+    for c in &mut children {
+        if let Some(seal) = NsPath::parse(&c.name)
+            .ok()
+            .and_then(|n| answers.states.get(&ns.join(&n)))
+        {
+            c.state.seal = *seal;
+        }
+    }
+    Ok((children, answers))
+}
+
+/// A note on seal states left unasked, if any. A token that may not read seal-status is
+/// told only where `tell_denied` (the incident view): elsewhere it is not noise to it.
+pub fn seal_note(answers: &SealAnswers, how_to_ask_all: &str, tell_denied: bool) -> Option<String> {
+    if answers.denied && !tell_denied {
+        return None;
+    }
+    match (&answers.stopped, answers.not_asked) {
+        (Some(why), _) if answers.states.is_empty() => {
+            Some(format!("note: seal state not shown: {why}"))
+        }
+        (Some(why), n) => Some(format!(
+            "note: seal state of {n} namespaces not shown: {why}"
+        )),
+        (None, 0) => None,
+        (None, n) => Some(format!(
+            "note: seal state of {n} namespaces not asked (one request each, more than {SEAL_ASK_LIMIT}): {how_to_ask_all}"
+        )),
+    }
 }
 
 /// Draw a walk as an indented tree under a title line (entries sorted, so in depth-first order).
@@ -244,8 +705,9 @@ pub fn render_with(title: &str, walk: &Walk, suffix: impl Fn(&NsPath) -> String)
         line.push_str(if last { "└── " } else { "├── " });
         line.push_str(e.path.name().unwrap_or_default());
         line.push('/');
-        if e.locked {
-            line.push_str("  [locked]");
+        let marks = e.state.label();
+        if !marks.is_empty() {
+            line.push_str(&format!("  [{marks}]"));
         }
         line.push_str(&suffix(&e.path));
         lines.push(line);
@@ -264,14 +726,21 @@ mod tests {
     fn entry(p: &str, locked: bool) -> Entry {
         Entry {
             path: NsPath::parse(p).unwrap(),
-            locked,
+            state: NsState {
+                locked,
+                ..NsState::default()
+            },
             info: Value::Null,
         }
     }
 
+    fn paths(walk: &Walk) -> Vec<String> {
+        walk.entries.iter().map(|e| e.path.header()).collect()
+    }
+
     #[test]
     fn renders_branches() {
-        let walk = Walk {
+        let mut walk = Walk {
             entries: vec![
                 entry("a", false),
                 entry("a/x", true),
@@ -280,11 +749,18 @@ mod tests {
                 entry("b", false),
             ],
             scanned: true,
-            unlisted: vec![],
+            ..Walk::default()
         };
         assert_eq!(
             render("/", &walk),
             "/\n├── a/\n│   ├── x/  [locked]\n│   └── y/\n│       └── z/\n└── b/"
+        );
+        walk.entries[4].state.seal = Seal::Sealed;
+        walk.entries[1].state.tainted = true;
+        walk.entries[1].state.seal = Seal::Sealed;
+        assert_eq!(
+            render("/", &walk),
+            "/\n├── a/\n│   ├── x/  [locked, sealed, being deleted]\n│   └── y/\n│       └── z/\n└── b/  [sealed]"
         );
     }
 
@@ -293,6 +769,111 @@ mod tests {
         let body = serde_json::json!({"data":{"keys":["b/","a/"],"key_info":{"a/":{"locked":true},"b/":{}}}});
         let m = key_info(Some(body));
         assert_eq!(m.keys().collect::<Vec<_>>(), vec!["b/", "a/"]);
-        assert!(is_locked(&m["a/"]));
+        assert!(NsState::of_info(&m["a/"]).locked);
+    }
+
+    #[test]
+    fn state_comes_from_key_info() {
+        // OpenBao 2.6.2 and 2.7.2 list `locked` and `tainted`; the seal is not listed.
+        let info = json!({"custom_metadata":{},"id":"RtIFI4","locked":false,"path":"sealy/","tainted":true,"uuid":"5a6f"});
+        let s = NsState::of_info(&info);
+        assert_eq!(
+            s,
+            NsState {
+                locked: false,
+                tainted: true,
+                seal: Seal::Unknown
+            }
+        );
+        assert_eq!(s.label(), "being deleted");
+        // Vault Enterprise's listing has neither: nothing is marked.
+        assert_eq!(
+            NsState::of_info(&json!({"custom_metadata":{},"id":"HWmNL","path":"bar/"})),
+            NsState::default()
+        );
+        assert!(NsState {
+            seal: Seal::Sealed,
+            ..NsState::default()
+        }
+        .is_closed());
+    }
+
+    #[test]
+    fn a_scan_marks_namespaces_with_children_open() {
+        let body = json!({"data":{"keys":["a/","a/b/","c/"],"key_info":{
+            "a/":{"locked":false,"tainted":false},
+            "a/b/":{"locked":true},
+            "c/":{}
+        }}});
+        let walk = from_scan(key_info(Some(body.clone())), None);
+        assert_eq!(paths(&walk), ["a/", "a/b/", "c/"]);
+        let seal: Vec<Seal> = walk.entries.iter().map(|e| e.state.seal).collect();
+        assert_eq!(seal, [Seal::Open, Seal::Unknown, Seal::Unknown]);
+        assert!(walk.entries[1].state.locked);
+        // Cut at one level, `a` is still known open (its children were in the answer).
+        let walk = from_scan(key_info(Some(body)), Some(1));
+        assert_eq!(paths(&walk), ["a/", "c/"]);
+        assert_eq!(walk.entries[0].state.seal, Seal::Open);
+    }
+
+    #[test]
+    fn vault_enterprise_subtree_from_the_ui_list() {
+        // Vault Enterprise's documented answer of sys/internal/ui/namespaces.
+        let answer = json!({"request_id":"28a1ca80-cc97-913d-8ed2-844ea501ae0d","lease_id":"","renewable":false,"lease_duration":0,
+            "data":{"keys":["software/","software/eng/","software/eng/dev/","software/eng/qc/","devops/"]},
+            "wrap_info":null,"warnings":null,"auth":null,"mount_type":""});
+        let keys = body::keys(Some(&answer));
+        let root = NsPath::root();
+        let walk = from_ui_list(&root, &keys, None).expect("nested paths: used");
+        assert_eq!(
+            paths(&walk),
+            [
+                "devops/",
+                "software/",
+                "software/eng/",
+                "software/eng/dev/",
+                "software/eng/qc/"
+            ]
+        );
+        assert_eq!(walk.source, Source::UiList);
+        assert!(!walk.scanned);
+        assert_eq!(walk.entries[1].info, json!({"path": "software/"}));
+        assert_eq!(walk.entries[1].state.seal, Seal::Open);
+        assert_eq!(walk.entries[0].state.seal, Seal::Unknown);
+        // Asked in a namespace, the paths are below it; the info names the full path.
+        let acme = NsPath::parse("acme").unwrap();
+        let walk = from_ui_list(&acme, &keys, Some(2)).unwrap();
+        assert_eq!(paths(&walk), ["devops/", "software/", "software/eng/"]);
+        assert_eq!(walk.entries[2].info, json!({"path": "acme/software/eng/"}));
+        // An ancestor the answer leaves out is still in the tree.
+        let walk = from_ui_list(&root, &["x/y/".to_string()], None).unwrap();
+        assert_eq!(paths(&walk), ["x/", "x/y/"]);
+        // OpenBao answers with the children only: not used (a LIST says more).
+        let openbao = json!({"data":{"keys":["z1/","plain/"]}});
+        assert!(from_ui_list(&root, &body::keys(Some(&openbao)), None).is_none());
+        assert!(from_ui_list(&root, &[], None).is_none());
+    }
+
+    #[test]
+    fn seal_notes_say_what_was_left_out() {
+        let mut a = SealAnswers::default();
+        assert_eq!(seal_note(&a, "ask", true), None);
+        a.not_asked = 300;
+        assert!(seal_note(&a, "`tree --seal` asks them all", true)
+            .unwrap()
+            .contains("seal state of 300 namespaces not asked"));
+        a.stopped = Some("the token may not read seal-status".into());
+        a.denied = true;
+        assert_eq!(seal_note(&a, "x", false), None);
+        assert_eq!(
+            seal_note(&a, "x", true).unwrap(),
+            "note: seal state not shown: the token may not read seal-status"
+        );
+        // A server without sealable namespaces leaves nothing out.
+        let none = SealAnswers {
+            unsupported: true,
+            ..SealAnswers::default()
+        };
+        assert_eq!(seal_note(&none, "x", true), None);
     }
 }

@@ -354,7 +354,9 @@ const PLACE_FLAGS: [&str; 11] = [
 ];
 
 /// Flags that take no value: the word after one is not its value.
-const SWITCHES: [&str; 13] = [
+const SWITCHES: [&str; 15] = [
+    "dryrun",
+    "reset",
     "store",
     "nostore",
     "r",
@@ -501,7 +503,7 @@ fn normalize(name: &str) -> String {
 }
 
 /// Whether a key or flag named `name` holds a secret (`value` lets a count through).
-fn is_secret_name(name: &str, value: &str) -> bool {
+pub fn is_secret_name(name: &str, value: &str) -> bool {
     let name = normalize(name);
     if COUNT_KEYS.contains(&name.as_str())
         && !value.is_empty()
@@ -622,6 +624,16 @@ fn redact_args(args: &[Token], rule: Rule, edits: &mut Vec<Edit>) -> bool {
                 None => (text, None),
             };
             let bare = normalize(name);
+            // One-letter switches together (`cp -rf`): still no value after them.
+            let cluster = value.is_none()
+                && !text.starts_with("--")
+                && bare.len() > 1
+                && bare
+                    .chars()
+                    .all(|c| SWITCHES.iter().any(|s| s.len() == 1 && s.starts_with(c)));
+            if cluster {
+                continue;
+            }
             let secret = is_secret_name(name, value.unwrap_or("0"));
             let place = PLACE_FLAGS.contains(&bare.as_str());
             let method_ok = |v: &str| bare != "method" || LOGIN_METHODS.contains(&v);
@@ -988,6 +1000,12 @@ mod tests {
             ("kv frob secret/app x", "kv *** *** ***"),
             ("cp -r secret/a secret/b", "cp -r secret/a secret/b"),
             ("cp secret/a secret/b extra=1", "cp secret/a secret/b extra=***"),
+            ("cp -rf t1/kv/app/ t2/secret/app", "cp -rf t1/kv/app/ t2/secret/app"),
+            ("mv -Rn --dry-run a b", "mv -Rn --dry-run a b"),
+            ("cp -rx a b", "cp -rx *** b"),
+            ("find -t policy reader", "find -t policy reader"),
+            ("diff -r --format json a b", "diff -r --format json a b"),
+            ("explain cp -rf a b", "explain cp -rf a b"),
             ("secrets enable -path=kv2 -description=hush kv", "secrets enable -path=kv2 -description=*** kv"),
             ("policy write app @app.hcl", "policy write app @***"),
             ("policy write app - ", "policy write app - "),
@@ -995,6 +1013,11 @@ mod tests {
             ("token lookup s.abcdef", "token lookup ***"),
             ("token create -id s.mine policies=a", "token create -id *** policies=***"),
             ("ns unseal t KEYSHARE", "ns unseal t ***"),
+            ("ns unseal -reset t", "ns unseal -reset t"),
+            ("ns unseal -reset t KEYSHARE", "ns unseal -reset t ***"),
+            ("ns create t -key-shares 3 -key-threshold 2 -seal=seal.hcl", "ns create t -key-shares 3 -key-threshold 2 -seal=seal.hcl"),
+            ("ns delete-sealed -force t", "ns delete-sealed -force t"),
+            ("ns seal-status t", "ns seal-status t"),
             ("unlock t -k ABC", "unlock t -k ***"),
             // A command vnsh does not know (an alias, a newer command) keeps only its words' shape.
             ("frob secret/x s3cr3t k=v --flag=1", "frob *** *** k=*** --flag=***"),

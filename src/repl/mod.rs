@@ -65,10 +65,17 @@ impl Printer {
         let _ = stdout.flush();
     }
 
-    /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode.
+    /// Print an error on stderr: text, or `{"errors":[…]}` in JSON mode. A command that
+    /// failed with a report (`diff`) prints the report as its output, then the summary.
     pub fn error(&self, e: &EngineError) {
+        let message = match e {
+            EngineError::Failed { summary, output } => {
+                self.output(output);
+                summary.clone()
+            }
+            other => other.to_string(),
+        };
         let mut stderr = std::io::stderr().lock();
-        let message = e.to_string();
         let _ = match self.format {
             Format::Json => writeln!(
                 stderr,
@@ -80,22 +87,101 @@ impl Printer {
     }
 }
 
-/// Run one command, raced against Ctrl-C: an interrupt cancels the request, not the shell.
-async fn run_one(session: &mut Session, cmd: &Command, text: &str) -> Result<Output, EngineError> {
+/// Asks whoever is at the terminal a question; true when the answer is yes.
+pub type Ask<'a, 'f> = &'a mut (dyn FnMut(&str) -> bool + 'f);
+
+/// What became of one command.
+enum Ran {
+    /// It ran (or was refused, or failed).
+    Done(Result<Output, EngineError>),
+    /// Its question was answered no: nothing was sent.
+    Declined,
+}
+
+/// Run one command: its checks, its question (when someone can be asked), then the command,
+/// the checks and the run each raced against Ctrl-C (an interrupt cancels the request, not
+/// the shell; at the question Ctrl-C is an answer, "no"). With no one to ask, a command
+/// that owes a question is refused by the engine, naming `--yes`.
+async fn run_one(
+    session: &mut Session,
+    cmd: &Command,
+    text: &str,
+    ask: Option<Ask<'_, '_>>,
+) -> Ran {
+    let cancelled = || EngineError::Other("cancelled (Ctrl-C)".into());
+    let can_ask = ask.is_some();
+    let prepared = tokio::select! {
+        r = commands::prepare(session, cmd, text, can_ask) => r,
+        _ = tokio::signal::ctrl_c() => Err(cancelled()),
+    };
+    let mut prepared = match prepared {
+        Ok(p) => p,
+        Err(e) => return Ran::Done(Err(e)),
+    };
+    if let (Some(question), Some(ask)) = (prepared.question().map(str::to_string), ask) {
+        if !ask(&question) {
+            return Ran::Declined;
+        }
+        prepared.confirm();
+    }
+    // A command that stops itself at a safe point (`cp` between two keys) is asked to on
+    // the first Ctrl-C, and reports what it did; a second Ctrl-C drops it all the same.
+    let interrupt = session.interrupt().clone();
+    let run = commands::execute(session, prepared);
+    tokio::pin!(run);
     tokio::select! {
-        r = commands::execute(session, cmd, text) => r,
-        _ = tokio::signal::ctrl_c() => Err(EngineError::Other("cancelled (Ctrl-C)".into())),
+        r = &mut run => return Ran::Done(r),
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    if !interrupt.request() {
+        return Ran::Done(Err(cancelled()));
+    }
+    eprintln!("stopping at the next safe point (Ctrl-C again drops the command at once)…");
+    Ran::Done(tokio::select! {
+        r = &mut run => r,
+        _ = tokio::signal::ctrl_c() => Err(cancelled()),
+    })
+}
+
+/// The prompt of a question: one line ends with ` [y/N] `; a question of several lines
+/// (a bulk lock's list) keeps its lines and asks on a line of its own.
+pub fn question_prompt(question: &str) -> String {
+    let question = sanitize::text(question);
+    if question.contains('\n') {
+        format!("{question}\n[y/N] ")
+    } else {
+        format!("{question} [y/N] ")
     }
 }
 
-/// Run every command of one line. `ask` is called for a destructive command when the
-/// session is interactive; it returns whether to go on.
+/// The progress line of long walks, on stderr when it is a terminal (redrawn in place).
+fn progress_sink() -> Option<crate::engine::progress::ProgressSink> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(std::sync::Arc::new(|line: Option<String>| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = match line {
+            Some(l) => write!(stderr, "\r\x1b[2K{}", sanitize::line(&l)),
+            None => write!(stderr, "\r\x1b[2K"),
+        };
+        let _ = stderr.flush();
+    }))
+}
+
+/// Whether an answer is yes (`y`, `yes`, any case); anything else, Enter alone included, is no.
+pub fn is_yes(answer: &str) -> bool {
+    matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
+}
+
+/// Run every command of one line. `ask` asks a destructive command's question; `None`
+/// where no one can be asked (standard input is not a terminal): such a command is refused.
 pub async fn run_line(
     session: &mut Session,
     printer: &Printer,
     line: &str,
     keep_going: bool,
-    mut ask: Option<&mut dyn FnMut(&str) -> bool>,
+    mut ask: Option<Ask<'_, '_>>,
 ) -> Outcome {
     let commands = match words::split_line(line) {
         Ok(c) => c,
@@ -125,22 +211,20 @@ pub async fn run_line(
         if cmd.is_exit() {
             return Outcome::Exit;
         }
-        if let (Some(question), Some(ask)) =
-            (commands::confirmation(session, &cmd), ask.as_deref_mut())
-        {
-            if !ask(&question) {
-                eprintln!("not done.");
-                continue;
-            }
-        }
-        match run_one(session, &cmd, &text).await {
-            Ok(out) => printer.output(&out),
-            Err(e) => {
+        match run_one(session, &cmd, &text, ask.as_deref_mut()).await {
+            Ran::Done(Ok(out)) => printer.output(&out),
+            Ran::Done(Err(e)) => {
                 printer.error(&e);
                 outcome = Outcome::Failed;
                 if !keep_going {
                     return outcome;
                 }
+            }
+            // Not done is not a success (a script's status says so), yet the line goes
+            // on: the next command asks its own question.
+            Ran::Declined => {
+                eprintln!("not done.");
+                outcome = Outcome::Failed;
             }
         }
     }
@@ -202,6 +286,36 @@ where
         exit_on_signals();
     }
     let printer = Printer::new(session.options().format);
+    progress_on_stderr(session);
+    // Whoever typed `vnsh -c …` at a terminal is asked, on the terminal (/dev/tty, so the
+    // question shows when stdout is redirected); a script on stdin has no one to ask.
+    let mut editor: Option<Editor<(), FileHistory>> = None;
+    let mut ask_tty = |question: &str| -> bool {
+        if editor.is_none() {
+            let config = Config::builder()
+                .auto_add_history(false)
+                .behavior(rustyline::Behavior::PreferTerm)
+                .build();
+            match Editor::with_config(config) {
+                Ok(e) => editor = Some(e),
+                Err(e) => {
+                    eprintln!("error: cannot ask on the terminal ({e}): not done");
+                    return false;
+                }
+            }
+        }
+        match editor
+            .as_mut()
+            .map(|e| e.readline(&question_prompt(question)))
+        {
+            Some(Ok(answer)) => is_yes(&answer),
+            _ => false,
+        }
+    };
+    let can_ask = std::io::stdin().is_terminal();
+    if let Some(sink) = progress_sink() {
+        session.set_progress_sink(sink);
+    }
     let mut failed = false;
     for line in lines {
         let line = match line.into_line() {
@@ -216,7 +330,8 @@ where
                 continue;
             }
         };
-        match run_line(session, &printer, &line, keep_going, None).await {
+        let ask: Option<Ask<'_, '_>> = if can_ask { Some(&mut ask_tty) } else { None };
+        match run_line(session, &printer, &line, keep_going, ask).await {
             Outcome::Ok => {}
             Outcome::Failed => {
                 failed = true;
@@ -413,11 +528,35 @@ fn exit_on_signals() {
     });
 }
 
+/// A waiting command's progress lines (`ns delete --wait`) go to stderr as they come.
+fn progress_on_stderr(session: &mut Session) {
+    session.set_progress(std::sync::Arc::new(|line: &str| {
+        eprintln!("{}", sanitize::text(line));
+    }));
+}
+
+/// The line-mode prompt: the session's (namespace, lock), and `[read-only]` when the
+/// session refuses every mutating command, so that it is seen before anything is typed.
+pub fn line_prompt(session: &Session) -> String {
+    let prompt = session.prompt();
+    if !session.options().read_only {
+        return prompt;
+    }
+    match prompt.strip_suffix("> ") {
+        Some(head) => format!("{head} [read-only]> "),
+        None => format!("[read-only] {prompt}"),
+    }
+}
+
 /// The interactive line-mode REPL. Returns the exit status.
 pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     save_tty();
     exit_on_signals();
     let printer = Printer::new(session.options().format);
+    progress_on_stderr(session);
+    if let Some(sink) = progress_sink() {
+        session.set_progress_sink(sink);
+    }
     let config = Config::builder()
         .auto_add_history(false)
         .history_ignore_dups(true)
@@ -456,7 +595,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     }
     let mut failed = false;
     loop {
-        let prompt = sanitize::line(&session.prompt()).into_owned();
+        let prompt = sanitize::line(&line_prompt(session)).into_owned();
         if let Some(helper) = rl.helper_mut() {
             helper.context = std::sync::Mutex::new(commands::completion_context(session));
         }
@@ -480,8 +619,8 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         }
         // The question is read by the line editor too: Ctrl-C or Ctrl-D answer "no" at once.
         let mut ask = |question: &str| -> bool {
-            match rl.readline(&format!("{} [y/N] ", sanitize::text(question))) {
-                Ok(answer) => matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"),
+            match rl.readline(&question_prompt(question)) {
+                Ok(answer) => is_yes(&answer),
                 Err(_) => false,
             }
         };
@@ -502,6 +641,23 @@ mod tests {
         script_lines(input)
             .map(|l| l.map_err(|e| e.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn questions_and_answers() {
+        assert_eq!(question_prompt("Delete x?"), "Delete x? [y/N] ");
+        assert_eq!(
+            question_prompt("Lock these 2?\n  a\n  b"),
+            "Lock these 2?\n  a\n  b\n[y/N] "
+        );
+        // A server's control character never reaches the terminal raw.
+        assert!(!question_prompt("Delete \u{1b}[2Jx?").contains('\u{1b}'));
+        for yes in ["y", "Y", "yes", " YES "] {
+            assert!(is_yes(yes), "{yes:?}");
+        }
+        for no in ["", "n", "no", "yess", "j", "y y"] {
+            assert!(!is_yes(no), "{no:?}");
+        }
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub struct Running {
     pub started: Instant,
     /// It waits for the answer to a question (nothing runs yet: no spinner).
     pub asking: bool,
+    /// Its progress line, when it is a long walk (`find: 12/40 namespaces`).
+    pub progress: Option<String>,
 }
 
 /// The completion popup.
@@ -1298,6 +1300,7 @@ impl App {
             label: words::redact_line(line.trim()),
             started: Instant::now(),
             asking: false,
+            progress: None,
         });
         self.message = None;
         fx.push(Effect::Run {
@@ -1847,6 +1850,11 @@ impl App {
                 self.failed |= failed;
                 if exit {
                     self.quit = true;
+                }
+            }
+            EngineEvent::Progress(line) => {
+                if let Some(r) = self.running.as_mut() {
+                    r.progress = line;
                 }
             }
             EngineEvent::Notice(text) => {

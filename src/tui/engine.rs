@@ -42,14 +42,16 @@ pub enum EngineEvent {
         /// What completion needs, for the current namespace.
         context: complete::Context,
     },
-    /// A command of a line started.
+    /// A command of a line really started: its checks are done and its question, if it
+    /// had one, answered yes (never sent while a question waits).
     Started {
         /// The job.
         id: u64,
         /// The command, redacted.
         command: String,
     },
-    /// A destructive command waits for an answer.
+    /// A destructive command's checks passed and it waits for an answer: nothing of it is
+    /// running (no `Started` yet; it comes after a yes).
     Confirm {
         /// The job.
         id: u64,
@@ -109,6 +111,8 @@ pub enum EngineEvent {
     Notice(String),
     /// A command found the server unreachable (no answer at all), with why.
     Unreachable(String),
+    /// The progress line of a long walk (`None`: it ended).
+    Progress(Option<String>),
 }
 
 /// The handles the UI keeps to talk to the engine task.
@@ -141,6 +145,20 @@ where
                 label: ask.label,
                 reply: ask.reply,
             }));
+        }));
+    }
+    {
+        // How far a waiting command is (`ns delete --wait`), as it goes.
+        let (tx, wrap) = (events.clone(), wrap.clone());
+        session.set_progress(Arc::new(move |line: &str| {
+            let _ = tx.send(wrap(EngineEvent::Notice(line.to_string())));
+        }));
+    }
+    {
+        // The meter of a long walk (done/total), redrawn in the status line.
+        let (tx, wrap) = (events.clone(), wrap.clone());
+        session.set_progress_sink(Arc::new(move |line: Option<String>| {
+            let _ = tx.send(wrap(EngineEvent::Progress(line)));
         }));
     }
     let sink = Sink { tx: events, wrap };
@@ -231,9 +249,23 @@ async fn engine_loop<E>(
             });
             continue;
         }
-        let outcome = tokio::select! {
-            o = run_line(&mut session, id, &line, &sink) => Some(o),
-            _ = cancelled(&mut cancels, id) => None,
+        let interrupt = session.interrupt().clone();
+        let outcome = {
+            let run = run_line(&mut session, id, &line, &sink);
+            tokio::pin!(run);
+            let first = tokio::select! {
+                o = &mut run => Some(o),
+                _ = cancelled(&mut cancels, id) => None,
+            };
+            match first {
+                // A command that stops itself at a safe point (`cp` between two keys) is
+                // asked to, and reports what it did; a second Ctrl-C drops it.
+                None if interrupt.request() => tokio::select! {
+                    o = &mut run => Some(o),
+                    _ = cancelled(&mut cancels, id) => None,
+                },
+                other => other,
+            }
         };
         let (exit, failed) = match outcome {
             Some(o) => o,
@@ -335,7 +367,16 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
             );
             return (false, true);
         }
-        if let Some(question) = commands::confirmation(session, &cmd) {
+        // The checks come first (read-only, names, what the server would refuse): a
+        // command they refuse asks nothing.
+        let mut prepared = match commands::prepare(session, &cmd, &text, true).await {
+            Ok(p) => p,
+            Err(e) => {
+                finish(Err(e.to_string()), None, false);
+                return (false, true);
+            }
+        };
+        if let Some(question) = prepared.question().map(str::to_string) {
             let (reply, answer) = oneshot::channel();
             sink.send(EngineEvent::Confirm {
                 id,
@@ -346,12 +387,13 @@ async fn run_line<E>(session: &mut Session, id: u64, line: &str, sink: &Sink<E>)
                 finish(Ok(Output::default().with_note("not done.")), None, false);
                 continue;
             }
+            prepared.confirm();
         }
         sink.send(EngineEvent::Started {
             id,
             command: command.clone(),
         });
-        let result = commands::execute(session, &cmd, &text).await;
+        let result = commands::execute(session, prepared).await;
         report_unreachable(&result, sink);
         let unlock_key = match &result {
             Ok(out) if cmd.is_lock() => out

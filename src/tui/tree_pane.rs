@@ -215,6 +215,10 @@ impl TreePane {
                 depth: depth + 1,
                 message: "locked".into(),
             }),
+            None if node.sealed == Some(true) && node.error.is_none() => rows.push(Row::Error {
+                depth: depth + 1,
+                message: "sealed".into(),
+            }),
             None => {}
         }
     }
@@ -339,7 +343,9 @@ impl TreePane {
     pub fn expand(&mut self, path: &NsPath) -> Option<NsPath> {
         let node = self.entry(path);
         node.expanded = true;
-        let load = node.children.is_none() && !node.loading && !node.locked;
+        // A locked or sealed namespace refuses every request: nothing to ask.
+        let closed = node.locked || node.sealed == Some(true);
+        let load = node.children.is_none() && !node.loading && !closed;
         if load {
             node.loading = true;
         }

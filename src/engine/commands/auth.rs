@@ -83,12 +83,24 @@ fn parse_login(rest: &[String]) -> Result<Login, UsageError> {
         let Some(flag) = flag.filter(|f| !f.is_empty()) else {
             if w.contains('=') || w == "-" || method.is_some() {
                 if !w.contains('=') && w != "-" {
+                    // Never repeat the word: it may be a token or a password typed by mistake.
+                    let what = if looks_like_token(w) {
+                        "it looks like a token, and a token never goes on a command line: run `login` and type it when asked (hidden), or give token=@FILE"
+                    } else {
+                        "arguments are k=v (username=NAME, role_id=ID…)"
+                    };
                     return Err(bad(
                         usage,
-                        format!("unexpected argument {w:?}: arguments are k=v (username=NAME, role_id=ID…)"),
+                        format!("unexpected argument after the method: {what}"),
                     ));
                 }
                 args.push(w.clone());
+            } else if looks_like_token(w) || !is_method_name(w) {
+                // `login s.xxxx`: the token would go into the URL (and the server's logs).
+                return Err(bad(
+                    usage,
+                    "that is not an auth method's name (it looks like a token or a secret): a token never goes on a command line — run `login` and type it when asked (hidden), or give token=@FILE",
+                ));
             } else {
                 method = Some(w.clone());
             }
@@ -110,7 +122,13 @@ fn parse_login(rest: &[String]) -> Result<Login, UsageError> {
         };
         match name {
             "path" => mount = Some(value_of(value)?),
-            "method" => method = Some(value_of(value)?),
+            "method" => {
+                let m = value_of(value)?;
+                if looks_like_token(&m) || !is_method_name(&m) {
+                    return Err(bad(usage, "`-method` needs an auth method's name (userpass, approle, …); a token never goes on a command line"));
+                }
+                method = Some(m)
+            }
             "store" if value.is_none() => store = true,
             "no-store" if value.is_none() => store = false,
             _ => return Err(bad(usage, format!("unknown flag {w:?}"))),
@@ -122,6 +140,30 @@ fn parse_login(rest: &[String]) -> Result<Login, UsageError> {
         args,
         store,
     })
+}
+
+/// Whether a word has the shape of a Vault or OpenBao token (`hvs.…`, `s.…`, `b.…`, a long
+/// random string): such a word is never sent, printed or kept.
+pub fn looks_like_token(w: &str) -> bool {
+    const PREFIXES: [&str; 8] = ["hvs.", "hvb.", "hvr.", "s.", "b.", "r.", "sb.", "sr."];
+    let long_random = w.len() >= 20
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && w.chars().any(|c| c.is_ascii_digit())
+        && w.chars().any(|c| c.is_ascii_uppercase());
+    PREFIXES
+        .iter()
+        .any(|p| w.starts_with(p) && w.len() > p.len() + 8)
+        || long_random
+}
+
+/// Whether a word can be an auth method's name (what `bao login -method=` takes): short,
+/// lower case letters, digits, `-` and `_`.
+fn is_method_name(w: &str) -> bool {
+    !w.is_empty()
+        && w.len() <= 32
+        && w.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// Run a command of this room.
@@ -376,6 +418,12 @@ async fn login(session: &mut Session, l: &Login) -> Result<Output, EngineError> 
                     "login {method}: give username=NAME (the password is asked when not given)"
                 ))
             })?;
+            // The name is one segment of the login path: it may not reach elsewhere.
+            if user.is_empty() || user.contains('/') || user.chars().any(char::is_control) {
+                return Err(EngineError::Other(format!(
+                    "login {method}: a username cannot be empty or contain / or control characters"
+                )));
+            }
             if !kv.contains_key("password") {
                 let p = ask(session, "Password (will be hidden): ", "password").await?;
                 kv.insert("password".into(), Value::String(p));
@@ -721,6 +769,18 @@ mod tests {
             }))
         );
         assert!(p("login userpass alice").is_err());
+        // A token typed where the method goes is refused, and never repeated.
+        for line in [
+            "login s.AbCdEf0123456789xyz",
+            "login hvs.CAESIJ0123456789abcdefABCDEF",
+            "login token s.AbCdEf0123456789xyz",
+            "login -method=s.AbCdEf0123456789xyz",
+        ] {
+            let e = p(line).unwrap_err();
+            assert!(e.message.contains("token"), "{line}: {e}");
+            assert!(!e.to_string().contains("AbCdEf"), "{line}: {e}");
+            assert!(!e.to_string().contains("CAESIJ"), "{line}: {e}");
+        }
         assert!(p("login userpass -path").is_err());
         assert!(p("login userpass -frob").is_err());
         assert_eq!(p("whoami"), Ok(Auth::Whoami));

@@ -52,12 +52,14 @@ pub enum Explore {
         /// How many levels.
         depth: Option<usize>,
     },
-    /// Fuzzy search for namespaces and mounts below here.
+    /// Fuzzy search for namespaces and mounts below here (or one kind of thing, `-t`).
     Find {
         /// What to look for (fzf syntax).
         pattern: String,
         /// How many results at most (`None`: all of them).
         limit: Option<usize>,
+        /// Only this kind (`-t KIND`); `None`: namespaces, mounts and auth methods.
+        kind: Option<FindKind>,
     },
     /// A secret inside a KV mount (v1 or v2).
     Cat(String),
@@ -79,10 +81,10 @@ pub const COMMANDS: &[CommandInfo] = &[
     .args(&[Arg::Namespace]),
     CommandInfo::new(
         "find",
-        "find PATTERN [--limit N | --all]",
-        "fuzzy search for namespaces and mounts below here, best first (the best 100 unless told)",
+        "find [-t KIND] PATTERN [--limit N | --all]",
+        "fuzzy search below here, best first (the best 100 unless told); -t namespace, mount, auth, policy, entity, group or secret",
     )
-    .flags(&["--limit", "--all"]),
+    .flags(&["-t", "--limit", "--all"]),
     CommandInfo::new(
         "mounts",
         "mounts",
@@ -161,12 +163,90 @@ pub fn parse(name: &str, rest: &[String]) -> Option<Result<Explore, UsageError>>
 /// How many results `find` shows unless told otherwise.
 pub const FIND_LIMIT: usize = 100;
 
+/// What `find -t` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindKind {
+    /// Namespaces.
+    Namespace,
+    /// Secrets engines.
+    Mount,
+    /// Auth methods.
+    Auth,
+    /// ACL policies.
+    Policy,
+    /// Identity entities.
+    Entity,
+    /// Identity groups.
+    Group,
+    /// Key names inside KV mounts.
+    Secret,
+}
+
+impl FindKind {
+    /// Every kind, by the word `-t` takes (and its plural).
+    pub const ALL: &'static [(&'static str, FindKind)] = &[
+        ("namespace", FindKind::Namespace),
+        ("mount", FindKind::Mount),
+        ("auth", FindKind::Auth),
+        ("policy", FindKind::Policy),
+        ("entity", FindKind::Entity),
+        ("group", FindKind::Group),
+        ("secret", FindKind::Secret),
+    ];
+
+    /// The kind `word` names (`policy`, `policies`, `ns`, …).
+    pub fn named(word: &str) -> Option<FindKind> {
+        let w = word.to_ascii_lowercase();
+        let w = match w.as_str() {
+            "ns" | "namespaces" => "namespace",
+            "mounts" | "engine" | "engines" => "mount",
+            "auths" | "method" | "methods" => "auth",
+            "policies" => "policy",
+            "entities" => "entity",
+            "groups" => "group",
+            "secrets" | "key" | "keys" => "secret",
+            other => other,
+        };
+        Self::ALL.iter().find(|(n, _)| *n == w).map(|(_, k)| *k)
+    }
+
+    /// Its word.
+    pub fn word(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
 fn parse_find(rest: &[String]) -> Result<Explore, UsageError> {
-    let usage = "find PATTERN [--limit N | --all]";
+    let usage = "find [-t KIND] PATTERN [--limit N | --all]";
     let mut pattern = None;
     let mut limit = Some(FIND_LIMIT);
+    let mut kind = None;
+    let kinds = || {
+        FindKind::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut it = rest.iter();
     while let Some(w) = it.next() {
+        let typed = match w.as_str() {
+            "-t" | "--type" => Some(
+                it.next()
+                    .ok_or_else(|| bad(usage, format!("`-t` needs a KIND: {}", kinds())))?
+                    .as_str(),
+            ),
+            _ => w.strip_prefix("-t=").or_else(|| w.strip_prefix("--type=")),
+        };
+        if let Some(t) = typed {
+            let k = FindKind::named(t)
+                .ok_or_else(|| bad(usage, format!("`-t {t}`: the kinds are {}", kinds())))?;
+            kind = Some(k);
+            continue;
+        }
         match w.as_str() {
             "--all" | "-a" => limit = None,
             "--limit" | "-n" => {
@@ -187,7 +267,11 @@ fn parse_find(rest: &[String]) -> Result<Explore, UsageError> {
         }
     }
     let pattern = pattern.ok_or_else(|| bad(usage, "`find` needs a PATTERN"))?;
-    Ok(Explore::Find { pattern, limit })
+    Ok(Explore::Find {
+        pattern,
+        limit,
+        kind,
+    })
 }
 
 /// Parse the `--mounts` form of `tree` (`tree [PATH] --mounts [-d N]`).
@@ -272,9 +356,16 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
             };
             tree_mounts(client, &root, *depth, !session.options().no_scan).await
         }
-        Explore::Find { pattern, limit } => {
-            find(client, &here, pattern, *limit, !session.options().no_scan).await
-        }
+        Explore::Find {
+            pattern,
+            limit,
+            kind: None,
+        } => find(client, &here, pattern, *limit, !session.options().no_scan).await,
+        Explore::Find {
+            pattern,
+            limit,
+            kind: Some(kind),
+        } => find_kind(session, &here, *kind, pattern, *limit).await,
         Explore::Cat(path) => cat(session, path).await,
     }
 }
@@ -554,6 +645,9 @@ fn short(e: &VaultError) -> String {
     match e {
         VaultError::PermissionDenied { .. } => "permission denied".into(),
         VaultError::NamespaceLocked { locked, .. } => format!("locked: {locked}"),
+        VaultError::NamespaceSealed { sealed, .. } if !sealed.is_empty() => {
+            format!("sealed: {}", sealed.trim_end_matches('/'))
+        }
         other => other.to_string(),
     }
 }
@@ -730,20 +824,117 @@ fn section<T>(r: Part<T>, f: impl FnOnce(T) -> (Value, View)) -> (Value, View) {
     }
 }
 
+/// A namespace's seal, as `describe` shows it (the TUI's summary may show it too): the
+/// seal-status (`sealed`, `t`, `n`, `progress`), or that it cannot be sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SealInfo {
+    /// Made without a seal (or the root): it cannot be sealed.
+    NotSealable,
+    /// Its seal-status `data`.
+    Status(Value),
+}
+
+impl SealInfo {
+    /// One line for people: `no (not sealable)`, `no (unsealed, 2 of 3 shares unseal it)`,
+    /// `yes: 1/2 key shares entered`.
+    pub fn line(&self) -> String {
+        match self {
+            SealInfo::NotSealable => "no (not sealable)".into(),
+            SealInfo::Status(d) => {
+                let get = |k: &str| d.get(k).and_then(Value::as_u64).unwrap_or(0);
+                if d.get("sealed").and_then(Value::as_bool).unwrap_or(false) {
+                    format!(
+                        "yes: {}/{} key shares entered (`ns unseal` from its parent)",
+                        get("progress"),
+                        get("t")
+                    )
+                } else {
+                    format!(
+                        "no (unsealed; {} of its {} key shares unseal it)",
+                        get("t"),
+                        get("n")
+                    )
+                }
+            }
+        }
+    }
+
+    /// As JSON: `{"sealable": false}`, or `{"sealable": true, …the seal-status}`.
+    pub fn json(&self) -> Value {
+        match self {
+            SealInfo::NotSealable => json!({ "sealable": false }),
+            SealInfo::Status(d) => {
+                let mut m = d.as_object().cloned().unwrap_or_default();
+                m.insert("sealable".into(), Value::Bool(true));
+                Value::Object(m)
+            }
+        }
+    }
+}
+
+/// The seal of `ns` (one seal-status request), for `describe` and the TUI's summary.
+pub async fn seal_info(client: &Client, ns: &NsPath) -> Part<SealInfo> {
+    match tree::seal_status(client, ns).await {
+        Ok(None) => Ok(SealInfo::NotSealable),
+        Ok(Some(d)) => Ok(SealInfo::Status(d)),
+        // A server without sealable namespaces: nothing here can be sealed.
+        Err(VaultError::NotFound { .. })
+        | Err(VaultError::Status {
+            status: 404 | 405, ..
+        }) => Ok(SealInfo::NotSealable),
+        Err(e) => Err(Unreadable::from(e)),
+    }
+}
+
 async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
-    let s = summary(client, ns).await?;
+    let (s, seal) = tokio::join!(summary(client, ns), seal_info(client, ns));
+    let mut s = s?;
+    // The children's seal states, asked after their listing (at most SEAL_ASK_LIMIT).
+    let mut notes = Vec::new();
+    if let Ok(children) = &mut s.children {
+        let full = |k: &str| NsPath::parse(k).ok().map(|n| ns.join(&n));
+        let seals = tree::ask_seals(
+            client,
+            children.keys().filter_map(|k| full(k)).collect(),
+            Some(tree::SEAL_ASK_LIMIT),
+        )
+        .await;
+        notes.extend(tree::seal_note(
+            &seals,
+            "`tree --seal` asks them all",
+            false,
+        ));
+        for (k, info) in children.iter_mut() {
+            let sealed = full(k).and_then(|f| seals.states.get(&f)).copied();
+            if let (Some(obj), Some(sealed)) = (info.as_object_mut(), sealed) {
+                obj.insert("sealed".into(), Value::Bool(sealed.is_sealed()));
+            }
+        }
+    }
     let mut json_out = Map::new();
     let mut sections = Vec::new();
+    let seal_line = match &seal {
+        Ok(i) => i.line(),
+        Err(e) => format!("(not readable: {})", e.reason),
+    };
     let (j, v) = section(s.namespace, |d| {
-        let locked = d.get("locked").and_then(Value::as_bool).unwrap_or(false);
+        let state = tree::NsState::of_info(&d);
         let meta = d.get("custom_metadata").cloned().unwrap_or(json!({}));
+        let yes_no = |b: bool| {
+            if b {
+                "yes".to_string()
+            } else {
+                "no".to_string()
+            }
+        };
         let mut rows = vec![
             vec!["path".to_string(), ns.display()],
-            vec![
-                "locked".to_string(),
-                if locked { "yes".into() } else { "no".into() },
-            ],
+            vec!["locked".to_string(), yes_no(state.locked)],
+            vec!["sealed".to_string(), seal_line],
         ];
+        if state.tainted {
+            rows.push(vec!["being deleted".to_string(), "yes".to_string()]);
+        }
         if let Some(m) = meta.as_object() {
             rows.extend(
                 m.iter()
@@ -759,6 +950,13 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
         )
     });
     json_out.insert("namespace".into(), j);
+    json_out.insert(
+        "seal".into(),
+        match &seal {
+            Ok(i) => i.json(),
+            Err(e) => json!({ "error": e.error }),
+        },
+    );
     sections.push(("Namespace".to_string(), v));
     let (j, v) = section(s.children, |c| {
         let mut names: Vec<(&String, &Value)> = c.iter().collect();
@@ -766,15 +964,11 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
         let rows = names
             .into_iter()
             .map(|(k, i)| {
-                let locked = i.get("locked").and_then(Value::as_bool).unwrap_or(false);
-                vec![
-                    k.clone(),
-                    if locked {
-                        "locked".into()
-                    } else {
-                        String::new()
-                    },
-                ]
+                let mut state = tree::NsState::of_info(i);
+                if i.get("sealed").and_then(Value::as_bool) == Some(true) {
+                    state.seal = tree::Seal::Sealed;
+                }
+                vec![k.clone(), state.label()]
             })
             .collect();
         (
@@ -827,7 +1021,7 @@ async fn describe(client: &Client, ns: &NsPath) -> Result<Output, EngineError> {
     Ok(Output {
         json: Some(Value::Object(json_out)),
         view: View::Sections(sections),
-        notes: vec![],
+        notes,
     })
 }
 
@@ -847,19 +1041,14 @@ async fn mounts_of_all(client: &Client, namespaces: Vec<NsPath>) -> Vec<NsMounts
         let (client, permits) = (client.clone(), permits.clone());
         tasks.spawn(async move {
             let _p = permits.acquire_owned().await;
-            // Both at once: one round trip per namespace, not two.
-            let (secrets, auths) = tokio::join!(
-                mounts(&client, &ns, "sys/mounts"),
-                mounts(&client, &ns, "sys/auth")
-            );
-            let r = match secrets {
-                Ok(m) => {
-                    let mut paths: Vec<String> = m.keys().cloned().collect();
-                    if let Ok(a) = auths {
-                        paths.extend(a.keys().map(|k| format!("auth/{k}")));
-                    }
-                    Ok(paths)
+            // One request per namespace: secrets engines and auth methods together.
+            let r = match crate::engine::mounts::of(&client, &ns).await {
+                // Every namespace has built-in mounts: none listed means none this token
+                // may use (the UI endpoint lists only those).
+                Ok(t) if t.secret.is_empty() && t.auth.is_empty() => {
+                    Err("none this token may use".to_string())
                 }
+                Ok(t) => Ok(t.paths()),
                 Err(e) => Err(short(&e)),
             };
             (i, ns, r)
@@ -886,7 +1075,7 @@ async fn walk_with_mounts(
     all.extend(
         walk.entries
             .iter()
-            .filter(|e| !e.locked)
+            .filter(|e| !e.state.is_closed())
             .map(|e| root.join(&e.path)),
     );
     let found = mounts_of_all(client, all).await;
@@ -972,6 +1161,272 @@ async fn find(
         ));
     }
     Ok(Output::names(ranked).with_notes(notes))
+}
+
+/// How many key names `find -t secret` lists at most, over every KV mount.
+pub const FIND_SECRET_KEYS: usize = 20_000;
+
+/// How many LIST requests `find -t secret` sends at most.
+pub const FIND_SECRET_LISTS: usize = 5_000;
+
+/// One thing `find -t` found: where it lives and what it is.
+#[derive(Debug, Clone)]
+struct Found {
+    /// Its namespace, relative to where the search started.
+    rel: NsPath,
+    /// Its name there (`pay-kv/`, `auth/userpass/`, `reader`, `kv/app/db`).
+    name: String,
+    /// Its type, for mounts, auth methods and secrets (`kv v2`).
+    kind: String,
+}
+
+/// `find -t KIND PATTERN`: every thing of that kind below here, ranked (fzf syntax) by
+/// `namespace/name`, best first, with where it lives.
+async fn find_kind(
+    session: &Session,
+    here: &NsPath,
+    kind: FindKind,
+    pattern: &str,
+    limit: Option<usize>,
+) -> Result<Output, EngineError> {
+    let client = session.client();
+    let walk = tree::walk(client, here, None, !session.options().no_scan).await?;
+    let mut found: Vec<Found> = Vec::new();
+    let mut notes = Vec::new();
+    if kind == FindKind::Namespace {
+        found.extend(walk.entries.iter().map(|e| Found {
+            rel: NsPath::root(),
+            name: e.path.header(),
+            kind: if e.state.locked {
+                "locked".into()
+            } else {
+                String::new()
+            },
+        }));
+    } else {
+        // Here and every namespace below that is not locked (a locked one refuses all).
+        let mut targets = vec![NsPath::root()];
+        targets.extend(
+            walk.entries
+                .iter()
+                .filter(|e| !e.state.locked)
+                .map(|e| e.path.clone()),
+        );
+        let locked = walk.entries.iter().filter(|e| e.state.locked).count();
+        if locked > 0 {
+            notes.push(format!(
+                "note: {locked} locked namespaces were not searched"
+            ));
+        }
+        let total = targets.len();
+        let mut meter = session.meter("find", "namespaces", total);
+        let budget = Arc::new(SecretBudget::default());
+        let reads = futures::stream::iter(targets.into_iter().map(|rel| {
+            let (client, budget) = (client.clone(), budget.clone());
+            let ns = here.join(&rel);
+            async move {
+                let r = of_kind(&client, &ns, &rel, kind, &budget).await;
+                (rel, r)
+            }
+        }));
+        let mut reads = futures::StreamExt::buffer_unordered(reads, CONCURRENCY);
+        let mut unreadable: Vec<String> = Vec::new();
+        let mut done = 0;
+        while let Some((rel, r)) = futures::StreamExt::next(&mut reads).await {
+            done += 1;
+            meter.tick(done);
+            match r {
+                Ok(things) => found.extend(things),
+                Err(e) => unreadable.push(format!("{} ({e})", here.join(&rel))),
+            }
+        }
+        if !unreadable.is_empty() {
+            unreadable.sort();
+            let shown: Vec<&str> = unreadable.iter().take(5).map(String::as_str).collect();
+            let more = unreadable.len().saturating_sub(shown.len());
+            notes.push(format!(
+                "note: {} namespaces could not be searched: {}{}",
+                unreadable.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if budget.exhausted() {
+            notes.push(format!(
+                "note: the search of key names stopped at its bound ({FIND_SECRET_KEYS} keys, {FIND_SECRET_LISTS} lists): search from a namespace further down for the rest"
+            ));
+        }
+    }
+    let candidates: Vec<String> = found
+        .iter()
+        .map(|f| format!("{}{}", f.rel.header(), f.name))
+        .collect();
+    let by_path: std::collections::HashMap<String, &Found> =
+        candidates.iter().cloned().zip(found.iter()).collect();
+    let mut ranked = fuzzy::rank(candidates, &[], pattern, usize::MAX);
+    let total = ranked.len();
+    if let Some(limit) = limit.filter(|l| *l < total) {
+        ranked.truncate(limit);
+        notes.push(format!(
+            "note: {limit} of {total} matches shown, best first; {} more with `find -t {} {pattern} --all` (or --limit N)",
+            total - limit,
+            kind.word()
+        ));
+    }
+    let typed = matches!(
+        kind,
+        FindKind::Mount | FindKind::Auth | FindKind::Secret | FindKind::Namespace
+    );
+    let mut rows = Vec::with_capacity(ranked.len());
+    let mut docs = Vec::with_capacity(ranked.len());
+    for path in &ranked {
+        let Some(f) = by_path.get(path) else { continue };
+        // A namespace found lives in itself; anything else in the namespace it was found in.
+        let ns = match kind {
+            FindKind::Namespace => here.join(&NsPath::parse(&f.name).unwrap_or_default()),
+            _ => here.join(&f.rel),
+        };
+        let mut row = vec![ns.display()];
+        if kind != FindKind::Namespace {
+            row.push(f.name.clone());
+        }
+        if typed {
+            row.push(f.kind.clone());
+        }
+        rows.push(row);
+        let mut doc = json!({ "path": path, "namespace": ns.header(), "name": f.name });
+        if kind == FindKind::Namespace {
+            doc["locked"] = json!(f.kind == "locked");
+        } else if typed {
+            doc["type"] = json!(f.kind);
+        }
+        docs.push(doc);
+    }
+    let header: Vec<String> = match kind {
+        FindKind::Namespace => vec!["NAMESPACE".into(), "STATE".into()],
+        _ if typed => vec![
+            "NAMESPACE".into(),
+            kind.word().to_uppercase(),
+            "TYPE".into(),
+        ],
+        _ => vec!["NAMESPACE".into(), kind.word().to_uppercase()],
+    };
+    Ok(Output {
+        json: Some(Value::from(docs)),
+        view: View::Table { header, rows },
+        notes,
+    })
+}
+
+/// The bound of `find -t secret`, shared by every namespace searched at once.
+#[derive(Default)]
+struct SecretBudget {
+    keys: std::sync::atomic::AtomicUsize,
+    lists: std::sync::atomic::AtomicUsize,
+}
+
+impl SecretBudget {
+    /// Take one LIST; false when none is left.
+    fn list(&self) -> bool {
+        self.lists.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < FIND_SECRET_LISTS
+    }
+
+    /// Take `n` keys; false when the bound was passed.
+    fn keys(&self, n: usize) -> bool {
+        self.keys.fetch_add(n, std::sync::atomic::Ordering::SeqCst) + n <= FIND_SECRET_KEYS
+    }
+
+    fn exhausted(&self) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.keys.load(SeqCst) > FIND_SECRET_KEYS || self.lists.load(SeqCst) > FIND_SECRET_LISTS
+    }
+}
+
+/// What `ns` holds of `kind`.
+async fn of_kind(
+    client: &Client,
+    ns: &NsPath,
+    rel: &NsPath,
+    kind: FindKind,
+    budget: &SecretBudget,
+) -> Result<Vec<Found>, String> {
+    let thing = |name: String, kind: String| Found {
+        rel: rel.clone(),
+        name,
+        kind,
+    };
+    let named = |path: &'static str| async move {
+        match client.list_keys(&ns.header(), path).await {
+            Ok(keys) => Ok(keys.into_iter().map(|k| thing(k, String::new())).collect()),
+            Err(e) => Err(short(&e)),
+        }
+    };
+    match kind {
+        FindKind::Namespace => Ok(Vec::new()),
+        FindKind::Policy => named("sys/policies/acl").await,
+        FindKind::Entity => named("identity/entity/name").await,
+        FindKind::Group => named("identity/group/name").await,
+        FindKind::Mount | FindKind::Auth => {
+            let (path, prefix) = if kind == FindKind::Mount {
+                ("sys/mounts", "")
+            } else {
+                ("sys/auth", "auth/")
+            };
+            let m = mounts(client, ns, path).await.map_err(|e| short(&e))?;
+            Ok(m.iter()
+                .map(|(p, info)| (format!("{prefix}{p}"), info))
+                .filter(|(p, _)| !is_builtin(p))
+                .map(|(p, info)| thing(p, body::mount_kind(info)))
+                .collect())
+        }
+        FindKind::Secret => {
+            let m = mounts(client, ns, "sys/mounts")
+                .await
+                .map_err(|e| short(&e))?;
+            let mut out = Vec::new();
+            for (mount, info) in m
+                .iter()
+                .filter(|(_, i)| i.get("type").and_then(Value::as_str) == Some("kv"))
+            {
+                let v2 = info.pointer("/options/version").and_then(Value::as_str) == Some("2");
+                let kind = body::mount_kind(info);
+                // Level by level, within the shared bound.
+                let mut level = vec![String::new()];
+                'walk: while let Some(folder) = level.pop() {
+                    if !budget.list() {
+                        break 'walk;
+                    }
+                    let path = if v2 {
+                        format!("{mount}metadata/{folder}")
+                    } else {
+                        format!("{mount}{folder}")
+                    };
+                    let keys = match client.list_keys(&ns.header(), &path).await {
+                        Ok(k) => k,
+                        // A mount (or folder) this token may not list: the others still count.
+                        Err(VaultError::PermissionDenied { .. }) => continue,
+                        Err(e) => return Err(short(&e)),
+                    };
+                    if !budget.keys(keys.len()) {
+                        break 'walk;
+                    }
+                    for k in keys {
+                        let full = format!("{folder}{k}");
+                        if k.ends_with('/') {
+                            level.push(full);
+                        } else {
+                            out.push(thing(format!("{mount}{full}"), kind.clone()));
+                        }
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// A secret in a KV mount; `path` is what was typed, the resolver finds its namespace and
@@ -1087,5 +1542,41 @@ mod tests {
         );
         assert_eq!(parse_tree_mounts("tree", &w("acme")), None);
         assert_eq!(parse_tree_mounts("ls", &w("--mounts")), None);
+    }
+
+    #[test]
+    fn find_takes_a_kind() {
+        let find = |l: &str| parse("find", &w(l));
+        assert_eq!(
+            find("-t policy base --all"),
+            Some(Ok(Explore::Find {
+                pattern: "base".into(),
+                limit: None,
+                kind: Some(FindKind::Policy)
+            }))
+        );
+        assert_eq!(
+            find("pay"),
+            Some(Ok(Explore::Find {
+                pattern: "pay".into(),
+                limit: Some(FIND_LIMIT),
+                kind: None
+            }))
+        );
+        for (typed, kind) in [
+            ("--type=mounts", FindKind::Mount),
+            ("-t=ns", FindKind::Namespace),
+            ("-t=secrets", FindKind::Secret),
+        ] {
+            assert!(
+                matches!(find(&format!("{typed} x")), Some(Ok(Explore::Find { kind: Some(k), .. })) if k == kind),
+                "{typed}"
+            );
+        }
+        for (_, k) in FindKind::ALL {
+            assert_eq!(FindKind::named(k.word()), Some(*k));
+        }
+        assert!(matches!(find("-t frob x"), Some(Err(e)) if e.message.contains("the kinds are")));
+        assert!(matches!(find("-t"), Some(Err(_))));
     }
 }

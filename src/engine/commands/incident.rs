@@ -1,6 +1,6 @@
-//! Incident mode: `locks` (what is locked below here, since when, whether its key is
-//! saved), `keys` (the saved unlock keys of this server, and their export) and `log`
-//! (the action log as a timeline).
+//! Incident mode: `locks` (what is locked, sealed or being deleted below here; for a lock,
+//! since when and whether its key is saved), `keys` (the saved unlock keys of this server,
+//! and their export) and `log` (the action log as a timeline).
 
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +18,7 @@ use crate::engine::tree;
 /// An incident command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incident {
-    /// Every locked namespace below here.
+    /// Every namespace below here that is locked, sealed or being deleted.
     Locks,
     /// The saved unlock keys of this server (masked).
     Keys,
@@ -38,7 +38,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo::new(
         "locks",
         "locks",
-        "every locked namespace below here: since when, and whether its key is saved",
+        "every namespace below here that is locked, sealed or being deleted; for a lock, since when and whether its key is saved",
     ),
     CommandInfo::new(
         "keys",
@@ -130,7 +130,14 @@ fn server_keys(session: &Session) -> Result<Vec<SavedKey>, EngineError> {
 
 async fn locks(session: &mut Session) -> Result<Output, EngineError> {
     let here = session.cwd().clone();
-    let walk = tree::walk(session.client(), &here, None, !session.options().no_scan).await?;
+    // Lock state is in a listing, not in Vault's one-request list of names.
+    let opts = tree::WalkOptions {
+        use_ui_list: false,
+        ..tree::WalkOptions::new(None, !session.options().no_scan)
+    };
+    let mut walk = tree::walk_with(session.client(), &here, opts).await?;
+    // Every namespace that may be sealed is asked: this is the view for an incident.
+    let seals = tree::fill_seals(session.client(), &here, &mut walk, None).await;
     let server = identity::server_id(session).await;
     let store = session.key_store().clone();
     // Locks whose key never arrived, of this server, below here.
@@ -145,41 +152,55 @@ async fn locks(session: &mut Session) -> Result<Output, EngineError> {
     let locked: Vec<NsPath> = walk
         .entries
         .iter()
-        .filter(|e| e.locked)
+        .filter(|e| e.state.locked)
         .map(|e| here.join(&e.path))
         .collect();
     let mut rows = Vec::new();
     let mut found = Vec::new();
-    for full in &locked {
-        let status = store
-            .key_status_async(&server, &full.header())
-            .await
-            .unwrap_or(KeyStatus::None);
-        let never = open.iter().find(|o| o.intent.namespace == full.header());
-        let (since, label) = match (&status, never) {
-            (KeyStatus::Saved(f), _) => (Some(f.key.saved_at.clone()), status.label().to_string()),
-            (_, Some(o)) => (
-                Some(o.intent.sent_at.clone()),
-                "never received: a sudo token can unlock it".to_string(),
-            ),
-            (KeyStatus::ForAnotherServer(k), None) => {
-                (Some(k.saved_at.clone()), status.label().to_string())
-            }
-            (KeyStatus::None, None) => (None, status.label().to_string()),
+    for e in walk.entries.iter().filter(|e| !e.state.marks().is_empty()) {
+        let full = here.join(&e.path);
+        let (since, label, saved) = if e.state.locked {
+            let status = store
+                .key_status_async(&server, &full.header())
+                .await
+                .unwrap_or(KeyStatus::None);
+            let never = open.iter().find(|o| o.intent.namespace == full.header());
+            let (since, label) = match (&status, never) {
+                (KeyStatus::Saved(f), _) => {
+                    (Some(f.key.saved_at.clone()), status.label().to_string())
+                }
+                (_, Some(o)) => (
+                    Some(o.intent.sent_at.clone()),
+                    "never received: a sudo token can unlock it".to_string(),
+                ),
+                (KeyStatus::ForAnotherServer(k), None) => {
+                    (Some(k.saved_at.clone()), status.label().to_string())
+                }
+                (KeyStatus::None, None) => (None, status.label().to_string()),
+            };
+            (since, Some(label), matches!(status, KeyStatus::Saved(_)))
+        } else {
+            (None, None, false)
         };
-        let rel = full.strip_prefix(&here).unwrap_or_default();
+        let rel = e.path.header();
         rows.push(vec![
-            rel.header(),
-            since
-                .clone()
-                .unwrap_or_else(|| "(not locked by vnsh here)".into()),
-            label.clone(),
+            rel.clone(),
+            e.state.label(),
+            match (&since, e.state.locked) {
+                (Some(s), _) => s.clone(),
+                (None, true) => "(not locked by vnsh here)".into(),
+                (None, false) => "-".into(),
+            },
+            label.clone().unwrap_or_else(|| "-".into()),
         ]);
         found.push(json!({
-            "path": rel.header(),
+            "path": rel,
             "namespace": full.header(),
+            "locked": e.state.locked,
+            "sealed": e.state.seal.is_sealed(),
+            "being_deleted": e.state.tainted,
             "locked_at": since,
-            "key_saved": matches!(status, KeyStatus::Saved(_)),
+            "key_saved": saved,
             "key": label,
         }));
     }
@@ -196,7 +217,7 @@ async fn locks(session: &mut Session) -> Result<Output, EngineError> {
         } else if walk
             .entries
             .iter()
-            .any(|e| !e.locked && here.join(&e.path) == ns)
+            .any(|e| !e.state.locked && here.join(&e.path) == ns)
         {
             // Seen not locked: the lock never took effect (or was undone since).
             let _ = store
@@ -206,16 +227,19 @@ async fn locks(session: &mut Session) -> Result<Output, EngineError> {
             notes.push(format!("warning: {}", o.intent.report()));
         }
     }
+    notes.extend(tree::seal_note(&seals, "", true));
     if !walk.scanned {
         notes.push(
-            "note: listed level by level; namespaces below a locked one cannot be seen".into(),
+            "note: listed level by level; namespaces below a locked or sealed one cannot be seen"
+                .into(),
         );
     }
     Ok(Output {
         json: Some(Value::from(found)),
         view: View::Table {
             header: vec![
-                "LOCKED NAMESPACE".into(),
+                "NAMESPACE".into(),
+                "STATE".into(),
                 "LOCKED AT".into(),
                 "KEY SAVED".into(),
             ],

@@ -1,18 +1,23 @@
 //! The dispatcher: every command family in its own room, one table of them, and the one
-//! way a command runs — parse, the question to ask, execute (read-only refusal, the
-//! token's lookup, the family's run, the action log).
+//! way a command runs — [`parse`], [`prepare`] (read-only refusal, name rules, the token's
+//! lookup, the family's checks against the server, the question it owes), the answer the
+//! front end gets, then [`execute`] (the family's run, the action log).
 //!
 //! The dispatcher imports the families; no family imports the dispatcher. Adding a
 //! command touches its family's file; adding a family touches [`FAMILIES`] and
-//! [`Command`] here.
+//! [`Command`] here (and its arm of [`Command::is_destructive`] and of the `check` hook).
 
 pub mod api;
 pub mod auth;
+pub mod cp;
+pub mod diff;
+pub mod explain;
 pub mod explore;
 pub mod incident;
 pub mod lock;
 pub mod nav;
 pub mod ns;
+pub mod seal;
 pub mod shell;
 
 use crate::engine::complete;
@@ -22,7 +27,7 @@ use crate::engine::identity;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::Output;
 use crate::engine::session::{Aliases, Session};
-use crate::engine::spec::{CommandInfo, Parsed, UsageError};
+use crate::engine::spec::{Checked, CommandInfo, Parsed, UsageError};
 use crate::engine::store::{ActionLog, StoreError};
 use crate::engine::words;
 use crate::vault::VaultError;
@@ -46,6 +51,12 @@ pub enum Command {
     Auth(auth::Auth),
     /// Help, completion, refresh, exit.
     Shell(shell::Shell),
+    /// `cp`, `mv`: KV secrets between any two namespaces.
+    Cp(cp::Cp),
+    /// `diff`: two namespaces compared.
+    Diff(diff::Diff),
+    /// `explain CMD…`: the bao and curl commands that do what CMD does.
+    Explain(Box<Command>),
 }
 
 /// One family: its rows of the table and its parser.
@@ -82,6 +93,14 @@ const FAMILIES: &[Family] = &[
         parse: |n, r| explore::parse(n, r).map(|r| r.map(Command::Explore)),
     },
     Family {
+        commands: cp::COMMANDS,
+        parse: |n, r| cp::parse(n, r).map(|r| r.map(Command::Cp)),
+    },
+    Family {
+        commands: diff::COMMANDS,
+        parse: |n, r| diff::parse(n, r).map(|r| r.map(Command::Diff)),
+    },
+    Family {
         commands: incident::COMMANDS,
         parse: |n, r| incident::parse(n, r).map(|r| r.map(Command::Incident)),
     },
@@ -90,10 +109,43 @@ const FAMILIES: &[Family] = &[
         parse: |n, r| auth::parse(n, r).map(|r| r.map(Command::Auth)),
     },
     Family {
+        commands: explain::COMMANDS,
+        parse: |n, r| explain::is_called(n).then(|| parse_explain(r)),
+    },
+    Family {
         commands: shell::COMMANDS,
         parse: |n, r| shell::parse(n, r).map(|r| r.map(Command::Shell)),
     },
 ];
+
+/// `explain CMD…`: the command to explain is parsed as any other (not an alias).
+fn parse_explain(rest: &[String]) -> Result<Command, UsageError> {
+    if rest.is_empty() {
+        return Err(UsageError::new(
+            explain::COMMANDS[0].usage,
+            "`explain` needs a command: explain ls, explain cp -r a/ b/",
+        ));
+    }
+    parse(rest, &Aliases::new()).map(|c| Command::Explain(Box::new(c)))
+}
+
+/// What `explain` is told of a command: the family's own command.
+fn subject(cmd: &Command) -> explain::Subject<'_> {
+    use explain::Subject as S;
+    match cmd {
+        Command::Nav(c) => S::Nav(c),
+        Command::Ns(c) => S::Ns(c),
+        Command::Lock(c) => S::Lock(c),
+        Command::Api(c) => S::Api(c),
+        Command::Explore(c) => S::Explore(c),
+        Command::Incident(c) => S::Incident(c),
+        Command::Auth(c) => S::Auth(c),
+        Command::Shell(c) => S::Shell(c),
+        Command::Cp(c) => S::Cp(c),
+        Command::Diff(c) => S::Diff(c),
+        Command::Explain(_) => S::Explain,
+    }
+}
 
 /// Every command of every family, in the order help lists them.
 pub fn table() -> Vec<&'static CommandInfo> {
@@ -193,17 +245,29 @@ impl Command {
             Command::Ns(c) => c.is_mutating(),
             Command::Lock(_) => true,
             Command::Api(c) => c.is_mutating(),
+            Command::Cp(c) => c.is_mutating(),
             _ => false,
         }
     }
 
-    /// Whether this command destroys or cuts off something, and so asks first in an
-    /// interactive session.
+    /// Whether this command destroys or cuts off something that cannot simply be undone,
+    /// and so always owes a question (or `--yes`). Each family declares its own; a family's
+    /// checks may ask in other cases too (an `unlock` of a lock this key store did not make).
     pub fn is_destructive(&self) -> bool {
         match self {
-            Command::Ns(c) => matches!(c, ns::Ns::Delete(_)),
+            Command::Ns(c) => c.is_destructive(),
             Command::Lock(c) => c.is_destructive(),
             Command::Api(c) => c.is_destructive(),
+            Command::Cp(c) => c.is_destructive(),
+            _ => false,
+        }
+    }
+
+    /// Whether the family writes the action log itself, one entry per namespace it acted
+    /// on (bulk locks, `unlock --mine`), so the dispatcher writes none for the command.
+    fn logs_itself(&self) -> bool {
+        match self {
+            Command::Lock(c) => c.logs_itself(),
             _ => false,
         }
     }
@@ -217,6 +281,7 @@ impl Command {
     pub fn reads_stdin(&self) -> bool {
         let args = match self {
             Command::Ns(ns::Ns::Create { args, .. } | ns::Ns::Patch { args, .. }) => args,
+            Command::Ns(ns::Ns::Seal(s)) => s.args(),
             Command::Api(api::Api { args, .. }) => args,
             _ => return false,
         };
@@ -225,7 +290,7 @@ impl Command {
 
     /// Whether this is a lock (its answer holds an unlock key).
     pub fn is_lock(&self) -> bool {
-        matches!(self, Command::Lock(lock::Lock::Lock(_)))
+        matches!(self, Command::Lock(c) if c.is_lock())
     }
 
     /// The checks that need no server: a command that fails them sends nothing at all.
@@ -238,17 +303,116 @@ impl Command {
     }
 }
 
-/// The question to ask before running `cmd` in an interactive session, if it needs one.
-pub fn confirmation(session: &Session, cmd: &Command) -> Option<String> {
-    if session.options().yes || !cmd.is_destructive() {
-        return None;
+/// A command checked and ready to run: what will run, and the question it still owes.
+/// Only [`execute`] runs it, and it refuses one whose question was never answered.
+#[derive(Debug)]
+pub struct Prepared {
+    cmd: Command,
+    text: String,
+    question: Option<String>,
+}
+
+impl Prepared {
+    /// The question to ask before it runs, if one is still owed (never with `--yes`).
+    pub fn question(&self) -> Option<&str> {
+        self.question.as_deref()
     }
-    match cmd {
-        Command::Ns(c) => c.confirmation(session),
-        Command::Lock(c) => c.confirmation(session),
-        Command::Api(c) => c.confirmation(session),
-        _ => None,
+
+    /// The answer was yes: it may run.
+    pub fn confirm(&mut self) {
+        self.question = None;
     }
+
+    /// What will run (after the checks: a pattern is the list it matched).
+    pub fn command(&self) -> &Command {
+        &self.cmd
+    }
+}
+
+/// Everything that comes before the question, in this order, each refusing with nothing
+/// sent: `--read-only` refuses a mutating command; a name that breaks the rules is
+/// refused; where no one can be asked (`can_ask` false: standard input is not a terminal)
+/// a destructive command without `--yes` is refused; the token is looked up and the start
+/// namespace checked (when still due); the family checks what the server would refuse
+/// anyway (a lock of a locked namespace, a delete of one with children, …) and words the
+/// question, naming the full paths and what they affect. `text` is the command as typed,
+/// for the action log.
+pub async fn prepare(
+    session: &mut Session,
+    cmd: &Command,
+    text: &str,
+    can_ask: bool,
+) -> Result<Prepared, EngineError> {
+    let shown = || words::redact_line(text.trim());
+    if cmd.is_mutating() && session.options().read_only {
+        return Err(EngineError::ReadOnly(shown()));
+    }
+    let yes = session.options().yes;
+    // A name that breaks the rules: nothing is sent, the token's lookup included. A
+    // destructive command is refused here, before any question; another is left to its
+    // family, which refuses it or sends the name escaped (`ns lookup 'a#b'`).
+    let checked = match cmd.precheck() {
+        Err(e) if cmd.is_destructive() => Err(e),
+        Err(_) => Ok(Checked::run(cmd.clone())),
+        Ok(()) if cmd.is_destructive() && !can_ask && !yes => {
+            return Err(EngineError::Unconfirmed(shown()))
+        }
+        Ok(()) => match enter_start(session).await {
+            Ok(()) => check(session, cmd).await,
+            Err(e) => return Err(e),
+        },
+    };
+    let checked = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            // A mutating command refused by its checks is in the timeline too: it was
+            // tried, and nothing was sent.
+            if cmd.is_mutating() {
+                let mut entry = LogEntry::new(session, text);
+                if let Err(le) = entry.write(&format!("error: {e}")) {
+                    return Err(EngineError::Other(format!(
+                        "{e} (and the action log could not be written: {le})"
+                    )));
+                }
+            }
+            return Err(e);
+        }
+    };
+    // A destructive command always owes a question, also from a family that gave none.
+    let question = match checked.question {
+        Some(q) => Some(q),
+        None if checked.cmd.is_destructive() => {
+            Some(format!("Run `{}`? It cannot be undone.", shown()))
+        }
+        None => None,
+    }
+    .filter(|_| !yes);
+    if question.is_some() && !can_ask {
+        return Err(EngineError::Unconfirmed(shown()));
+    }
+    Ok(Prepared {
+        cmd: checked.cmd,
+        text: text.to_string(),
+        question,
+    })
+}
+
+/// The families' hook: what each checks before the question (it may ask the server), and
+/// the question it words. A family with no destructive command needs no arm.
+async fn check(session: &mut Session, cmd: &Command) -> Result<Checked<Command>, EngineError> {
+    Ok(match cmd {
+        Command::Ns(c) => ns::prepare(session, c).await?.map(Command::Ns),
+        Command::Lock(c) => lock::prepare(session, c).await?.map(Command::Lock),
+        Command::Api(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
+        Command::Cp(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
+        _ => Checked::run(cmd.clone()),
+    })
 }
 
 /// What completion needs of `session`: cheap to clone, so a front end can keep a copy.
@@ -333,32 +497,23 @@ pub async fn state_report(session: &mut Session) -> Vec<String> {
     out
 }
 
-/// Run one command. `text` is the command as typed, for the action log (it is redacted
-/// before it is written). On error the session is as it was.
-pub async fn execute(
-    session: &mut Session,
-    cmd: &Command,
-    text: &str,
-) -> Result<Output, EngineError> {
-    if cmd.is_mutating() && session.options().read_only {
-        return Err(EngineError::ReadOnly(words::redact_line(text.trim())));
-    }
-    // A command refused by its name sends nothing, the token's lookup included: the
-    // family refuses it (and the action log records it). Otherwise the token is looked up
-    // and the start namespace checked before the first command sends anything.
-    if session.adopt_pending().is_some() && cmd.precheck().is_ok() {
-        enter_start(session).await?;
+/// Run a prepared command. One that still owes its question (no one could be asked, and
+/// `--yes` was not given) is refused with nothing sent. On error the session is as it was.
+pub async fn execute(session: &mut Session, prepared: Prepared) -> Result<Output, EngineError> {
+    let Prepared {
+        cmd,
+        text,
+        question,
+    } = prepared;
+    // A Ctrl-C of an earlier command is no reason to stop this one.
+    session.interrupt().reset();
+    if question.is_some() {
+        return Err(EngineError::Unconfirmed(words::redact_line(text.trim())));
     }
     let adopted = session.take_adopt_notes();
     // A mutating command is logged whatever happens to it, an interrupt included.
-    let entry = cmd.is_mutating().then(|| LogEntry {
-        log: session.action_log().clone(),
-        server: session.client().addr().to_string(),
-        namespace: session.cwd().header(),
-        command: words::redact_line(text.trim()),
-        written: false,
-    });
-    let result = match dispatch(session, cmd).await {
+    let entry = (cmd.is_mutating() && !cmd.logs_itself()).then(|| LogEntry::new(session, &text));
+    let result = match dispatch(session, &cmd).await {
         Err(e) => Err(diagnose::explain(session, e).await),
         Ok(mut out) => {
             out.notes.splice(0..0, adopted);
@@ -368,6 +523,8 @@ pub async fn execute(
     if let Some(mut entry) = entry {
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
+            // The report of a failed command (cp's list of keys) stays out of the log.
+            Err(EngineError::Failed { summary, .. }) => format!("error: {summary}"),
             Err(e) => format!("error: {e}"),
         };
         if let Err(e) = entry.write(&outcome) {
@@ -382,7 +539,28 @@ pub async fn execute(
             }
         }
     }
+    // A refusal that says here is sealed is marked in the prompt, as a lock is.
+    if let Err(EngineError::Vault(VaultError::NamespaceSealed { sealed, .. })) = &result {
+        if let Ok(s) = NsPath::parse(sealed) {
+            if session.cwd().starts_with(&s) {
+                let mut marks = session.marks().clone();
+                marks.sealed = Some(s);
+                session.set_marks(marks);
+            }
+        }
+    }
     result
+}
+
+/// Prepare and run a command that no one is asked about: one that owes a question is
+/// refused (naming `--yes`) unless the session has `--yes`.
+pub async fn run_unasked(
+    session: &mut Session,
+    cmd: &Command,
+    text: &str,
+) -> Result<Output, EngineError> {
+    let prepared = prepare(session, cmd, text, false).await?;
+    execute(session, prepared).await
 }
 
 /// The action-log entry of a mutating command: written with its outcome, or — when the
@@ -396,6 +574,17 @@ struct LogEntry {
 }
 
 impl LogEntry {
+    /// The entry of `text` typed in the current namespace of `session`.
+    fn new(session: &Session, text: &str) -> LogEntry {
+        LogEntry {
+            log: session.action_log().clone(),
+            server: session.client().addr().to_string(),
+            namespace: session.cwd().header(),
+            command: words::redact_line(text.trim()),
+            written: false,
+        }
+    }
+
     fn write(&mut self, outcome: &str) -> Result<(), StoreError> {
         self.written = true;
         self.log
@@ -423,6 +612,9 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Explore(c) => explore::run(session, c).await,
         Command::Incident(c) => incident::run(session, c).await,
         Command::Auth(c) => auth::run(session, c).await,
+        Command::Cp(c) => cp::run(session, c).await,
+        Command::Diff(c) => diff::run(session, c).await,
+        Command::Explain(c) => explain::run(session, subject(c)).await,
         Command::Shell(c) => {
             let context = completion_context(session);
             shell::run(session, c, &table(), context).await
@@ -449,6 +641,15 @@ mod tests {
         assert!(matches!(p("read x"), Ok(Command::Api(_))));
         assert!(matches!(p("locks"), Ok(Command::Incident(_))));
         assert!(matches!(p("whoami"), Ok(Command::Auth(_))));
+        assert!(matches!(p("cp -r a b"), Ok(Command::Cp(_))));
+        assert!(matches!(p("mv a b"), Ok(Command::Cp(_))));
+        assert!(matches!(p("diff a b"), Ok(Command::Diff(_))));
+        assert!(matches!(
+            p("explain cp -r a b"),
+            Ok(Command::Explain(inner)) if matches!(*inner, Command::Cp(_))
+        ));
+        assert!(p("explain").is_err());
+        assert!(p("explain frob").is_err());
         assert!(p("quit").unwrap().is_exit());
         assert!(p("frobnicate")
             .unwrap_err()
@@ -472,6 +673,14 @@ mod tests {
         assert!(p("unlock").unwrap().is_mutating());
         assert!(!p("unlock").unwrap().is_destructive());
         assert!(!p("cd x").unwrap().is_mutating());
+        assert!(p("cp a b").unwrap().is_mutating());
+        assert!(!p("cp a b").unwrap().is_destructive());
+        assert!(p("cp -f a b").unwrap().is_destructive());
+        assert!(p("mv a b").unwrap().is_destructive());
+        assert!(!p("cp -n a b").unwrap().is_mutating());
+        assert!(!p("explain delete x").unwrap().is_mutating());
+        assert!(!p("explain delete x").unwrap().is_destructive());
+        assert!(!p("diff a b").unwrap().is_mutating());
     }
 
     #[test]

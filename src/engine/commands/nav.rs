@@ -6,7 +6,7 @@ use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::{Output, View};
 use crate::engine::resolve;
-use crate::engine::session::Session;
+use crate::engine::session::{Marks, Session};
 use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
 use crate::engine::tree;
 use crate::vault::{body, Method, VaultError};
@@ -26,6 +26,8 @@ pub enum Nav {
         path: Option<String>,
         /// How many levels to show.
         depth: Option<usize>,
+        /// Ask the seal state of every namespace that may be sealed, however many.
+        seal: bool,
     },
 }
 
@@ -41,15 +43,15 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo::new(
         "ls",
         "ls [PATH]",
-        "child namespaces (lock state) and mounts; inside a KV mount, its keys",
+        "child namespaces (locked, sealed, being deleted) and mounts; inside a KV mount, its keys",
     )
     .args(&[Arg::KvPath]),
     CommandInfo::new(
         "tree",
-        "tree [PATH] [-d N] [--mounts]",
-        "the namespace tree below here, locked namespaces marked (--mounts: with each one's mounts)",
+        "tree [PATH] [-d N] [--seal] [--mounts]",
+        "the namespace tree below here, locked, sealed and deleted ones marked (--seal: ask every seal state; --mounts: with each one's mounts)",
     )
-    .flags(&["-d", "--mounts"])
+    .flags(&["-d", "--seal", "--mounts"])
     .args(&[Arg::Namespace]),
 ];
 
@@ -81,8 +83,13 @@ pub fn parse(name: &str, rest: &[String]) -> Parsed<Nav> {
 fn parse_tree(rest: &[String]) -> Result<Nav, UsageError> {
     let mut path = None;
     let mut depth = None;
+    let mut seal = false;
     let mut it = rest.iter();
     while let Some(w) = it.next() {
+        if matches!(w.as_str(), "--seal" | "-seal") {
+            seal = true;
+            continue;
+        }
         let value = if let Some(v) = w.strip_prefix("-d=").or_else(|| w.strip_prefix("--depth=")) {
             Some(v.to_string())
         } else if w == "-d" || w == "--depth" {
@@ -104,7 +111,7 @@ fn parse_tree(rest: &[String]) -> Result<Nav, UsageError> {
             None => return Err(bad("tree", format!("unexpected argument {w:?}"))),
         }
     }
-    Ok(Nav::Tree { path, depth })
+    Ok(Nav::Tree { path, depth, seal })
 }
 
 /// Run a command of this family.
@@ -117,15 +124,49 @@ pub async fn run(session: &mut Session, cmd: &Nav) -> Result<Output, EngineError
         }),
         Nav::Cd(arg) => cd(session, arg.as_deref()).await,
         Nav::Ls(arg) => ls(session, arg.as_deref()).await,
-        Nav::Tree { path, depth } => tree(session, path.as_deref(), *depth).await,
+        Nav::Tree { path, depth, seal } => tree(session, path.as_deref(), *depth, *seal).await,
     }
 }
 
-/// Check that `target` exists and can be reached; return the locked namespace that
-/// covers it, if any.
-pub async fn probe(session: &Session, target: &NsPath) -> Result<Option<NsPath>, EngineError> {
+/// What a look at a namespace saw: the locked and the sealed namespace that cover it (it
+/// or an ancestor), and whether it is being deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// The locked namespace over it.
+    pub locked: Option<NsPath>,
+    /// The other marks (sealed, being deleted).
+    pub marks: Marks,
+}
+
+/// Check that `target` exists and can be reached; say what covers it. Its seal state is
+/// asked beside its lookup (one more request, at the same time).
+pub async fn probe(session: &Session, target: &NsPath) -> Result<Seen, EngineError> {
+    let sealable_here = target
+        .parent()
+        .is_some_and(|p| p.starts_with(session.top()));
+    let seal = async {
+        if sealable_here {
+            tree::seal_of(session.client(), target).await.ok()
+        } else {
+            None
+        }
+    };
+    let (seen, seal) = tokio::join!(probe_lock(session, target), seal);
+    let mut seen = seen?;
+    if seal.is_some_and(tree::Seal::is_sealed) {
+        seen.marks.sealed = Some(target.clone());
+    }
+    Ok(seen)
+}
+
+/// The lookup half of [`probe`]: exists, locked, being deleted.
+async fn probe_lock(session: &Session, target: &NsPath) -> Result<Seen, EngineError> {
     let client = session.client();
-    let locked_ns = |l: &str| NsPath::parse(l).ok();
+    let locked_ns = |l: &str| Seen {
+        locked: NsPath::parse(l).ok(),
+        ..Seen::default()
+    };
+    let missing = || EngineError::Cd(format!("namespace {} does not exist", target.display()));
     // The parent is asked only when it is within reach: never above the top.
     let parent = target.parent().filter(|p| p.starts_with(session.top()));
     if let (Some(parent), Some(name)) = (parent, target.name()) {
@@ -139,19 +180,28 @@ pub async fn probe(session: &Session, target: &NsPath) -> Result<Option<NsPath>,
             .await
         {
             Ok(body) => {
-                let locked = body::data(body)
-                    .get("locked")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                return Ok(locked.then(|| target.clone()));
+                let state = tree::NsState::of_info(&body::data(body));
+                return Ok(Seen {
+                    locked: state.locked.then(|| target.clone()),
+                    marks: Marks {
+                        sealed: None,
+                        deleting: state.tainted,
+                    },
+                });
             }
             Err(VaultError::NotFound { .. }) | Err(VaultError::NamespaceNotFound { .. }) => {
-                return Err(EngineError::Cd(format!(
-                    "namespace {} does not exist",
-                    target.display()
-                )))
+                return Err(missing())
             }
             Err(VaultError::NamespaceLocked { locked, .. }) => return Ok(locked_ns(&locked)),
+            // An ancestor is sealed: nothing below it can be entered until it is unsealed.
+            Err(e @ VaultError::NamespaceSealed { .. }) => {
+                return Err(EngineError::Cd(format!(
+                    "{e}; nothing below it can be reached"
+                )))
+            }
+            Err(e @ VaultError::NamespacesUnsupported { .. }) => {
+                return Err(EngineError::Cd(e.to_string()))
+            }
             // Not allowed to look from the parent (a delegated admin): ask the namespace itself.
             Err(VaultError::PermissionDenied { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -166,42 +216,83 @@ pub async fn probe(session: &Session, target: &NsPath) -> Result<Option<NsPath>,
         )
         .await
     {
-        Ok(_) => Ok(None),
-        Err(VaultError::NamespaceNotFound { .. }) => Err(EngineError::Cd(format!(
-            "namespace {} does not exist",
-            target.display()
-        ))),
+        Ok(_) => Ok(Seen::default()),
+        Err(VaultError::NamespaceNotFound { .. }) => Err(missing()),
         Err(VaultError::NamespaceLocked { locked, .. }) => Ok(locked_ns(&locked)),
+        // Sealed itself: it exists, and the prompt says so.
+        Err(VaultError::NamespaceSealed { sealed, .. }) => Ok(Seen {
+            marks: Marks {
+                sealed: NsPath::parse(&sealed).ok(),
+                deleting: false,
+            },
+            ..Seen::default()
+        }),
         // The server says "namespace not found" to every token for a namespace that does
         // not exist: a refusal means it exists and this token may do little there (a
         // token that may only read `secret/*` still works in it).
-        Err(VaultError::PermissionDenied { .. }) => Ok(None),
+        Err(VaultError::PermissionDenied { .. }) => Ok(Seen::default()),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Look at the current namespace again: its lock state, for the prompt.
+/// Look at the current namespace again: its lock, seal and deletion, for the prompt.
 pub async fn look(session: &mut Session) -> Result<(), EngineError> {
     let cwd = session.cwd().clone();
-    let locked = probe(session, &cwd).await?;
-    session.set_locked(locked);
+    let seen = probe(session, &cwd).await?;
+    session.set_locked(seen.locked);
+    session.set_marks(seen.marks);
     Ok(())
 }
 
 async fn cd(session: &mut Session, arg: Option<&str>) -> Result<Output, EngineError> {
     let target = session.resolve(arg)?;
-    let locked = probe(session, &target).await?;
-    session.enter(target, locked);
+    let seen = probe(session, &target).await?;
+    session.enter(target, seen.locked);
+    session.set_marks(seen.marks);
     let mut out = Output::default();
     if let Some(l) = session.locked() {
         out.notes.push(format!(
             "note: namespace {l} is locked; requests here are refused until it is unlocked"
         ));
     }
+    if let Some(s) = &session.marks().sealed {
+        let (parent, name) = (s.parent().unwrap_or_default(), s.name().unwrap_or_default());
+        out.notes.push(format!(
+            "note: namespace {s} is sealed; requests here are refused until it is unsealed (`cd /{}; ns unseal {name}`)",
+            parent.header().trim_end_matches('/')
+        ));
+    }
+    if session.marks().deleting {
+        out.notes.push(format!(
+            "note: namespace {} is being deleted",
+            session.cwd()
+        ));
+    }
     Ok(out)
 }
 
-async fn ls(session: &Session, arg: Option<&str>) -> Result<Output, EngineError> {
+async fn ls(session: &mut Session, arg: Option<&str>) -> Result<Output, EngineError> {
+    let out = ls_here(session, arg).await;
+    match out {
+        Ok(mut out) if out.notes.iter().any(|n| n == NO_NAMESPACES) => {
+            // Said once a session: after that, `ls` shows the mounts alone.
+            out.notes.retain(|n| n != NO_NAMESPACES);
+            if session.tell_no_namespaces() {
+                out.notes.push(NO_NAMESPACES_NOTE.to_string());
+            }
+            Ok(out)
+        }
+        other => other,
+    }
+}
+
+/// The marker a listing leaves when the server has no namespaces.
+const NO_NAMESPACES: &str = "\0no namespaces";
+
+/// What a session is told once when the server has no namespaces.
+const NO_NAMESPACES_NOTE: &str = "note: this server has no namespaces (Vault Community Edition): only / exists, and everything else works here";
+
+async fn ls_here(session: &Session, arg: Option<&str>) -> Result<Output, EngineError> {
     // A path into a mount lists its keys; anything else is a namespace. Both are asked at
     // once, so a namespace costs no extra round trip.
     let in_mount = arg.filter(|a| !matches!(*a, "-" | "~") && !a.starts_with("~/"));
@@ -240,29 +331,45 @@ async fn ls(session: &Session, arg: Option<&str>) -> Result<Output, EngineError>
     }
 }
 
-/// A namespace's children (and their lock state), secrets engines and auth methods.
+/// A namespace's children (and their state), secrets engines and auth methods. The seal
+/// state of the children is asked after the listing (one request each, at once, at most
+/// [`tree::SEAL_ASK_LIMIT`]).
 async fn list_namespace(session: &Session, ns: &NsPath) -> Result<Output, EngineError> {
     let (children, mounts, auths) = tokio::join!(
         tree::list_children(session.client(), ns),
         mounts(session, ns, "sys/mounts"),
         mounts(session, ns, "sys/auth")
     );
-    let children = children?;
-    let mut rows = Vec::new();
     let mut notes = Vec::new();
+    let children = match children {
+        Ok(c) => c,
+        Err(VaultError::NamespacesUnsupported { .. }) if ns.is_root() => {
+            notes.push(NO_NAMESPACES.to_string());
+            Map::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut names: Vec<(&String, &Value)> = children.iter().collect();
     names.sort_by(|a, b| a.0.cmp(b.0));
+    let full = |name: &str| NsPath::parse(name).ok().map(|n| ns.join(&n));
+    let seals = tree::ask_seals(
+        session.client(),
+        names.iter().filter_map(|(n, _)| full(n)).collect(),
+        Some(tree::SEAL_ASK_LIMIT),
+    )
+    .await;
+    notes.extend(tree::seal_note(
+        &seals,
+        "`tree --seal` asks them all",
+        false,
+    ));
+    let mut rows = Vec::new();
     for (name, info) in names {
-        let locked = info.get("locked").and_then(Value::as_bool).unwrap_or(false);
-        rows.push(vec![
-            name.clone(),
-            "namespace".into(),
-            if locked {
-                "locked".into()
-            } else {
-                String::new()
-            },
-        ]);
+        let mut state = tree::NsState::of_info(info);
+        if let Some(seal) = full(name).and_then(|f| seals.states.get(&f)) {
+            state.seal = *seal;
+        }
+        rows.push(vec![name.clone(), "namespace".into(), state.label()]);
     }
     let mut json_mounts = Map::new();
     for (prefix, result) in [("", &mounts), ("auth/", &auths)] {
@@ -315,33 +422,54 @@ async fn mounts(
 }
 
 async fn tree(
-    session: &Session,
+    session: &mut Session,
     path: Option<&str>,
     depth: Option<usize>,
+    seal: bool,
 ) -> Result<Output, EngineError> {
     let root = match path {
         None => session.cwd().clone(),
         Some(p) => session.resolve(Some(p))?,
     };
-    let walk = tree::walk(session.client(), &root, depth, !session.options().no_scan).await?;
+    let mut walk = tree::walk(session.client(), &root, depth, !session.options().no_scan).await?;
+    // Only a namespace the walk did not see inside may be sealed: ask those (all of them
+    // with --seal, else at most SEAL_ASK_LIMIT).
+    let limit = (!seal).then_some(tree::SEAL_ASK_LIMIT);
+    let seals = tree::fill_seals(session.client(), &root, &mut walk, limit).await;
     let text = tree::render(&root.display(), &walk);
-    let locked_skipped = !walk.scanned && walk.entries.iter().any(|e| e.locked);
+    let closed_skipped = !walk.scanned && walk.entries.iter().any(|e| e.state.is_closed());
+    let mut notes = Vec::new();
+    if walk.no_namespaces && session.tell_no_namespaces() {
+        notes.push(NO_NAMESPACES_NOTE.to_string());
+    }
+    if !walk.no_namespaces {
+        notes.extend(tree::seal_note(
+            &seals,
+            "`tree --seal` asks them all",
+            false,
+        ));
+    }
+    if walk.source == tree::Source::UiList {
+        notes.push(
+            "note: the tree is Vault's list of the namespaces this token sees (one request); it carries no lock state: `locks` lists level by level".into(),
+        );
+    }
     // Move, not copy, the entries into the JSON document (thousands of namespaces).
     let mut info = Map::new();
     for e in walk.entries {
         info.insert(e.path.header(), e.info);
     }
-    let mut out = Output {
-        json: Some(Value::Object(info)),
-        view: View::Text(text),
-        notes: vec![],
-    };
-    if locked_skipped {
-        out.notes.push(
-            "note: listed level by level; namespaces below a locked one cannot be listed".into(),
+    if closed_skipped {
+        notes.push(
+            "note: listed level by level; namespaces below a locked or sealed one cannot be listed"
+                .into(),
         );
     }
-    Ok(out)
+    Ok(Output {
+        json: Some(Value::Object(info)),
+        view: View::Text(text),
+        notes,
+    })
 }
 
 #[cfg(test)]
@@ -363,7 +491,16 @@ mod tests {
             p("tree acme -d 2"),
             Ok(Nav::Tree {
                 path: Some("acme".into()),
-                depth: Some(2)
+                depth: Some(2),
+                seal: false
+            })
+        );
+        assert_eq!(
+            p("tree --seal"),
+            Ok(Nav::Tree {
+                path: None,
+                depth: None,
+                seal: true
             })
         );
         let e = p("tree -d x").unwrap_err();
