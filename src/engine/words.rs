@@ -354,7 +354,7 @@ const PLACE_FLAGS: [&str; 11] = [
 ];
 
 /// Flags that take no value: the word after one is not its value.
-const SWITCHES: [&str; 13] = [
+const SWITCHES: [&str; 24] = [
     "store",
     "nostore",
     "r",
@@ -368,6 +368,18 @@ const SWITCHES: [&str; 13] = [
     "l",
     "mine",
     "yes",
+    // The switches of `secrets`/`auth enable`, `kv metadata put` and `token …`.
+    "local",
+    "sealwrap",
+    "externalentropyaccess",
+    "forcenocache",
+    "casrequired",
+    "orphan",
+    "nodefaultpolicy",
+    "renewable",
+    "accessor",
+    "self",
+    "ask",
 ];
 
 /// Auth methods `login` may name in the clear; any other positional word may be a token.

@@ -9,7 +9,9 @@
 pub mod api;
 pub mod auth;
 pub mod explore;
+pub mod flags;
 pub mod incident;
+pub mod kv;
 pub mod lock;
 pub mod nav;
 pub mod ns;
@@ -38,6 +40,8 @@ pub enum Command {
     Lock(lock::Lock),
     /// `read`, `list`, `write`, `patch`, `delete`.
     Api(api::Api),
+    /// `kv get/put/patch/…` as `bao kv`.
+    Kv(kv::Kv),
     /// What a namespace holds: mounts, policies, describe, find, cat, …
     Explore(explore::Explore),
     /// Locks, saved keys, the action log.
@@ -76,6 +80,10 @@ const FAMILIES: &[Family] = &[
     Family {
         commands: api::COMMANDS,
         parse: |n, r| api::parse(n, r).map(|r| r.map(Command::Api)),
+    },
+    Family {
+        commands: kv::COMMANDS,
+        parse: |n, r| kv::parse(n, r).map(|r| r.map(Command::Kv)),
     },
     Family {
         commands: explore::COMMANDS,
@@ -193,6 +201,7 @@ impl Command {
             Command::Ns(c) => c.is_mutating(),
             Command::Lock(_) => true,
             Command::Api(c) => c.is_mutating(),
+            Command::Kv(c) => c.is_mutating(),
             _ => false,
         }
     }
@@ -204,6 +213,7 @@ impl Command {
             Command::Ns(c) => matches!(c, ns::Ns::Delete(_)),
             Command::Lock(c) => c.is_destructive(),
             Command::Api(c) => c.is_destructive(),
+            Command::Kv(c) => c.is_destructive(),
             _ => false,
         }
     }
@@ -218,6 +228,7 @@ impl Command {
         let args = match self {
             Command::Ns(ns::Ns::Create { args, .. } | ns::Ns::Patch { args, .. }) => args,
             Command::Api(api::Api { args, .. }) => args,
+            Command::Kv(c) => c.args(),
             _ => return false,
         };
         args.iter().any(|a| a == "-" || a.ends_with("=-"))
@@ -247,6 +258,7 @@ pub fn confirmation(session: &Session, cmd: &Command) -> Option<String> {
         Command::Ns(c) => c.confirmation(session),
         Command::Lock(c) => c.confirmation(session),
         Command::Api(c) => c.confirmation(session),
+        Command::Kv(c) => c.confirmation(session),
         _ => None,
     }
 }
@@ -420,6 +432,7 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Ns(c) => ns::run(session, c).await,
         Command::Lock(c) => lock::run(session, c).await,
         Command::Api(c) => api::run(session, c).await,
+        Command::Kv(c) => kv::run(session, c).await,
         Command::Explore(c) => explore::run(session, c).await,
         Command::Incident(c) => incident::run(session, c).await,
         Command::Auth(c) => auth::run(session, c).await,
