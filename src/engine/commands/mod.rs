@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod auth_methods;
 pub mod explore;
 pub mod flags;
 pub mod incident;
@@ -15,7 +16,10 @@ pub mod kv;
 pub mod lock;
 pub mod nav;
 pub mod ns;
+pub mod policy;
+pub mod secrets;
 pub mod shell;
+pub mod token;
 
 use crate::engine::complete;
 use crate::engine::diagnose;
@@ -42,6 +46,14 @@ pub enum Command {
     Api(api::Api),
     /// `kv get/put/patch/…` as `bao kv`.
     Kv(kv::Kv),
+    /// `secrets list/enable/disable/tune/move`.
+    Secrets(secrets::Secrets),
+    /// `auth list/enable/disable/tune`.
+    AuthMethods(auth_methods::AuthMethods),
+    /// `policy list/read/write/delete`.
+    Policy(policy::Policy),
+    /// `token lookup/create/revoke`.
+    Token(token::Token),
     /// What a namespace holds: mounts, policies, describe, find, cat, …
     Explore(explore::Explore),
     /// Locks, saved keys, the action log.
@@ -84,6 +96,22 @@ const FAMILIES: &[Family] = &[
     Family {
         commands: kv::COMMANDS,
         parse: |n, r| kv::parse(n, r).map(|r| r.map(Command::Kv)),
+    },
+    Family {
+        commands: secrets::COMMANDS,
+        parse: |n, r| secrets::parse(n, r).map(|r| r.map(Command::Secrets)),
+    },
+    Family {
+        commands: auth_methods::COMMANDS,
+        parse: |n, r| auth_methods::parse(n, r).map(|r| r.map(Command::AuthMethods)),
+    },
+    Family {
+        commands: policy::COMMANDS,
+        parse: |n, r| policy::parse(n, r).map(|r| r.map(Command::Policy)),
+    },
+    Family {
+        commands: token::COMMANDS,
+        parse: |n, r| token::parse(n, r).map(|r| r.map(Command::Token)),
     },
     Family {
         commands: explore::COMMANDS,
@@ -202,6 +230,10 @@ impl Command {
             Command::Lock(_) => true,
             Command::Api(c) => c.is_mutating(),
             Command::Kv(c) => c.is_mutating(),
+            Command::Secrets(c) => c.is_mutating(),
+            Command::AuthMethods(c) => c.is_mutating(),
+            Command::Policy(c) => c.is_mutating(),
+            Command::Token(c) => c.is_mutating(),
             _ => false,
         }
     }
@@ -214,6 +246,10 @@ impl Command {
             Command::Lock(c) => c.is_destructive(),
             Command::Api(c) => c.is_destructive(),
             Command::Kv(c) => c.is_destructive(),
+            Command::Secrets(c) => c.is_destructive(),
+            Command::AuthMethods(c) => c.is_destructive(),
+            Command::Policy(c) => c.is_destructive(),
+            Command::Token(c) => c.is_destructive(),
             _ => false,
         }
     }
@@ -229,6 +265,7 @@ impl Command {
             Command::Ns(ns::Ns::Create { args, .. } | ns::Ns::Patch { args, .. }) => args,
             Command::Api(api::Api { args, .. }) => args,
             Command::Kv(c) => c.args(),
+            Command::Policy(c) => return c.reads_stdin(),
             _ => return false,
         };
         args.iter().any(|a| a == "-" || a.ends_with("=-"))
@@ -259,6 +296,10 @@ pub fn confirmation(session: &Session, cmd: &Command) -> Option<String> {
         Command::Lock(c) => c.confirmation(session),
         Command::Api(c) => c.confirmation(session),
         Command::Kv(c) => c.confirmation(session),
+        Command::Secrets(c) => c.confirmation(session),
+        Command::AuthMethods(c) => c.confirmation(session),
+        Command::Policy(c) => c.confirmation(session),
+        Command::Token(c) => c.confirmation(session),
         _ => None,
     }
 }
@@ -433,6 +474,10 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Lock(c) => lock::run(session, c).await,
         Command::Api(c) => api::run(session, c).await,
         Command::Kv(c) => kv::run(session, c).await,
+        Command::Secrets(c) => secrets::run(session, c).await,
+        Command::AuthMethods(c) => auth_methods::run(session, c).await,
+        Command::Policy(c) => policy::run(session, c).await,
+        Command::Token(c) => token::run(session, c).await,
         Command::Explore(c) => explore::run(session, c).await,
         Command::Incident(c) => incident::run(session, c).await,
         Command::Auth(c) => auth::run(session, c).await,
