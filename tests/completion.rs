@@ -479,7 +479,10 @@ fn policies_command_names_and_flags() {
     );
     let root = completions(&env, &[], "policy read ");
     assert_eq!(set(&root), strs(&["default", "root"]));
-    assert_eq!(completions(&env, &[], "policy "), ["read"]);
+    assert_eq!(
+        completions(&env, &[], "policy "),
+        ["list", "read", "write", "delete"]
+    );
 
     // Command names.
     let words = completions(&env, &[], "");

@@ -110,6 +110,15 @@ pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
                 Vec::new()
             }
         },
+        Slot::Arg(Arg::SecretsMount) => own_mounts(ctx, false, &mut pending),
+        Slot::Arg(Arg::AuthMount) => own_mounts(ctx, true, &mut pending),
+        Slot::Arg(Arg::Accessor) => match ctx.cache.list(&ctx.cwd, "auth/token/accessors") {
+            Some(accessors) => accessors,
+            None => {
+                pending = true;
+                Vec::new()
+            }
+        },
         Slot::Arg(Arg::Words(w)) => w.iter().map(|s| s.to_string()).collect(),
         Slot::Arg(Arg::Free) => Vec::new(),
     };
@@ -158,6 +167,25 @@ pub fn prefer_prefix(found: Vec<String>, partial: &str) -> Vec<String> {
     } else {
         found
     }
+}
+
+/// The mounts of the current namespace that a user changes: secrets engines, or auth
+/// methods (without `auth/`, as `auth tune` takes them); not the built-in ones.
+fn own_mounts(ctx: &Context, auth: bool, pending: &mut bool) -> Vec<String> {
+    let Some(mounts) = ctx.cache.mounts(&ctx.cwd) else {
+        *pending = true;
+        return Vec::new();
+    };
+    mounts
+        .into_iter()
+        .filter_map(|m| match m.path.strip_prefix("auth/") {
+            Some(rest) if auth && rest != "token/" => Some(rest.to_string()),
+            None if !auth && !matches!(m.path.as_str(), "sys/" | "identity/" | "cubbyhole/") => {
+                Some(m.path)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Namespace candidates in the form the user is typing: relative, `../…` or `/…`; and the

@@ -13,6 +13,12 @@ pub enum Arg {
     KvPath,
     /// An ACL policy name of the current namespace.
     Policy,
+    /// A secrets engine's path in the current namespace (`secrets disable`).
+    SecretsMount,
+    /// An auth method's path in the current namespace, without `auth/` (`auth tune`).
+    AuthMount,
+    /// A token accessor of the current namespace (`token lookup -accessor`).
+    Accessor,
     /// One of these words.
     Words(&'static [&'static str]),
     /// Anything (a value, a name to create): nothing to offer.

@@ -354,7 +354,7 @@ const PLACE_FLAGS: [&str; 11] = [
 ];
 
 /// Flags that take no value: the word after one is not its value.
-const SWITCHES: [&str; 15] = [
+const SWITCHES: [&str; 26] = [
     "dryrun",
     "reset",
     "store",
@@ -370,6 +370,18 @@ const SWITCHES: [&str; 15] = [
     "l",
     "mine",
     "yes",
+    // The switches of `secrets`/`auth enable`, `kv metadata put` and `token …`.
+    "local",
+    "sealwrap",
+    "externalentropyaccess",
+    "forcenocache",
+    "casrequired",
+    "orphan",
+    "nodefaultpolicy",
+    "renewable",
+    "accessor",
+    "self",
+    "ask",
 ];
 
 /// Auth methods `login` may name in the clear; any other positional word may be a token.

@@ -245,7 +245,7 @@ fn has_content(body: &Value) -> bool {
 }
 
 /// What `bao read -format=json` prints: the Go client's Secret, fields in its order.
-fn secret_output(body: &Value) -> Output {
+pub fn secret_output(body: &Value) -> Output {
     let get = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
     let mut secret = Map::new();
     secret.insert(

@@ -69,6 +69,9 @@ pub enum Subject<'a> {
     Diff(&'a Diff),
     /// `explain` itself.
     Explain,
+    /// A family that is bao's own command word for word (`kv`, `secrets`, `auth`,
+    /// `policy`, `token`): its name.
+    Mirror(&'static str),
 }
 
 /// A value that is a shell expression, not a literal (`$PASSWORD`, `$(cat FILE)`): it
@@ -314,6 +317,11 @@ pub async fn run(session: &Session, subject: Subject<'_>) -> Result<Output, Engi
         Subject::Explain => vec![local(
             "explain sends nothing: it prints what a command sends",
         )],
+        Subject::Mirror(name) => vec![local(format!(
+            "`{name} …` takes bao's words and flags: run it as `bao {name} … -namespace={}` ({}); `bao {name} … -output-curl-string` prints its request",
+            here.header(),
+            if here.is_root() { "the root namespace" } else { "this namespace" }
+        ))],
     };
     render(session, steps, notes)
 }
@@ -742,13 +750,6 @@ async fn explore(session: &Session, here: &NsPath, c: &Explore) -> Result<Vec<St
             &[],
             Method::List,
             "sys/policies/acl",
-        )],
-        Explore::PolicyRead(n) => vec![one(
-            format!("ACL policy {n} of {here}"),
-            &["policy", "read"],
-            std::slice::from_ref(n),
-            Method::Get,
-            &format!("sys/policies/acl/{n}"),
         )],
         Explore::PasswordPolicies => vec![one(
             format!("the password policies of {here}"),

@@ -30,8 +30,6 @@ pub enum Explore {
     Auths,
     /// ACL policy names.
     Policies,
-    /// One ACL policy.
-    PolicyRead(String),
     /// Password policy names.
     PasswordPolicies,
     /// Identity entities.
@@ -92,9 +90,6 @@ pub const COMMANDS: &[CommandInfo] = &[
     ),
     CommandInfo::new("auths", "auths", "auth methods here"),
     CommandInfo::new("policies", "policies", "ACL policies here"),
-    CommandInfo::new("policy", "policy read NAME", "one ACL policy").subcommands(&[
-        CommandInfo::new("read", "policy read NAME", "one ACL policy").args(&[Arg::Policy]),
-    ]),
     CommandInfo::new(
         "password-policies",
         "password-policies",
@@ -141,10 +136,6 @@ pub fn parse(name: &str, rest: &[String]) -> Option<Result<Explore, UsageError>>
             [] => Ok(Explore::Tokens { detailed: false }),
             [f] if f == "-l" || f == "-detailed" => Ok(Explore::Tokens { detailed: true }),
             _ => Err(bad("tokens [-l]", "`tokens` takes only -l")),
-        },
-        "policy" => match rest {
-            [sub, n] if sub == "read" => Ok(Explore::PolicyRead(n.clone())),
-            _ => Err(bad("policy read NAME", "`policy` needs `read NAME`")),
         },
         "describe" => match rest {
             [] => Ok(Explore::Describe(None)),
@@ -320,25 +311,6 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
         }
         Explore::Policies => names(client, &here, "sys/policies/acl").await,
         Explore::PasswordPolicies => names(client, &here, "sys/policies/password").await,
-        Explore::PolicyRead(name) => {
-            let body = client
-                .request(
-                    Method::Get,
-                    &here.header(),
-                    &format!("sys/policies/acl/{name}"),
-                    None,
-                )
-                .await?;
-            let policy = body::data(body)
-                .get("policy")
-                .cloned()
-                .unwrap_or(Value::Null);
-            Ok(Output {
-                view: View::Text(cell(&policy)),
-                json: Some(json!({ "policy": policy })),
-                notes: vec![],
-            })
-        }
         Explore::Entities => identities(client, &here, "identity/entity/id").await,
         Explore::Groups => identities(client, &here, "identity/group/id").await,
         Explore::Tokens { detailed } => tokens(client, &here, *detailed).await,
@@ -1523,15 +1495,11 @@ mod tests {
     fn parses_exploring_commands() {
         assert_eq!(parse("mounts", &[]), Some(Ok(Explore::Mounts)));
         assert_eq!(
-            parse("policy", &w("read default")),
-            Some(Ok(Explore::PolicyRead("default".into())))
-        );
-        assert_eq!(
             parse("tokens", &w("-l")),
             Some(Ok(Explore::Tokens { detailed: true }))
         );
         assert!(matches!(parse("mounts", &w("x")), Some(Err(_))));
-        assert!(matches!(parse("policy", &w("write x")), Some(Err(_))));
+        assert_eq!(parse("policy", &w("read default")), None);
         assert_eq!(parse("nope", &[]), None);
         assert_eq!(
             parse_tree_mounts("tree", &w("acme --mounts -d 2")),

@@ -9,16 +9,22 @@
 
 pub mod api;
 pub mod auth;
+pub mod auth_methods;
 pub mod cp;
 pub mod diff;
 pub mod explain;
 pub mod explore;
+pub mod flags;
 pub mod incident;
+pub mod kv;
 pub mod lock;
 pub mod nav;
 pub mod ns;
+pub mod policy;
 pub mod seal;
+pub mod secrets;
 pub mod shell;
+pub mod token;
 
 use crate::engine::complete;
 use crate::engine::diagnose;
@@ -43,6 +49,16 @@ pub enum Command {
     Lock(lock::Lock),
     /// `read`, `list`, `write`, `patch`, `delete`.
     Api(api::Api),
+    /// `kv get/put/patch/…` as `bao kv`.
+    Kv(kv::Kv),
+    /// `secrets list/enable/disable/tune/move`.
+    Secrets(secrets::Secrets),
+    /// `auth list/enable/disable/tune`.
+    AuthMethods(auth_methods::AuthMethods),
+    /// `policy list/read/write/delete`.
+    Policy(policy::Policy),
+    /// `token lookup/create/revoke`.
+    Token(token::Token),
     /// What a namespace holds: mounts, policies, describe, find, cat, …
     Explore(explore::Explore),
     /// Locks, saved keys, the action log.
@@ -87,6 +103,26 @@ const FAMILIES: &[Family] = &[
     Family {
         commands: api::COMMANDS,
         parse: |n, r| api::parse(n, r).map(|r| r.map(Command::Api)),
+    },
+    Family {
+        commands: kv::COMMANDS,
+        parse: |n, r| kv::parse(n, r).map(|r| r.map(Command::Kv)),
+    },
+    Family {
+        commands: secrets::COMMANDS,
+        parse: |n, r| secrets::parse(n, r).map(|r| r.map(Command::Secrets)),
+    },
+    Family {
+        commands: auth_methods::COMMANDS,
+        parse: |n, r| auth_methods::parse(n, r).map(|r| r.map(Command::AuthMethods)),
+    },
+    Family {
+        commands: policy::COMMANDS,
+        parse: |n, r| policy::parse(n, r).map(|r| r.map(Command::Policy)),
+    },
+    Family {
+        commands: token::COMMANDS,
+        parse: |n, r| token::parse(n, r).map(|r| r.map(Command::Token)),
     },
     Family {
         commands: explore::COMMANDS,
@@ -144,6 +180,11 @@ fn subject(cmd: &Command) -> explain::Subject<'_> {
         Command::Cp(c) => S::Cp(c),
         Command::Diff(c) => S::Diff(c),
         Command::Explain(_) => S::Explain,
+        Command::Kv(_) => S::Mirror("kv"),
+        Command::Secrets(_) => S::Mirror("secrets"),
+        Command::AuthMethods(_) => S::Mirror("auth"),
+        Command::Policy(_) => S::Mirror("policy"),
+        Command::Token(_) => S::Mirror("token"),
     }
 }
 
@@ -246,6 +287,11 @@ impl Command {
             Command::Lock(_) => true,
             Command::Api(c) => c.is_mutating(),
             Command::Cp(c) => c.is_mutating(),
+            Command::Kv(c) => c.is_mutating(),
+            Command::Secrets(c) => c.is_mutating(),
+            Command::AuthMethods(c) => c.is_mutating(),
+            Command::Policy(c) => c.is_mutating(),
+            Command::Token(c) => c.is_mutating(),
             _ => false,
         }
     }
@@ -259,6 +305,11 @@ impl Command {
             Command::Lock(c) => c.is_destructive(),
             Command::Api(c) => c.is_destructive(),
             Command::Cp(c) => c.is_destructive(),
+            Command::Kv(c) => c.is_destructive(),
+            Command::Secrets(c) => c.is_destructive(),
+            Command::AuthMethods(c) => c.is_destructive(),
+            Command::Policy(c) => c.is_destructive(),
+            Command::Token(c) => c.is_destructive(),
             _ => false,
         }
     }
@@ -283,6 +334,8 @@ impl Command {
             Command::Ns(ns::Ns::Create { args, .. } | ns::Ns::Patch { args, .. }) => args,
             Command::Ns(ns::Ns::Seal(s)) => s.args(),
             Command::Api(api::Api { args, .. }) => args,
+            Command::Kv(c) => c.args(),
+            Command::Policy(c) => return c.reads_stdin(),
             _ => return false,
         };
         args.iter().any(|a| a == "-" || a.ends_with("=-"))
@@ -408,6 +461,26 @@ async fn check(session: &mut Session, cmd: &Command) -> Result<Checked<Command>,
             question: c.confirmation(session),
         },
         Command::Cp(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
+        Command::Kv(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
+        Command::Secrets(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
+        Command::AuthMethods(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
+        Command::Policy(c) => Checked {
+            cmd: cmd.clone(),
+            question: c.confirmation(session),
+        },
+        Command::Token(c) => Checked {
             cmd: cmd.clone(),
             question: c.confirmation(session),
         },
@@ -609,6 +682,11 @@ async fn dispatch(session: &mut Session, cmd: &Command) -> Result<Output, Engine
         Command::Ns(c) => ns::run(session, c).await,
         Command::Lock(c) => lock::run(session, c).await,
         Command::Api(c) => api::run(session, c).await,
+        Command::Kv(c) => kv::run(session, c).await,
+        Command::Secrets(c) => secrets::run(session, c).await,
+        Command::AuthMethods(c) => auth_methods::run(session, c).await,
+        Command::Policy(c) => policy::run(session, c).await,
+        Command::Token(c) => token::run(session, c).await,
         Command::Explore(c) => explore::run(session, c).await,
         Command::Incident(c) => incident::run(session, c).await,
         Command::Auth(c) => auth::run(session, c).await,

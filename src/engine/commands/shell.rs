@@ -37,7 +37,12 @@ pub const COMMANDS: &[CommandInfo] = &[
         "refresh",
         "reload the namespaces, mounts and keys that completion offers",
     ),
-    CommandInfo::new("help", "help [CMD]", "this list, or one command's usage").aliases(&["?"]),
+    CommandInfo::new(
+        "help",
+        "help [CMD [SUBCOMMAND…]]",
+        "this list, or one command's usage, flags and subcommands",
+    )
+    .aliases(&["?"]),
     CommandInfo::new("exit", "exit", "leave the shell (also Ctrl-D)").aliases(&["quit"]),
 ];
 
@@ -49,11 +54,7 @@ pub fn parse(name: &str, rest: &[String]) -> Parsed<Shell> {
         "refresh" => Err(UsageError::new("refresh", "`refresh` takes no argument")),
         "help" | "?" => match rest {
             [] => Ok(Shell::Help(None)),
-            [one] => Ok(Shell::Help(Some(one.clone()))),
-            _ => Err(UsageError::new(
-                "help [CMD]",
-                "`help` takes at most one argument",
-            )),
+            words => Ok(Shell::Help(Some(words.join(" ")))),
         },
         "exit" | "quit" => Ok(Shell::Exit),
         _ => return None,
@@ -119,17 +120,38 @@ fn help(
             })
         }
         Some(t) => {
-            let found = table.iter().find(|c| c.is_called(t)).ok_or_else(|| {
-                EngineError::Other(format!("help: no command `{t}`; `help` lists them"))
-            })?;
-            let mut text = format!("usage: {}\n{}", found.usage, found.help);
-            for sub in found.subcommands {
-                text.push_str(&format!("\n  {:<40} {}", sub.usage, sub.help));
+            let mut words = t.split_whitespace();
+            let first = words.next().unwrap_or_default();
+            let mut found: &CommandInfo =
+                table.iter().find(|c| c.is_called(first)).ok_or_else(|| {
+                    EngineError::Other(format!("help: no command `{first}`; `help` lists them"))
+                })?;
+            // `help kv put`: the subcommand's own row.
+            for w in words {
+                found = found.subcommand(w).ok_or_else(|| {
+                    EngineError::Other(format!(
+                        "help: `{t}` is not a command; `help {first}` lists its subcommands"
+                    ))
+                })?;
             }
+            let mut text = format!("usage: {}\n{}", found.usage, found.help);
             if !found.flags.is_empty() {
                 text.push_str(&format!("\nflags: {}", found.flags.join(" ")));
             }
+            subcommands_help(found.subcommands, 1, &mut text);
             Ok(Output::text(text))
         }
+    }
+}
+
+/// Each subcommand's usage, what it does and its flags, nested ones indented below.
+fn subcommands_help(subs: &[CommandInfo], depth: usize, text: &mut String) {
+    let indent = "  ".repeat(depth);
+    for sub in subs {
+        text.push_str(&format!("\n{indent}{:<40} {}", sub.usage, sub.help));
+        if !sub.flags.is_empty() {
+            text.push_str(&format!("\n{indent}    flags: {}", sub.flags.join(" ")));
+        }
+        subcommands_help(sub.subcommands, depth + 1, text);
     }
 }

@@ -1,0 +1,762 @@
+//! Secrets engines as `bao secrets` manages them: `secrets list`, `enable`, `disable`,
+//! `tune`, `move`, with the options bao takes. A mount path is relative to here as every
+//! path is (`/` the top, `..` the parent), and its leading segments that name child
+//! namespaces move into them: `secrets enable -path=payments/kv kv` from a tenant mounts
+//! `kv/` in `payments`. What enable and tune send ([`MountOptions`]) is shared with
+//! `auth enable` and `auth tune`.
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::commands::explore::{self, Explore};
+use crate::engine::commands::flags::{Flags, OutputFlags};
+use crate::engine::error::EngineError;
+use crate::engine::nspath::NsPath;
+use crate::engine::output::{cell, warnings, Output, View};
+use crate::engine::session::Session;
+use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
+use crate::engine::tree;
+use crate::vault::{body, Method, VaultError};
+
+/// What `enable` and `tune` set on a mount (a secrets engine or an auth method); what is
+/// not given is not sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountOptions {
+    /// `-description=`.
+    pub description: Option<String>,
+    /// `-default-lease-ttl=` (as typed: `1h`, `3600`).
+    pub default_lease_ttl: Option<String>,
+    /// `-max-lease-ttl=`.
+    pub max_lease_ttl: Option<String>,
+    /// `-options=k=v` (and `-version=N` as `version=N`).
+    pub options: Vec<(String, String)>,
+    /// `-local`.
+    pub local: bool,
+    /// `-seal-wrap`.
+    pub seal_wrap: bool,
+    /// `-external-entropy-access`.
+    pub external_entropy_access: bool,
+    /// `-force-no-cache`.
+    pub force_no_cache: bool,
+    /// `-audit-non-hmac-request-keys=` (repeated or a comma list).
+    pub audit_non_hmac_request_keys: Vec<String>,
+    /// `-audit-non-hmac-response-keys=`.
+    pub audit_non_hmac_response_keys: Vec<String>,
+    /// `-listing-visibility=` (`unauth`, `hidden`).
+    pub listing_visibility: Option<String>,
+    /// `-passthrough-request-headers=`.
+    pub passthrough_request_headers: Vec<String>,
+    /// `-allowed-response-headers=`.
+    pub allowed_response_headers: Vec<String>,
+    /// `-plugin-version=`.
+    pub plugin_version: Option<String>,
+    /// `-token-type=` (auth methods).
+    pub token_type: Option<String>,
+}
+
+/// The config keys of a mount that are lists, with their flag names.
+const LIST_FLAGS: [(&str, &str); 4] = [
+    ("audit-non-hmac-request-keys", "audit_non_hmac_request_keys"),
+    (
+        "audit-non-hmac-response-keys",
+        "audit_non_hmac_response_keys",
+    ),
+    ("passthrough-request-headers", "passthrough_request_headers"),
+    ("allowed-response-headers", "allowed_response_headers"),
+];
+
+impl MountOptions {
+    /// Read them from a command's flags (those its row lists).
+    pub fn from_flags(info: &CommandInfo, f: &Flags) -> Result<MountOptions, UsageError> {
+        let list = |name: &str| -> Vec<String> {
+            f.all(name)
+                .into_iter()
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let text = |name: &str| f.last(name).map(str::to_string);
+        let mut options = f.pairs(info, "options")?;
+        if let Some(v) = f.number(info, "version")? {
+            options.retain(|(k, _)| k != "version");
+            options.push(("version".into(), v.to_string()));
+        }
+        Ok(MountOptions {
+            description: text("description"),
+            default_lease_ttl: text("default-lease-ttl"),
+            max_lease_ttl: text("max-lease-ttl"),
+            options,
+            local: f.switch("local").unwrap_or(false),
+            seal_wrap: f.switch("seal-wrap").unwrap_or(false),
+            external_entropy_access: f.switch("external-entropy-access").unwrap_or(false),
+            force_no_cache: f.switch("force-no-cache").unwrap_or(false),
+            audit_non_hmac_request_keys: list(LIST_FLAGS[0].0),
+            audit_non_hmac_response_keys: list(LIST_FLAGS[1].0),
+            passthrough_request_headers: list(LIST_FLAGS[2].0),
+            allowed_response_headers: list(LIST_FLAGS[3].0),
+            listing_visibility: text("listing-visibility"),
+            plugin_version: text("plugin-version"),
+            token_type: text("token-type"),
+        })
+    }
+
+    /// The tunable settings, as `config` of an enable and the body of a tune.
+    fn config(&self) -> Map<String, Value> {
+        let mut c = Map::new();
+        let mut put = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                c.insert(k.into(), json!(v));
+            }
+        };
+        put("default_lease_ttl", &self.default_lease_ttl);
+        put("max_lease_ttl", &self.max_lease_ttl);
+        put("listing_visibility", &self.listing_visibility);
+        put("plugin_version", &self.plugin_version);
+        put("token_type", &self.token_type);
+        for (list, (_, key)) in [
+            &self.audit_non_hmac_request_keys,
+            &self.audit_non_hmac_response_keys,
+            &self.passthrough_request_headers,
+            &self.allowed_response_headers,
+        ]
+        .into_iter()
+        .zip(LIST_FLAGS)
+        {
+            if !list.is_empty() {
+                c.insert(key.into(), json!(list));
+            }
+        }
+        c
+    }
+
+    fn options_object(&self) -> Option<Value> {
+        (!self.options.is_empty()).then(|| {
+            Value::Object(
+                self.options
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect(),
+            )
+        })
+    }
+
+    /// The body of `sys/mounts/PATH` or `sys/auth/PATH` that enables a mount of `kind`.
+    pub fn enable_body(&self, kind: &str) -> Value {
+        let mut config = self.config();
+        if self.force_no_cache {
+            config.insert("force_no_cache".into(), json!(true));
+        }
+        let mut body = Map::new();
+        body.insert("type".into(), json!(kind));
+        body.insert(
+            "description".into(),
+            json!(self.description.clone().unwrap_or_default()),
+        );
+        body.insert("config".into(), Value::Object(config));
+        // As bao: `null` when none are given (the server keeps it so; an absent one is {}).
+        body.insert(
+            "options".into(),
+            self.options_object().unwrap_or(Value::Null),
+        );
+        body.insert("local".into(), json!(self.local));
+        body.insert("seal_wrap".into(), json!(self.seal_wrap));
+        body.insert(
+            "external_entropy_access".into(),
+            json!(self.external_entropy_access),
+        );
+        Value::Object(body)
+    }
+
+    /// The body of `…/PATH/tune`; `None` when nothing is to change.
+    pub fn tune_body(&self) -> Option<Value> {
+        let mut body = self.config();
+        if let Some(d) = &self.description {
+            body.insert("description".into(), json!(d));
+        }
+        if let Some(o) = self.options_object() {
+            body.insert("options".into(), o);
+        }
+        (!body.is_empty()).then_some(Value::Object(body))
+    }
+}
+
+/// A command of this family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secrets {
+    /// The secrets engines here.
+    List {
+        /// More columns (accessor, TTLs, options, …).
+        detailed: bool,
+        /// `-format`.
+        out: OutputFlags,
+    },
+    /// Mount a secrets engine.
+    Enable {
+        /// Its type (`kv`, `transit`, …).
+        kind: String,
+        /// Where (`-path`); the type's name when not given.
+        path: Option<String>,
+        /// What to set.
+        opts: MountOptions,
+    },
+    /// Unmount one, and delete everything in it.
+    Disable(String),
+    /// Change a mount's settings.
+    Tune {
+        /// The mount, relative to here.
+        path: String,
+        /// What to change.
+        opts: MountOptions,
+    },
+    /// Move a mount (within a namespace or to another below the token's).
+    Move {
+        /// The mount now.
+        from: String,
+        /// Where it goes.
+        to: String,
+    },
+}
+
+/// The types of secrets engines OpenBao has built in, for completion.
+pub const ENGINE_TYPES: &[&str] = &[
+    "kv",
+    "transit",
+    "pki",
+    "database",
+    "ssh",
+    "totp",
+    "rabbitmq",
+    "kubernetes",
+    "ldap",
+    "cubbyhole",
+];
+
+const SUBCOMMANDS: &[CommandInfo] = &[
+    CommandInfo::new(
+        "list",
+        "secrets list [-detailed] [-format=json]",
+        "the secrets engines here (as `mounts`; -detailed: accessor, TTLs, options)",
+    )
+    .flags(&["-detailed", "-format="]),
+    CommandInfo::new(
+        "enable",
+        "secrets enable [-path=P] [-version=N] [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-options=k=v…] [-local] [-seal-wrap] … TYPE",
+        "mount a secrets engine (kv with -version=2 for versions); the path defaults to TYPE",
+    )
+    .flags(&[
+        "-path=",
+        "-version=",
+        "-description=",
+        "-default-lease-ttl=",
+        "-max-lease-ttl=",
+        "-options=",
+        "-local",
+        "-seal-wrap",
+        "-external-entropy-access",
+        "-force-no-cache",
+        "-audit-non-hmac-request-keys=",
+        "-audit-non-hmac-response-keys=",
+        "-listing-visibility=",
+        "-passthrough-request-headers=",
+        "-allowed-response-headers=",
+        "-plugin-version=",
+    ])
+    .args(&[Arg::Words(ENGINE_TYPES)]),
+    CommandInfo::new(
+        "disable",
+        "secrets disable PATH",
+        "unmount a secrets engine and delete everything in it (asks first)",
+    )
+    .args(&[Arg::SecretsMount]),
+    CommandInfo::new(
+        "tune",
+        "secrets tune [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-options=k=v…] [-version=N] … PATH",
+        "change a secrets engine's settings (-version=2 upgrades a KV v1 mount)",
+    )
+    .flags(&[
+        "-description=",
+        "-default-lease-ttl=",
+        "-max-lease-ttl=",
+        "-options=",
+        "-version=",
+        "-audit-non-hmac-request-keys=",
+        "-audit-non-hmac-response-keys=",
+        "-listing-visibility=",
+        "-passthrough-request-headers=",
+        "-allowed-response-headers=",
+        "-plugin-version=",
+    ])
+    .args(&[Arg::SecretsMount]),
+    CommandInfo::new(
+        "move",
+        "secrets move FROM TO",
+        "move a secrets engine, within this namespace or to one below (its leases are revoked)",
+    )
+    .args(&[Arg::SecretsMount, Arg::Free]),
+];
+
+/// The commands of this family, for help and completion.
+pub const COMMANDS: &[CommandInfo] = &[CommandInfo::new(
+    "secrets",
+    "secrets list | enable [flags] TYPE | disable PATH | tune [flags] PATH | move FROM TO",
+    "secrets engines here: list, enable, disable, tune, move (as `bao secrets`)",
+)
+.subcommands(SUBCOMMANDS)];
+
+/// Parse a command of this family; `None` when `name` is not one.
+pub fn parse(name: &str, rest: &[String]) -> Parsed<Secrets> {
+    if !COMMANDS[0].is_called(name) {
+        return None;
+    }
+    Some(parse_secrets(rest))
+}
+
+fn parse_secrets(rest: &[String]) -> Result<Secrets, UsageError> {
+    let Some((word, rest)) = rest.split_first() else {
+        return Err(UsageError::new(
+            COMMANDS[0].usage,
+            "`secrets` needs a subcommand",
+        ));
+    };
+    let Some(info) = SUBCOMMANDS.iter().find(|c| c.is_called(word)) else {
+        return Err(UsageError::new(
+            COMMANDS[0].usage,
+            format!("unknown subcommand `secrets {word}`"),
+        ));
+    };
+    let f = Flags::parse(info, rest)?;
+    let bad = |m: &str| UsageError::new(info.usage, m);
+    let pos = f.positional.as_slice();
+    match info.name {
+        "list" if pos.is_empty() => Ok(Secrets::List {
+            detailed: f.switch("detailed").unwrap_or(false),
+            out: f.output(info)?,
+        }),
+        "list" => Err(bad("`secrets list` takes no argument")),
+        "enable" => match pos {
+            [kind] => Ok(Secrets::Enable {
+                kind: kind.clone(),
+                path: f.last("path").filter(|p| !p.is_empty()).map(str::to_string),
+                opts: MountOptions::from_flags(info, &f)?,
+            }),
+            [] => Err(bad(
+                "`secrets enable` needs the engine's TYPE (kv, transit, pki, …)",
+            )),
+            _ => Err(bad(
+                "`secrets enable` takes one TYPE; the path goes in -path=P",
+            )),
+        },
+        "disable" => match pos {
+            [p] => Ok(Secrets::Disable(p.clone())),
+            _ => Err(bad("`secrets disable` takes one PATH")),
+        },
+        "tune" => match pos {
+            [p] => {
+                let opts = MountOptions::from_flags(info, &f)?;
+                if opts.tune_body().is_none() {
+                    return Err(bad("`secrets tune` needs something to change (a flag)"));
+                }
+                Ok(Secrets::Tune {
+                    path: p.clone(),
+                    opts,
+                })
+            }
+            _ => Err(bad("`secrets tune` takes one PATH")),
+        },
+        "move" => match pos {
+            [a, b] => Ok(Secrets::Move {
+                from: a.clone(),
+                to: b.clone(),
+            }),
+            _ => Err(bad("`secrets move` takes FROM and TO")),
+        },
+        _ => Err(bad("unknown subcommand")),
+    }
+}
+
+impl Secrets {
+    /// Whether it changes the server.
+    pub fn is_mutating(&self) -> bool {
+        !matches!(self, Secrets::List { .. })
+    }
+
+    /// Whether it destroys something, and so asks first.
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Secrets::Disable(_))
+    }
+
+    /// The question to ask before running it, if it is destructive.
+    pub fn confirmation(&self, session: &Session) -> Option<String> {
+        match self {
+            Secrets::Disable(p) => Some(format!(
+                "Disable the secrets engine at {} and delete everything in it (its leases are revoked)?",
+                full_path(session, p)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The full path a typed mount path names (namespace and mount: `t1/payments/kv/`), for
+/// a question: the same text whichever of its segments are namespaces.
+pub fn full_path(session: &Session, typed: &str) -> String {
+    match session.route(typed) {
+        Ok(r) => format!("{}{}/", r.namespace.header(), r.path.trim_end_matches('/')),
+        Err(_) => typed.to_string(),
+    }
+}
+
+/// Where a mount path typed here lives: its namespace (leading segments that name child
+/// namespaces move into them, as the server does for API paths) and the mount's path
+/// there, with a trailing slash. One LIST per namespace level; a path of one segment
+/// costs nothing.
+pub async fn place(session: &Session, typed: &str) -> Result<(NsPath, String), EngineError> {
+    let route = session.route(typed)?;
+    let mut ns = route.namespace;
+    let mut segs: Vec<String> = route
+        .path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if segs.is_empty() {
+        return Err(EngineError::Other(format!("{typed:?} names no mount path")));
+    }
+    while segs.len() > 1 {
+        let children = match tree::list_children(session.client(), &ns).await {
+            Ok(c) => c,
+            // A token that may not list namespaces: the path is a mount path here.
+            Err(VaultError::PermissionDenied { .. }) => break,
+            Err(e) => return Err(e.into()),
+        };
+        if !children.contains_key(&format!("{}/", segs[0])) {
+            break;
+        }
+        ns = ns.child(&segs.remove(0));
+    }
+    Ok((ns, format!("{}/", segs.join("/"))))
+}
+
+/// `ns/path` for people (the root's mounts without a leading `/`).
+pub fn shown(ns: &NsPath, path: &str) -> String {
+    format!("{}{path}", ns.header())
+}
+
+/// What a command without a JSON document of its own prints: nothing in JSON (as bao),
+/// or the server's warnings; `text` for people.
+pub fn done(body: Option<&Value>, text: String) -> Output {
+    let list = body
+        .and_then(|b| b.get("warnings"))
+        .filter(|w| w.as_array().is_some_and(|a| !a.is_empty()))
+        .cloned();
+    Output {
+        json: list.map(|w| json!({ "warnings": w })),
+        view: View::Text(text),
+        notes: body.map(warnings).unwrap_or_default(),
+    }
+}
+
+/// A mount's table for `-detailed`: the JSON of `secrets list` / `auth list` (the Go
+/// client's mount map) as rows.
+pub fn detailed_view(json: Option<&Value>) -> View {
+    let ttl = |info: &Value, key: &str| {
+        let kind = info.get("type").and_then(Value::as_str).unwrap_or_default();
+        match info
+            .pointer(&format!("/config/{key}"))
+            .and_then(Value::as_u64)
+        {
+            _ if kind == "system" || kind == "cubbyhole" || kind == "identity" => String::new(),
+            Some(0) | None => "system".into(),
+            Some(n) => n.to_string(),
+        }
+    };
+    let rows = json
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(path, info)| {
+                    let get = |k: &str| info.get(k).map(cell).unwrap_or_default();
+                    let yes = |k: &str| info.get(k) == Some(&json!(true));
+                    vec![
+                        path.clone(),
+                        body::mount_kind(info),
+                        get("accessor"),
+                        ttl(info, "default_lease_ttl"),
+                        ttl(info, "max_lease_ttl"),
+                        if yes("local") { "local" } else { "replicated" }.into(),
+                        yes("seal_wrap").to_string(),
+                        info.get("options")
+                            .filter(|o| !o.is_null())
+                            .map(cell)
+                            .unwrap_or_default(),
+                        get("running_plugin_version"),
+                        get("description"),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    View::Table {
+        header: [
+            "PATH",
+            "TYPE",
+            "ACCESSOR",
+            "DEFAULT TTL",
+            "MAX TTL",
+            "REPLICATION",
+            "SEAL WRAP",
+            "OPTIONS",
+            "VERSION",
+            "DESCRIPTION",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+    }
+}
+
+/// Run a command of this family.
+pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineError> {
+    let out = match cmd {
+        Secrets::List { detailed, out } => {
+            let mut listed = explore::run(session, &Explore::Mounts).await?;
+            if *detailed {
+                listed.view = detailed_view(listed.json.as_ref());
+            }
+            return Ok(out.apply(listed));
+        }
+        Secrets::Enable { kind, path, opts } => {
+            let (ns, mount) = place(session, path.as_deref().unwrap_or(kind)).await?;
+            let body = opts.enable_body(kind);
+            let resp = session
+                .client()
+                .request(
+                    Method::Post,
+                    &ns.header(),
+                    &format!("sys/mounts/{}", mount.trim_end_matches('/')),
+                    Some(&body),
+                )
+                .await?;
+            let version = opts
+                .options
+                .iter()
+                .find(|(k, _)| k == "version")
+                .filter(|_| kind == "kv")
+                .map_or(String::new(), |(_, v)| format!(" (version {v})"));
+            done(
+                resp.as_ref(),
+                format!(
+                    "Success! Enabled the {kind} secrets engine{version} at {}.",
+                    shown(&ns, &mount)
+                ),
+            )
+        }
+        Secrets::Disable(path) => {
+            let (ns, mount) = place(session, path).await?;
+            let resp = session
+                .client()
+                .request(
+                    Method::Delete,
+                    &ns.header(),
+                    &format!("sys/mounts/{}", mount.trim_end_matches('/')),
+                    None,
+                )
+                .await?;
+            done(
+                resp.as_ref(),
+                format!(
+                    "Success! Disabled the secrets engine at {} (if it existed).",
+                    shown(&ns, &mount)
+                ),
+            )
+        }
+        Secrets::Tune { path, opts } => {
+            let (ns, mount) = place(session, path).await?;
+            let body = opts.tune_body();
+            let resp = session
+                .client()
+                .request(
+                    Method::Post,
+                    &ns.header(),
+                    &format!("sys/mounts/{mount}tune"),
+                    body.as_ref(),
+                )
+                .await?;
+            done(
+                resp.as_ref(),
+                format!(
+                    "Success! Tuned the secrets engine at {}.",
+                    shown(&ns, &mount)
+                ),
+            )
+        }
+        Secrets::Move { from, to } => move_mount(session, from, to).await?,
+    };
+    session.cache().invalidate_paths();
+    Ok(out)
+}
+
+/// The longest namespace both are in.
+fn common(a: &NsPath, b: &NsPath) -> NsPath {
+    NsPath::from_segments(
+        a.segments()
+            .iter()
+            .zip(b.segments())
+            .take_while(|(x, y)| x == y)
+            .map(|(x, _)| x.clone()),
+    )
+}
+
+/// `sys/remount` from the namespace both paths are in (the server follows the namespace
+/// segments of each), then its status until the move is done.
+async fn move_mount(session: &Session, from: &str, to: &str) -> Result<Output, EngineError> {
+    let a = session.route(from)?;
+    let b = session.route(to)?;
+    let base = common(&a.namespace, &b.namespace);
+    let rel = |r: &crate::engine::nspath::Route| {
+        let ns = r.namespace.strip_prefix(&base).unwrap_or_default();
+        format!("{}{}/", ns.header(), r.path.trim_end_matches('/'))
+    };
+    let (src, dst) = (rel(&a), rel(&b));
+    if src.trim_matches('/').is_empty() || dst.trim_matches('/').is_empty() {
+        return Err(EngineError::Other(
+            "secrets move: give the mount to move and where it goes".into(),
+        ));
+    }
+    let client = session.client();
+    let body = json!({ "from": src, "to": dst });
+    let started = client
+        .request(Method::Post, &base.header(), "sys/remount", Some(&body))
+        .await?;
+    let id = started
+        .as_ref()
+        .and_then(|b| {
+            b.pointer("/data/migration_id")
+                .or_else(|| b.get("migration_id"))
+        })
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let (src_shown, dst_shown) = (shown(&base, &src), shown(&base, &dst));
+    let Some(id) = id else {
+        // An older server moves at once and names no migration.
+        return Ok(done(
+            None,
+            format!("Success! Moved the secrets engine {src_shown} to {dst_shown}."),
+        ));
+    };
+    let mut wait = Duration::from_millis(100);
+    loop {
+        let status = client
+            .request(
+                Method::Get,
+                &base.header(),
+                &format!("sys/remount/status/{id}"),
+                None,
+            )
+            .await?;
+        let state = status
+            .as_ref()
+            .and_then(|s| s.pointer("/data/migration_info/status"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        match state.as_str() {
+            "success" => {
+                return Ok(done(
+                    None,
+                    format!(
+                        "Success! Moved the secrets engine {src_shown} to {dst_shown} (migration {id})."
+                    ),
+                ))
+            }
+            "failure" => {
+                return Err(EngineError::Other(format!(
+                    "secrets move: the server could not move {src_shown} to {dst_shown} (migration {id}); its log says why"
+                )))
+            }
+            // Still in progress: ask again, less often as it goes on (Ctrl-C stops waiting).
+            _ => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: &str) -> Result<Secrets, UsageError> {
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let (first, rest) = words.split_first().unwrap();
+        parse(first, rest).unwrap()
+    }
+
+    #[test]
+    fn enable_sends_what_bao_sends() {
+        let Ok(Secrets::Enable { kind, path, opts }) = p(
+            "secrets enable -path=kv2 -version=2 -description=team -max-lease-ttl=1h -local -options=x=y kv",
+        ) else {
+            panic!("parse")
+        };
+        assert_eq!((kind.as_str(), path.as_deref()), ("kv", Some("kv2")));
+        assert_eq!(
+            opts.enable_body("kv"),
+            json!({"type": "kv", "description": "team", "config": {"max_lease_ttl": "1h"},
+                   "options": {"x": "y", "version": "2"}, "local": true, "seal_wrap": false,
+                   "external_entropy_access": false})
+        );
+        assert_eq!(
+            opts.tune_body(),
+            Some(
+                json!({"max_lease_ttl": "1h", "description": "team", "options": {"x": "y", "version": "2"}})
+            )
+        );
+        assert_eq!(MountOptions::default().tune_body(), None);
+        let Ok(Secrets::Tune { opts, .. }) =
+            p("secrets tune -audit-non-hmac-request-keys=a,b -audit-non-hmac-request-keys c kv")
+        else {
+            panic!("parse")
+        };
+        assert_eq!(
+            opts.tune_body(),
+            Some(json!({"audit_non_hmac_request_keys": ["a", "b", "c"]}))
+        );
+    }
+
+    #[test]
+    fn refuses_before_sending() {
+        for (line, says) in [
+            ("secrets", "needs a subcommand"),
+            ("secrets frob", "unknown subcommand"),
+            ("secrets enable", "needs the engine's TYPE"),
+            ("secrets enable kv kv2", "takes one TYPE"),
+            ("secrets enable -version=two kv", "whole number"),
+            ("secrets tune kv", "something to change"),
+            ("secrets move a", "FROM and TO"),
+            ("secrets disable", "one PATH"),
+            ("secrets list x", "no argument"),
+            ("secrets enable -token-type=batch kv", "unknown flag"),
+        ] {
+            let e = p(line).unwrap_err().to_string();
+            assert!(e.contains(says), "{line}: {e}");
+        }
+        assert!(p("secrets disable kv").unwrap().is_destructive());
+        assert!(!p("secrets move a b").unwrap().is_destructive());
+        assert!(p("secrets move a b").unwrap().is_mutating());
+        assert!(!p("secrets list").unwrap().is_mutating());
+    }
+
+    #[test]
+    fn the_common_namespace_of_a_move() {
+        let a = NsPath::parse("t/a").unwrap();
+        let b = NsPath::parse("t/b/c").unwrap();
+        assert_eq!(common(&a, &b), NsPath::parse("t").unwrap());
+        assert_eq!(common(&a, &NsPath::root()), NsPath::root());
+    }
+}
