@@ -353,6 +353,7 @@ fn secrets_are_masked_until_revealed() {
         "kv1/db",
         Some(json!({"password": "correct-horse-battery"})),
     );
+    api.kv2_put("", "secret", "app", json!({"api_token": "tok-0123456789"}));
     let tmux = start(&env, 120, 30, &[]);
     tmux.wait_for("the prompt", |s| {
         input_line(s, "/").is_some() && s.contains("Namespaces")
@@ -369,6 +370,13 @@ fn secrets_are_masked_until_revealed() {
     tmux.wait_for("masked again", |s| {
         !s.contains("correct-horse-battery") && s.contains("••••")
     });
+    // `kv get` of a v2 secret: its data masked, its metadata readable.
+    tmux.type_text("kv get secret/app");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the masked KV answer", |s| {
+        s.contains("api_token") && s.contains("version") && !s.contains("running:")
+    });
+    assert!(!screen.contains("tok-0123456789"), "{screen}");
     tmux.keys(&["C-d"]);
     tmux.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
 

@@ -29,6 +29,9 @@ pub const SECRET_COMMANDS: &[(&str, Option<&str>)] = &[
     ("token", Some("lookup")),
 ];
 
+/// The sections of an answer that hold no secret value (a secret's metadata, its path).
+const PLAIN_SECTIONS: &[&str] = &["Metadata", "Secret Path"];
+
 /// Whether the answer of `command` (as typed; `alias` gives the command an alias stands
 /// for) carries secret values.
 pub fn carries_secrets(command: &str, alias: impl Fn(&str) -> Option<String>) -> bool {
@@ -97,9 +100,16 @@ fn mask_view(view: &View, mark: &str) -> View {
                 })
                 .collect(),
         },
+        // `kv get` of a v2 secret: its Metadata (and Secret Path) sections stay readable.
         View::Sections(s) => View::Sections(
             s.iter()
-                .map(|(title, v)| (title.clone(), mask_view(v, mark)))
+                .map(|(title, v)| {
+                    let open = PLAIN_SECTIONS.iter().any(|t| t.eq_ignore_ascii_case(title));
+                    (
+                        title.clone(),
+                        if open { v.clone() } else { mask_view(v, mark) },
+                    )
+                })
                 .collect(),
         ),
         other => other.clone(),
@@ -224,6 +234,33 @@ mod tests {
             notes: vec![],
         };
         assert_eq!(mask_output(&field, MARK).view.render_text(), "••••");
+        // `kv get` of a v2 secret: the Data section only.
+        let kv = Output {
+            json: None,
+            view: View::Sections(vec![
+                (
+                    "Metadata".into(),
+                    View::Table {
+                        header: vec!["Key".into(), "Value".into()],
+                        rows: vec![vec!["version".into(), "3".into()]],
+                    },
+                ),
+                (
+                    "Data".into(),
+                    View::Table {
+                        header: vec!["Key".into(), "Value".into()],
+                        rows: vec![vec!["password".into(), "hunter2".into()]],
+                    },
+                ),
+            ]),
+            notes: vec![],
+        };
+        let text = mask_output(&kv, MARK).view.render_text();
+        assert!(
+            text.contains("version   3") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert!(text.contains("password   ••••"), "{text}");
         // Prose stays.
         let prose = Output::text("Success! Data written.");
         assert_eq!(mask_output(&prose, MARK), prose);
