@@ -95,8 +95,8 @@ fn tui_cd_complete_lock_resize_and_quit() {
         "nothing is locked before the answer"
     );
     tmux.keys(&["y"]);
-    let screen = tmux.wait_for("the unlock key dialog", |s| {
-        s.contains("keep this unlock key") && s.contains("Unlock key:")
+    let screen = tmux.wait_for("the unlock key dialog, taking keys", |s| {
+        s.contains("keep this unlock key") && s.contains("Unlock key:") && s.contains("] close")
     });
     let key = screen
         .lines()

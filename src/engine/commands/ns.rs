@@ -323,6 +323,13 @@ async fn prepare_delete(
 /// The child namespaces of `full` (names), when they can be seen: listed in it, or, when
 /// it is locked (nothing inside answers), from one `SCAN` in its parent.
 async fn child_names(session: &Session, full: &NsPath) -> Option<Vec<String>> {
+    // Sorted: a message names the same children in the same order every time.
+    let mut names = child_names_unsorted(session, full).await?;
+    names.sort();
+    Some(names)
+}
+
+async fn child_names_unsorted(session: &Session, full: &NsPath) -> Option<Vec<String>> {
     match tree::list_children(session.client(), full).await {
         Ok(children) => Some(
             children
