@@ -7,9 +7,8 @@
 //! process: killed with SIGKILL, it dies between any two instructions.
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -307,69 +306,6 @@ fn kill_nine_around_lock_never_loses_a_key_silently() {
     assert!(store.open_intents().expect("store").is_empty());
 }
 
-/// A second dev server on the address of a stopped one: a re-initialised server.
-struct Replacement(Child);
-
-impl Drop for Replacement {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `bao server -dev` on `addr` (`http://127.0.0.1:PORT`) with that root token, and
-/// wait until it answers.
-fn replace_server(addr: &str, token: &str, home: &Path) -> Replacement {
-    let listen = addr.trim_start_matches("http://");
-    let bao = vnsh::devserver::find_bao().expect("bao on PATH");
-    let start = Instant::now();
-    loop {
-        let child = Command::new(&bao)
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-root-token-id={token}"),
-                &format!("-dev-listen-address={listen}"),
-            ])
-            .env("HOME", home)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn bao");
-        let mut server = Replacement(child);
-        while start.elapsed() < Duration::from_secs(30) {
-            if let Ok(Some(_)) = server.0.try_wait() {
-                // The port was not free yet: try again.
-                break;
-            }
-            if healthy(listen) {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "could not start a dev server again on {listen}"
-        );
-        drop(server);
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Whether `GET /v1/sys/health` on `listen` answers 200 (plain HTTP/1.0, no runtime).
-fn healthy(listen: &str) -> bool {
-    let Ok(mut conn) = TcpStream::connect(listen) else {
-        return false;
-    };
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut answer = String::new();
-    conn.write_all(b"GET /v1/sys/health HTTP/1.0\r\n\r\n")
-        .is_ok()
-        && conn.read_to_string(&mut answer).is_ok()
-        && answer.starts_with("HTTP/1.0 200")
-}
-
 #[test]
 fn a_key_of_the_server_that_was_at_this_address_before_is_for_another_server() {
     let mut env = common::env();
@@ -386,7 +322,7 @@ fn a_key_of_the_server_that_was_at_this_address_before_is_for_another_server() {
 
     // The server is re-initialised at the same address, and t1 locked there again.
     env.server.stop();
-    let _new_server = replace_server(&addr, &token, env.dir.path());
+    let _new_server = common::replace_server(&addr, &token, env.dir.path());
     // A new client: the old one's kept-alive connection went with the old server.
     let api = Api::new(&env);
     let new = ServerId::new(&addr, Some(&cluster_id(&api)));

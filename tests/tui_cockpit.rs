@@ -8,8 +8,6 @@
 //! polled with a timeout, never read after a fixed sleep.
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::tmux::Tmux;
@@ -256,43 +254,6 @@ fn a_lock_from_the_tree_with_its_dialog() {
     tmux.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
 }
 
-/// A `bao server -dev` on a given port with a given root token, killed on drop.
-struct Restarted(Child);
-
-impl Drop for Restarted {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn restart_on(addr: &str, token: &str) -> Restarted {
-    let hostport = addr.trim_start_matches("http://").to_string();
-    let mut cmd = Command::new(vnsh::devserver::find_bao().expect("bao"));
-    cmd.args([
-        "server",
-        "-dev",
-        &format!("-dev-root-token-id={token}"),
-        &format!("-dev-listen-address={hostport}"),
-        "-dev-no-store-token",
-    ])
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VAULT_") || k.starts_with("BAO_") {
-            cmd.env_remove(k);
-        }
-    }
-    let child = Restarted(cmd.spawn().expect("spawn bao"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&hostport).is_err() {
-        assert!(Instant::now() < deadline, "the new server never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
-
 /// The server is killed: within 5 s the status bar says so and the summary says "server
 /// unreachable". A new, empty server at the same address: the old tenants leave the tree.
 #[test]
@@ -320,7 +281,7 @@ fn the_server_killed_then_restarted_empty() {
     tmux.wait_for("the summary saying so", |s| {
         s.contains("server unreachable (for") && !s.contains("not readable")
     });
-    let _new = restart_on(&addr, &token);
+    let _new = common::replace_server(&addr, &token, env.dir.path());
     let screen = tmux.wait_for("the new server's empty tree", |s| {
         s.lines().next().is_some_and(|l| l.contains("active"))
             && !s.contains("tenant")

@@ -1,6 +1,10 @@
 //! What completion knows of the server: the namespace tree, the mounts of each namespace
 //! and the keys under listed paths, for one server and token. Filled in the background so
 //! a keystroke never waits for the network; emptied by what the shell itself changes.
+//!
+//! The tree and the mounts are also kept between sessions in an index file
+//! ([`IndexFile`]): once one is attached, what it holds answers at once, and what is
+//! listed or read again (and what the shell changes) goes back to it on [`Cache::persist`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -10,8 +14,11 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::engine::nspath::NsPath;
+use crate::engine::store::{now_secs, IndexFile, IndexLoad, Indexed, IndexedMounts, StoreError};
 use crate::engine::tree;
 use crate::vault::{body, Client, Method};
+
+pub use crate::engine::store::IndexedMount as Mount;
 
 /// A value being fetched (by a fill started in that generation), or fetched.
 #[derive(Debug, Clone)]
@@ -20,28 +27,32 @@ enum Slot<T> {
     Ready(T),
 }
 
-/// One mount: its path (with the trailing slash, `auth/` prefixed for auth methods), type
-/// and whether it is KV version 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    /// `secret/`, `auth/userpass/`.
-    pub path: String,
-    /// `kv`, `userpass`, …
-    pub kind: String,
-    /// KV version 2 (data under `data/`, keys under `metadata/`).
-    pub kv2: bool,
-}
-
 #[derive(Default)]
 struct State {
     /// Every known namespace (absolute), from a walk of `top`.
     tree: Option<Slot<Vec<NsPath>>>,
+    /// When the tree in `tree` was listed (seconds since the epoch); 0: not by a walk that
+    /// succeeded, or taken from an index that said it must be listed again.
+    tree_at: u64,
+    /// The tree as it was before an invalidation, kept for the index (as "list it again")
+    /// until it is listed anew.
+    stale_tree: Option<Vec<NsPath>>,
     mounts: HashMap<NsPath, Slot<Vec<Mount>>>,
+    /// When the mounts of a namespace were read, for those read whole (not for a refusal).
+    mounts_at: HashMap<NsPath, u64>,
     lists: HashMap<(NsPath, String), Slot<Vec<String>>>,
     /// Namespaces recently `cd`'d into, most recent first (absolute, `a/b/` form).
     recent: Vec<String>,
     /// Bumped by each invalidation, so a fill started before it is dropped.
     generation: u64,
+    /// Where the tree and mounts are kept between sessions, once the server is known.
+    index: Option<IndexFile>,
+    /// What the shell changed itself, for an index attached later: the namespaces whose
+    /// mounts it must not take, and whether its tree must be listed again.
+    forgotten: std::collections::HashSet<NsPath>,
+    tree_changed: bool,
+    /// Something the index holds has changed since it was read or written.
+    dirty: bool,
 }
 
 /// The completion cache of one session.
@@ -112,7 +123,7 @@ impl Cache {
             let found = me.fetch_tree().await;
             let mut st = me.lock();
             if st.generation == generation {
-                st.tree = Some(Slot::Ready(found));
+                st.tree_listed(found);
             } else if matches!(st.tree, Some(Slot::Loading(g)) if g == generation) {
                 // Overtaken by an invalidation: fetch again when next asked.
                 st.tree = None;
@@ -123,7 +134,8 @@ impl Cache {
         None
     }
 
-    async fn fetch_tree(&self) -> Vec<NsPath> {
+    /// The tree below the top, and whether it was listed whole (a walk that succeeded).
+    async fn fetch_tree(&self) -> (Vec<NsPath>, bool) {
         // From the root when the token may list there, else from home; a token that may
         // not LIST at all still sees what the UI endpoint offers; else nothing, quietly.
         let mut tops = vec![NsPath::root()];
@@ -141,7 +153,7 @@ impl Cache {
                 }
                 all.sort();
                 all.dedup();
-                return all;
+                return (all, walk.unlisted.is_empty());
             }
         }
         match self
@@ -154,12 +166,15 @@ impl Cache {
             )
             .await
         {
-            Ok(body) => body::keys(body.as_ref())
-                .iter()
-                .filter_map(|k| NsPath::parse(k).ok())
-                .map(|p| self.top.join(&p))
-                .collect(),
-            Err(_) => Vec::new(),
+            Ok(body) => (
+                body::keys(body.as_ref())
+                    .iter()
+                    .filter_map(|k| NsPath::parse(k).ok())
+                    .map(|p| self.top.join(&p))
+                    .collect(),
+                false,
+            ),
+            Err(_) => (Vec::new(), false),
         }
     }
 
@@ -184,7 +199,12 @@ impl Cache {
             let found = me.fetch_mounts(&ns).await;
             let mut st = me.lock();
             if st.generation == generation {
-                st.mounts.insert(ns, Slot::Ready(found));
+                match found {
+                    Some(m) => st.mounts_read(ns, m),
+                    None => {
+                        st.mounts.insert(ns, Slot::Ready(Vec::new()));
+                    }
+                }
             } else if matches!(st.mounts.get(&ns), Some(Slot::Loading(g)) if *g == generation) {
                 st.mounts.remove(&ns);
             }
@@ -194,17 +214,12 @@ impl Cache {
         None
     }
 
-    async fn fetch_mounts(&self, ns: &NsPath) -> Vec<Mount> {
-        let mut out = match crate::engine::mounts::of(&self.client, ns).await {
-            Ok(t) => {
-                let mut m = mounts_of(&t.secret, "");
-                m.extend(mounts_of(&t.auth, "auth/"));
-                m
-            }
-            Err(_) => Vec::new(),
-        };
-        out.sort_by(|a, b| a.path.cmp(&b.path));
-        out
+    /// The mounts of `ns`, or None when they could not be read.
+    async fn fetch_mounts(&self, ns: &NsPath) -> Option<Vec<Mount>> {
+        crate::engine::mounts::of(&self.client, ns)
+            .await
+            .ok()
+            .map(|t| mount_list(&t))
     }
 
     /// The keys under `path` in `ns` (a LIST); starts a fill and returns None when not
@@ -271,30 +286,173 @@ impl Cache {
             || st.lists.values().any(|s| matches!(s, Slot::Loading(_)))
     }
 
-    /// Forget the tree (a namespace was created or deleted here).
+    /// Forget the tree (a namespace was created or deleted here); the index keeps it as
+    /// "to be listed again" until it is.
     pub fn invalidate_tree(&self) {
         let mut st = self.lock();
         st.generation += 1;
-        st.tree = None;
+        if let Some(Slot::Ready(t)) = st.tree.take() {
+            st.stale_tree = Some(t);
+        }
+        st.tree_at = 0;
+        st.tree_changed = true;
+        st.dirty = true;
     }
 
-    /// Forget listed keys and mounts (something was written or deleted).
+    /// Forget listed keys (something was written or deleted).
     pub fn invalidate_paths(&self) {
         let mut st = self.lock();
         st.generation += 1;
         st.lists.clear();
-        st.mounts.clear();
     }
 
-    /// Forget everything (`refresh`), keeping what was recently used.
+    /// Forget the mounts of `ns` and the keys listed there (a secrets engine or an auth
+    /// method was enabled, disabled, moved or tuned there).
+    pub fn invalidate_mounts(&self, ns: &NsPath) {
+        let mut st = self.lock();
+        st.generation += 1;
+        st.lists.retain(|(n, _), _| n != ns);
+        st.mounts.remove(ns);
+        st.mounts_at.remove(ns);
+        st.forgotten.insert(ns.clone());
+        st.dirty = true;
+    }
+
+    /// The shell changed what an index would hold (so it must be written, even by a
+    /// session that did not need it).
+    pub fn changed_since_read(&self) -> bool {
+        let st = self.lock();
+        st.tree_changed || !st.forgotten.is_empty()
+    }
+
+    /// Forget everything (`refresh`), keeping what was recently used and where the index
+    /// is (which is rewritten from what is read next).
     pub fn clear(&self) {
         let mut st = self.lock();
         let recent = std::mem::take(&mut st.recent);
+        let index = st.index.take();
         *st = State {
             recent,
+            index,
             generation: st.generation + 1,
             ..State::default()
         };
+    }
+
+    /// Forget everything, the index included: the server at the address is another one.
+    pub fn forget_server(&self) {
+        self.clear();
+        self.lock().index = None;
+    }
+
+    /// Keep the tree and the mounts in `file` between sessions, and take what it holds
+    /// now where nothing newer is known. What an untrusted file was is said (it is
+    /// rewritten at the next [`Cache::persist`]).
+    pub fn attach_index(&self, file: IndexFile) -> Option<String> {
+        let loaded = file.load();
+        let mut st = self.lock();
+        let note = match loaded {
+            IndexLoad::Missing => None,
+            IndexLoad::Ignored(why) => {
+                st.dirty = true;
+                Some(format!(
+                    "note: the index {} was not used: {why}; it is built again",
+                    file.path().display()
+                ))
+            }
+            IndexLoad::Loaded(index) => {
+                st.seed(self.bounded.then_some(&self.top), index);
+                None
+            }
+        };
+        st.index = Some(file);
+        note
+    }
+
+    /// An index is attached (the server is known).
+    pub fn has_index(&self) -> bool {
+        self.lock().index.is_some()
+    }
+
+    /// Write what is known to the index, if it changed and a tree is known. Ok(false):
+    /// nothing to write.
+    pub fn persist(&self) -> Result<bool, StoreError> {
+        let (file, index) = {
+            let mut st = self.lock();
+            let Some(file) = st.index.clone().filter(|_| st.dirty) else {
+                return Ok(false);
+            };
+            let Some(index) = st.indexed() else {
+                return Ok(false);
+            };
+            st.dirty = false;
+            (file, index)
+        };
+        file.save(&index)
+            .inspect_err(|_| self.lock().dirty = true)?;
+        Ok(true)
+    }
+
+    /// The tree as known now, without asking: the namespaces (absolute) and when they
+    /// were listed (0: they must be listed again).
+    pub fn known_tree(&self) -> Option<(Vec<NsPath>, u64)> {
+        let st = self.lock();
+        match (&st.tree, &st.stale_tree) {
+            (Some(Slot::Ready(t)), _) => Some((t.clone(), st.tree_at)),
+            (_, Some(t)) => Some((t.clone(), 0)),
+            _ => None,
+        }
+    }
+
+    /// The namespaces below `root` (absolute) were just listed whole: they replace what
+    /// was known there.
+    pub fn subtree_listed(&self, root: &NsPath, below: &[NsPath]) {
+        let mut st = self.lock();
+        // Listed from the root, or from the top of a token that reaches no higher: the whole
+        // tree.
+        if root.is_root() || (self.bounded && *root == self.top) {
+            let mut all: Vec<NsPath> = below.to_vec();
+            if !root.is_root() {
+                all.extend(root.ancestors().into_iter().filter(|a| !a.is_root()));
+            }
+            all.sort();
+            all.dedup();
+            st.generation += 1;
+            st.tree_listed((all, true));
+            return;
+        }
+        let known = match (st.tree.take(), st.stale_tree.take()) {
+            (Some(Slot::Ready(t)), _) => Some((t, false)),
+            (_, Some(t)) => Some((t, true)),
+            _ => None,
+        };
+        let Some((mut t, stale)) = known else {
+            return;
+        };
+        t.retain(|n| n == root || !n.starts_with(root));
+        t.extend(below.iter().cloned());
+        t.sort();
+        t.dedup();
+        if stale {
+            st.stale_tree = Some(t);
+        } else {
+            st.tree = Some(Slot::Ready(t));
+        }
+        st.dirty = true;
+    }
+
+    /// The mounts of `ns` as known now, without asking, and when they were read.
+    pub fn known_mounts(&self, ns: &NsPath) -> Option<(Vec<Mount>, u64)> {
+        let st = self.lock();
+        match (st.mounts.get(ns), st.mounts_at.get(ns)) {
+            (Some(Slot::Ready(m)), Some(at)) => Some((m.clone(), *at)),
+            _ => None,
+        }
+    }
+
+    /// The mounts of `ns` were just read.
+    pub fn mounts_listed(&self, ns: &NsPath, mounts: Vec<Mount>) {
+        self.lock().mounts_read(ns.clone(), mounts);
     }
 
     /// Remember that `ns` was just used.
@@ -310,6 +468,98 @@ impl Cache {
     pub fn recent(&self) -> Vec<String> {
         self.lock().recent.clone()
     }
+}
+
+impl State {
+    /// A listing of the tree landed. One that is not whole (a walk cut short) serves
+    /// completion but never replaces, in the index, the whole tree known before it.
+    fn tree_listed(&mut self, (found, whole): (Vec<NsPath>, bool)) {
+        let before = self.tree.replace(Slot::Ready(found));
+        if whole {
+            self.tree_at = now_secs();
+            self.stale_tree = None;
+            self.dirty = true;
+            return;
+        }
+        if self.tree_at > 0 && self.stale_tree.is_none() {
+            if let Some(Slot::Ready(old)) = before {
+                self.stale_tree = Some(old);
+            }
+        }
+        self.tree_at = 0;
+    }
+
+    fn mounts_read(&mut self, ns: NsPath, mounts: Vec<Mount>) {
+        self.mounts.insert(ns.clone(), Slot::Ready(mounts));
+        self.mounts_at.insert(ns, now_secs());
+        self.dirty = true;
+    }
+
+    /// Take what an index holds where nothing is known yet.
+    fn seed(&mut self, reach: Option<&NsPath>, index: Indexed) {
+        let parse = |n: &str| NsPath::parse(n).ok();
+        // While a listing is in flight the index's tree answers; the listing replaces it.
+        let mut t: Vec<NsPath> = index.namespaces.iter().filter_map(|n| parse(n)).collect();
+        if let Some(top) = reach {
+            t.retain(|n| n.starts_with(top) || top.starts_with(n));
+        }
+        if self.tree_changed {
+            // Changed by this shell since: kept only as "to be listed again".
+            if self.stale_tree.is_none() && !matches!(self.tree, Some(Slot::Ready(_))) {
+                self.stale_tree = Some(t);
+            }
+        } else if matches!(self.tree, None | Some(Slot::Loading(_))) && self.stale_tree.is_none() {
+            self.tree = Some(Slot::Ready(t));
+            self.tree_at = index.tree_at;
+        }
+        for (n, m) in index.mounts {
+            let Some(ns) = parse(&n) else { continue };
+            if !self.mounts.contains_key(&ns) && !self.forgotten.contains(&ns) {
+                self.mounts.insert(ns.clone(), Slot::Ready(m.mounts));
+                self.mounts_at.insert(ns, m.read_at);
+            }
+        }
+    }
+
+    /// What the index is to hold: the tree known (listed, or to be listed again) and the
+    /// mounts read whole of the namespaces in it.
+    fn indexed(&self) -> Option<Indexed> {
+        let (tree, tree_at) = match (&self.tree, &self.stale_tree) {
+            (Some(Slot::Ready(t)), _) if self.tree_at > 0 => (t, self.tree_at),
+            (_, Some(t)) => (t, 0),
+            (Some(Slot::Ready(t)), _) => (t, 0),
+            _ => return None,
+        };
+        let known: std::collections::HashSet<&NsPath> = tree.iter().collect();
+        let mounts = self
+            .mounts_at
+            .iter()
+            .filter(|(ns, _)| ns.is_root() || known.contains(ns))
+            .filter_map(|(ns, at)| match self.mounts.get(ns) {
+                Some(Slot::Ready(m)) => Some((
+                    ns.header(),
+                    IndexedMounts {
+                        read_at: *at,
+                        mounts: m.clone(),
+                    },
+                )),
+                _ => None,
+            })
+            .collect();
+        Some(Indexed {
+            tree_at,
+            namespaces: tree.iter().map(NsPath::header).collect(),
+            mounts,
+        })
+    }
+}
+
+/// The mounts of a table, auth methods prefixed `auth/`, sorted by path.
+pub fn mount_list(t: &crate::engine::mounts::Table) -> Vec<Mount> {
+    let mut m = mounts_of(&t.secret, "");
+    m.extend(mounts_of(&t.auth, "auth/"));
+    m.sort_by(|a, b| a.path.cmp(&b.path));
+    m
 }
 
 fn mounts_of(table: &serde_json::Map<String, Value>, prefix: &str) -> Vec<Mount> {

@@ -9,6 +9,7 @@ pub mod diagnose;
 pub mod error;
 pub mod fuzzy;
 pub mod identity;
+pub mod index;
 pub mod mounts;
 pub mod nspath;
 pub mod output;

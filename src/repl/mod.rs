@@ -13,6 +13,7 @@ use rustyline::validate::Validator;
 use rustyline::{Config, Editor, Helper};
 
 use crate::engine::commands;
+use crate::engine::index;
 use crate::engine::store::secure_file;
 use crate::engine::{complete, sanitize, words, Command, EngineError, Format, Output, Session};
 
@@ -316,6 +317,26 @@ where
     if let Some(sink) = progress_sink() {
         session.set_progress_sink(sink);
     }
+    let code = batch_lines(session, &printer, lines, keep_going, can_ask, &mut ask_tty).await;
+    for note in index::finish(session).await {
+        eprintln!("{note}");
+    }
+    code
+}
+
+/// The lines of a batch, run in order; the exit status.
+async fn batch_lines<I>(
+    session: &mut Session,
+    printer: &Printer,
+    lines: I,
+    keep_going: bool,
+    can_ask: bool,
+    ask_tty: &mut dyn FnMut(&str) -> bool,
+) -> i32
+where
+    I: IntoIterator,
+    I::Item: BatchLine,
+{
     let mut failed = false;
     for line in lines {
         let line = match line.into_line() {
@@ -330,8 +351,8 @@ where
                 continue;
             }
         };
-        let ask: Option<Ask<'_, '_>> = if can_ask { Some(&mut ask_tty) } else { None };
-        match run_line(session, &printer, &line, keep_going, ask).await {
+        let ask: Option<Ask<'_, '_>> = if can_ask { Some(&mut *ask_tty) } else { None };
+        match run_line(session, printer, &line, keep_going, ask).await {
             Outcome::Ok => {}
             Outcome::Failed => {
                 failed = true;
@@ -593,6 +614,9 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     if let Err(e) = commands::look_here(session).await {
         printer.error(&e);
     }
+    for note in index::open_and_refresh(session).await {
+        eprintln!("{note}");
+    }
     let mut failed = false;
     loop {
         let prompt = sanitize::line(&line_prompt(session)).into_owned();
@@ -629,6 +653,9 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
             Outcome::Failed => failed = true,
             Outcome::Ok => {}
         }
+    }
+    for note in index::finish(session).await {
+        eprintln!("{note}");
     }
     i32::from(failed)
 }

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::commands;
 use crate::engine::identity;
+use crate::engine::index;
 use crate::engine::nspath::NsPath;
 use crate::engine::reader::{self, Reader};
 use crate::engine::{complete, words, EngineError, Output, SecretAsk, Session};
@@ -230,6 +231,9 @@ async fn engine_loop<E>(
     for note in commands::state_report(&mut session).await {
         sink.send(EngineEvent::Notice(note));
     }
+    for note in index::open_and_refresh(&mut session).await {
+        sink.send(EngineEvent::Notice(note));
+    }
     sink.prompt_since(&session, &mut seen);
     while let Some(request) = requests.recv().await {
         let (id, line) = match request {
@@ -277,6 +281,8 @@ async fn engine_loop<E>(
         sink.prompt_since(&session, &mut seen);
         sink.send(EngineEvent::Done { id, exit, failed });
     }
+    // The UI is gone: what was learnt goes to the index (nowhere to say a failure).
+    let _ = index::finish(&mut session).await;
 }
 
 /// The server changed: who it is is asked again (a lock files its key under it), what
@@ -286,10 +292,13 @@ async fn recheck<E>(session: &mut Session, sink: &Sink<E>) {
     if id.cluster_id.is_some() {
         session.set_server(id);
     }
-    session.cache().clear();
+    session.cache().forget_server();
     session.warm_cache();
     if let Err(e) = commands::look_here(session).await {
         sink.send(EngineEvent::Notice(e.to_string()));
+    }
+    for note in index::open_and_refresh(session).await {
+        sink.send(EngineEvent::Notice(note));
     }
 }
 

@@ -495,3 +495,70 @@ impl Env {
             .to_string()
     }
 }
+
+/// A second dev server on the address of a stopped one: a re-initialised server.
+pub struct Replacement(std::process::Child);
+
+impl Drop for Replacement {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `bao server -dev` on `addr` (`http://127.0.0.1:PORT`) with that root token, and
+/// wait until it answers.
+pub fn replace_server(addr: &str, token: &str, home: &Path) -> Replacement {
+    let listen = addr.trim_start_matches("http://");
+    let bao = vnsh::devserver::find_bao().expect("bao on PATH");
+    let start = std::time::Instant::now();
+    loop {
+        let child = Command::new(&bao)
+            .args([
+                "server",
+                "-dev",
+                &format!("-dev-root-token-id={token}"),
+                &format!("-dev-listen-address={listen}"),
+            ])
+            .env("HOME", home)
+            .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
+            .env_remove("VAULT_NAMESPACE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn bao");
+        let mut server = Replacement(child);
+        while start.elapsed() < std::time::Duration::from_secs(30) {
+            if let Ok(Some(_)) = server.0.try_wait() {
+                // The port was not free yet: try again.
+                break;
+            }
+            if healthy(listen) {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "could not start a dev server again on {listen}"
+        );
+        drop(server);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Whether `GET /v1/sys/health` on `listen` answers 200 (plain HTTP/1.0, no runtime).
+fn healthy(listen: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = std::net::TcpStream::connect(listen) else {
+        return false;
+    };
+    let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let mut answer = String::new();
+    conn.write_all(b"GET /v1/sys/health HTTP/1.0\r\n\r\n")
+        .is_ok()
+        && conn.read_to_string(&mut answer).is_ok()
+        && answer.starts_with("HTTP/1.0 200")
+}

@@ -132,7 +132,22 @@ impl Api {
 pub async fn run(session: &mut Session, cmd: &Api) -> Result<Output, EngineError> {
     let out = api(session, cmd.op, &cmd.path, &cmd.args).await?;
     if cmd.is_mutating() {
-        session.cache().invalidate_paths();
+        let cache = session.cache();
+        cache.invalidate_paths();
+        // A raw write can change what completion and the index know of the tree or of a
+        // namespace's mounts, as the commands that do so on purpose do.
+        if let Ok(route) = session.route(&cmd.path) {
+            let p = route.path.as_str();
+            if p.starts_with("sys/namespaces") {
+                cache.invalidate_tree();
+            }
+            if ["sys/mounts", "sys/auth", "sys/remount"]
+                .iter()
+                .any(|m| p.starts_with(m))
+            {
+                cache.invalidate_mounts(&route.namespace);
+            }
+        }
     }
     Ok(out)
 }

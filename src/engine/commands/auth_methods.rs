@@ -229,6 +229,8 @@ async fn place_method(session: &Session, typed: &str) -> Result<(NsPath, String)
 
 /// Run a command of this family.
 pub async fn run(session: &mut Session, cmd: &AuthMethods) -> Result<Output, EngineError> {
+    // The namespace whose auth methods this changes (completion and the index read it again).
+    let changed: NsPath;
     let out = match cmd {
         AuthMethods::List { detailed, out } => {
             let mut listed = explore::run(session, &Explore::Auths).await?;
@@ -239,6 +241,7 @@ pub async fn run(session: &mut Session, cmd: &AuthMethods) -> Result<Output, Eng
         }
         AuthMethods::Enable { kind, path, opts } => {
             let (ns, mount) = place_method(session, path.as_deref().unwrap_or(kind)).await?;
+            changed = ns.clone();
             let body = opts.enable_body(kind);
             let resp = session
                 .client()
@@ -264,6 +267,7 @@ pub async fn run(session: &mut Session, cmd: &AuthMethods) -> Result<Output, Eng
         }
         AuthMethods::Disable(path) => {
             let (ns, mount) = place_method(session, path).await?;
+            changed = ns.clone();
             let resp = session
                 .client()
                 .request(
@@ -283,6 +287,7 @@ pub async fn run(session: &mut Session, cmd: &AuthMethods) -> Result<Output, Eng
         }
         AuthMethods::Tune { path, opts } => {
             let (ns, mount) = place_method(session, path).await?;
+            changed = ns.clone();
             let body = opts.tune_body();
             let resp = session
                 .client()
@@ -303,6 +308,7 @@ pub async fn run(session: &mut Session, cmd: &AuthMethods) -> Result<Output, Eng
         }
     };
     session.cache().invalidate_paths();
+    session.cache().invalidate_mounts(&changed);
     Ok(out)
 }
 

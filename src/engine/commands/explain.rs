@@ -999,7 +999,10 @@ fn shell(here: &NsPath, c: &Shell) -> Vec<Step> {
     match c {
         Shell::Refresh => vec![
             scan_step(here),
-            local("vnsh keeps what it learns for completion and `find`"),
+            local(
+                "then each namespace's secrets engines and auth methods (sys/internal/ui/mounts); \
+                 vnsh keeps their names for completion and `find`, and in its index",
+            ),
         ],
         Shell::Help(_) | Shell::Complete(_) | Shell::Exit => {
             vec![local("vnsh answers this itself: nothing is sent")]

@@ -3,6 +3,7 @@
 //! and KV `cat`. Partial permissions are normal: what may not be read is shown as such.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
@@ -10,6 +11,7 @@ use tokio::task::JoinSet;
 
 use crate::engine::error::EngineError;
 use crate::engine::fuzzy;
+use crate::engine::index;
 use crate::engine::nspath::NsPath;
 use crate::engine::output::{cell, Output, View};
 use crate::engine::resolve;
@@ -297,9 +299,9 @@ pub fn parse_tree_mounts(name: &str, rest: &[String]) -> Option<Result<Explore, 
 }
 
 /// Run an exploring command in `session`'s current namespace.
-pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError> {
-    let client = session.client();
+pub async fn run(session: &mut Session, cmd: &Explore) -> Result<Output, EngineError> {
     let here = session.cwd().clone();
+    let client = &session.client().clone();
     match cmd {
         Explore::Mounts => {
             let m = mounts(client, &here, "sys/mounts").await?;
@@ -332,7 +334,7 @@ pub async fn run(session: &Session, cmd: &Explore) -> Result<Output, EngineError
             pattern,
             limit,
             kind: None,
-        } => find(client, &here, pattern, *limit, !session.options().no_scan).await,
+        } => find(session, &here, pattern, *limit).await,
         Explore::Find {
             pattern,
             limit,
@@ -1101,29 +1103,30 @@ async fn tree_mounts(
     })
 }
 
+/// `find PATTERN`: every namespace and mount below here, ranked. The tree and the mounts
+/// come through the index ([`index::gather`]): a warm index answers at once.
 async fn find(
-    client: &Client,
+    session: &mut Session,
     here: &NsPath,
     pattern: &str,
     limit: Option<usize>,
-    use_scan: bool,
 ) -> Result<Output, EngineError> {
-    let (walk, found) = walk_with_mounts(client, here, None, use_scan).await?;
-    let mut candidates: Vec<String> = walk.entries.iter().map(|e| e.path.header()).collect();
-    for (ns, r) in &found {
-        if let Ok(paths) = r {
-            let rel = ns.strip_prefix(here).unwrap_or_default().header();
-            candidates.extend(
-                paths
-                    .iter()
-                    .filter(|p| !is_builtin(p))
-                    .map(|p| format!("{rel}{p}")),
-            );
-        }
+    let mut notes = index::attach(session).await;
+    let known = index::gather(session, here, Duration::MAX).await?;
+    let mut candidates: Vec<String> = known.namespaces.iter().map(NsPath::header).collect();
+    for (ns, paths) in &known.mounts {
+        let rel = ns.strip_prefix(here).unwrap_or_default().header();
+        candidates.extend(
+            paths
+                .iter()
+                .filter(|p| !is_builtin(p))
+                .map(|p| format!("{rel}{p}")),
+        );
     }
+    notes.extend(known.notes);
+    notes.extend(index::save(session.cache()));
     let mut ranked = fuzzy::rank(candidates, &[], pattern, usize::MAX);
     let total = ranked.len();
-    let mut notes = Vec::new();
     if let Some(limit) = limit.filter(|l| *l < total) {
         ranked.truncate(limit);
         // Never a silent cut: say how many were left out and how to see them.

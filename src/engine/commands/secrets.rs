@@ -521,6 +521,9 @@ pub fn detailed_view(json: Option<&Value>) -> View {
 
 /// Run a command of this family.
 pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineError> {
+    // The namespaces whose mounts this changes: what completion and the index knew of
+    // them is read again.
+    let mut changed: Vec<NsPath> = Vec::new();
     let out = match cmd {
         Secrets::List { detailed, out } => {
             let mut listed = explore::run(session, &Explore::Mounts).await?;
@@ -531,6 +534,7 @@ pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineE
         }
         Secrets::Enable { kind, path, opts } => {
             let (ns, mount) = place(session, path.as_deref().unwrap_or(kind)).await?;
+            changed.push(ns.clone());
             let body = opts.enable_body(kind);
             let resp = session
                 .client()
@@ -557,6 +561,7 @@ pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineE
         }
         Secrets::Disable(path) => {
             let (ns, mount) = place(session, path).await?;
+            changed.push(ns.clone());
             let resp = session
                 .client()
                 .request(
@@ -576,6 +581,7 @@ pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineE
         }
         Secrets::Tune { path, opts } => {
             let (ns, mount) = place(session, path).await?;
+            changed.push(ns.clone());
             let body = opts.tune_body();
             let resp = session
                 .client()
@@ -594,9 +600,17 @@ pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineE
                 ),
             )
         }
-        Secrets::Move { from, to } => move_mount(session, from, to).await?,
+        Secrets::Move { from, to } => {
+            for p in [from, to] {
+                changed.push(session.route(p)?.namespace);
+            }
+            move_mount(session, from, to).await?
+        }
     };
     session.cache().invalidate_paths();
+    for ns in &changed {
+        session.cache().invalidate_mounts(ns);
+    }
     Ok(out)
 }
 

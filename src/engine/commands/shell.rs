@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::engine::complete;
 use crate::engine::error::EngineError;
+use crate::engine::index;
 use crate::engine::output::{Output, View};
 use crate::engine::session::Session;
 use crate::engine::spec::{CommandInfo, Parsed, UsageError};
@@ -35,7 +36,7 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo::new(
         "refresh",
         "refresh",
-        "reload the namespaces, mounts and keys that completion offers",
+        "read the namespaces and every namespace's mounts again (what completion, `find` and the index know)",
     ),
     CommandInfo::new(
         "help",
@@ -82,8 +83,10 @@ pub async fn run(
         Shell::Help(topic) => help(table, session, topic.as_deref()),
         Shell::Refresh => {
             session.cache().clear();
+            // The whole tree and every namespace's mounts read again, into the index.
+            let notes = index::rebuild(session).await?;
             session.cache().warm();
-            Ok(Output::default())
+            Ok(Output::default().with_notes(notes))
         }
         Shell::Exit => Ok(Output::default()),
     }

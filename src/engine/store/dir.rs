@@ -6,6 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::files::{ensure_dir, io_err, write_err, StoreError, DIR_MODE};
+use super::index::IndexFile;
 use super::keys::KeyStore;
 use super::log::ActionLog;
 
@@ -74,6 +75,12 @@ impl StateDir {
     /// The action log: root/actions.jsonl.
     pub fn log_file(&self) -> PathBuf {
         self.root.join("actions.jsonl")
+    }
+
+    /// The index of the server `cluster_id` for a token whose namespace is `top` (`a/b/`
+    /// form, `""` for the root): root/index/CLUSTER/TOP.json.
+    pub fn index_file(&self, cluster_id: &str, top: &str) -> IndexFile {
+        IndexFile::new(&self.root, cluster_id, top)
     }
 
     /// The unlock-key store of this state dir.

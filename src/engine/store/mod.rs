@@ -13,11 +13,13 @@
 //! The rooms: `dir` finds the state dir; `keys` is the unlock-key store, `doc` its file
 //! format, `server` the identity keys are saved for, `intent` the write-ahead lock
 //! intents, `recover` the start-up recovery, `lock` the OS lock, `nonblocking` the async
-//! faces; `log` is the action log. This file holds their errors and shared file helpers.
+//! faces; `log` is the action log; `index` is the index of a server's tree and mounts.
+//! This file holds their errors and shared file helpers.
 
 mod dir;
 mod doc;
 mod files;
+mod index;
 mod intent;
 mod keys;
 mod lock;
@@ -29,6 +31,9 @@ mod server;
 pub use dir::StateDir;
 pub use doc::{Intent, IntentState, SavedKey};
 pub use files::{secure_file, StoreError, KEYS_VERSION};
+pub use index::{
+    now_secs, IndexFile, IndexLoad, Indexed, IndexedMount, IndexedMounts, INDEX_VERSION,
+};
 pub use intent::{LockIntent, OpenIntent, Resolution};
 pub use keys::{FoundKey, KeyStatus, KeyStore, LOCK_WAIT};
 pub use log::{Action, ActionLog};
