@@ -328,3 +328,31 @@ fn an_interactive_session_refreshes_the_index_in_the_background() {
     assert!(!screen.contains("globex/ml/"), "{screen}");
     t.keys(&["C-d"]);
 }
+
+/// What the shell changes from the full-screen TUI reaches the index when it quits: the
+/// next `find`, answered from the index, sees the new mount.
+#[test]
+fn the_tui_writes_its_changes_to_the_index_when_it_quits() {
+    use common::tmux::Tmux;
+    let env = common::env();
+    tenants(&Api::new(&env));
+    ok(&env.vnsh(&["-c", "find pay"]));
+
+    let mut cmd = env.command(vnsh_bin(), env.server.token());
+    cmd.env("TERM", "xterm-256color");
+    let t = Tmux::builder(&cmd).size(120, 30).start();
+    t.wait_for("the TUI", |s| s.contains("Namespaces") && s.contains("/>"));
+    t.type_text("cd acme/web");
+    t.keys(&["Enter"]);
+    t.wait_for("acme/web", |s| s.contains("acme/web>"));
+    t.type_text("secrets enable -path=tuikv kv");
+    t.keys(&["Enter"]);
+    t.wait_for("the mount", |s| s.contains("Enabled the kv secrets engine"));
+    t.keys(&["C-d"]);
+    t.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
+
+    let proxy = Proxy::start(env.server.addr());
+    let found = lines(&via(&env, &proxy, &["-c", "find tuikv"]));
+    assert_eq!(found, ["acme/web/tuikv/"]);
+    assert_eq!(mount_reads(&proxy), 1, "only acme/web is read again");
+}

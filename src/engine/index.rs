@@ -11,9 +11,10 @@
 //!   more than [`STALE_AFTER`]. The mounts of a namespace the index does not know are
 //!   read; what the shell changes itself (`secrets enable`, `auth disable`, a raw write to
 //!   `sys/mounts`, …) is forgotten and read again; `refresh` reads everything again.
-//! - **Interactive sessions** refresh an existing index in the background at start: the
-//!   tree, and the mounts older than [`STALE_AFTER`] or not known, [`BACKGROUND`] at a
-//!   time. `-c` and scripts do not (they end before a large refresh could).
+//! - **Interactive sessions** open and refresh an existing index in the background at
+//!   start: the tree, and the mounts older than [`STALE_AFTER`] or not known,
+//!   [`BACKGROUND`] at a time. `-c` and scripts do not (they end before a large refresh
+//!   could).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,9 @@ use crate::vault::Client;
 /// Older than this, the index's mounts are said to be old, and a tree without `SCAN` is
 /// listed again.
 pub const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// How long the end of a session waits for the server to say who it is.
+const FINISH_WAIT: Duration = Duration::from_secs(2);
 
 /// How many namespaces a `find` reads at once.
 const FOREGROUND: usize = 32;
@@ -54,21 +58,31 @@ pub async fn attach(session: &mut Session) -> Vec<String> {
     session.cache().attach_index(file).into_iter().collect()
 }
 
-/// For an interactive session: attach the index and, when there was one, refresh it in
-/// the background.
-pub async fn open_and_refresh(session: &mut Session) -> Vec<String> {
-    let notes = attach(session).await;
+/// For an interactive session: attach the index and, when there was one, refresh it —
+/// all in the background (a server that does not answer holds nothing up; what an
+/// untrusted file was is not said here: it is rebuilt).
+pub fn open_in_background(session: &Session) {
     let cache = session.cache().clone();
-    if cache.known_tree().is_some() {
-        let top = session.top().clone();
-        let use_scan = !session.options().no_scan;
-        let client = session.client().clone();
-        tokio::spawn(async move {
+    if cache.has_index() {
+        return;
+    }
+    let client = session.client().clone();
+    let state = session.state().clone();
+    let top = session.top().clone();
+    let use_scan = !session.options().no_scan;
+    tokio::spawn(async move {
+        let Some(id) = identity::ask(&client).await.cluster_id else {
+            return;
+        };
+        if cache.has_index() {
+            return;
+        }
+        let _ = cache.attach_index(state.index_file(&id, &top.header()));
+        if cache.known_tree().is_some() {
             refresh(&client, &cache, &top, use_scan, BACKGROUND, STALE_AFTER).await;
             let _ = cache.persist();
-        });
-    }
-    notes
+        }
+    });
 }
 
 /// `refresh`: read the whole tree below the top and every namespace's mounts again, and
@@ -90,7 +104,10 @@ pub async fn finish(session: &mut Session) -> Vec<String> {
     // No index at all under the state dir: there is none to correct (and nothing is asked).
     let any = session.state().root().join("index").is_dir();
     if any && !session.cache().has_index() && session.cache().changed_since_read() {
-        notes.extend(attach(session).await);
+        // Bounded: a server that stopped answering does not hold the exit.
+        if let Ok(n) = tokio::time::timeout(FINISH_WAIT, attach(session)).await {
+            notes.extend(n);
+        }
     }
     notes.extend(save(session.cache()));
     notes

@@ -614,9 +614,7 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
     if let Err(e) = commands::look_here(session).await {
         printer.error(&e);
     }
-    for note in index::open_and_refresh(session).await {
-        eprintln!("{note}");
-    }
+    index::open_in_background(session);
     let mut failed = false;
     loop {
         let prompt = sanitize::line(&line_prompt(session)).into_owned();

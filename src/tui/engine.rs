@@ -231,9 +231,7 @@ async fn engine_loop<E>(
     for note in commands::state_report(&mut session).await {
         sink.send(EngineEvent::Notice(note));
     }
-    for note in index::open_and_refresh(&mut session).await {
-        sink.send(EngineEvent::Notice(note));
-    }
+    index::open_in_background(&session);
     sink.prompt_since(&session, &mut seen);
     while let Some(request) = requests.recv().await {
         let (id, line) = match request {
@@ -297,9 +295,7 @@ async fn recheck<E>(session: &mut Session, sink: &Sink<E>) {
     if let Err(e) = commands::look_here(session).await {
         sink.send(EngineEvent::Notice(e.to_string()));
     }
-    for note in index::open_and_refresh(session).await {
-        sink.send(EngineEvent::Notice(note));
-    }
+    index::open_in_background(session);
 }
 
 /// Tell the UI when a command found the server unreachable (it asks health at once).

@@ -503,7 +503,16 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
     let _ = terminal.show_cursor();
     drop(terminal);
     restore_terminal();
-    engine_task.abort();
+    // The engine ends when its requests end: it writes what it learnt to the index first
+    // (a moment at most; a command still running is dropped).
+    drop(runner);
+    let mut engine_task = engine_task;
+    if tokio::time::timeout(Duration::from_secs(2), &mut engine_task)
+        .await
+        .is_err()
+    {
+        engine_task.abort();
+    }
     code.unwrap_or(i32::from(app.failed))
 }
 
