@@ -356,3 +356,38 @@ fn the_tui_writes_its_changes_to_the_index_when_it_quits() {
     assert_eq!(found, ["acme/web/tuikv/"]);
     assert_eq!(mount_reads(&proxy), 1, "only acme/web is read again");
 }
+
+/// A new interactive session completes from the index at once, while the server is slow
+/// to list the tree (here its SCAN and LISTs take 8 s).
+#[test]
+fn completion_answers_from_the_index_while_the_tree_is_slow() {
+    use common::proxy::{Fault, Rule};
+    use common::tmux::Tmux;
+    use std::time::{Duration, Instant};
+    let env = common::env();
+    tenants(&Api::new(&env));
+    ok(&env.vnsh(&["-c", "find pay"]));
+    let proxy = Proxy::start(env.server.addr());
+    let slow = Fault::Delay {
+        before: Duration::from_secs(8),
+        after: Duration::ZERO,
+    };
+    proxy.add(Rule::on("SCAN", "sys/namespaces", slow.clone()));
+    proxy.add(Rule::on("LIST", "sys/namespaces", slow));
+
+    let mut cmd = env.command(vnsh_bin(), env.server.token());
+    cmd.args(["--line"])
+        .env("TERM", "xterm-256color")
+        .env("VAULT_ADDR", proxy.addr());
+    let t = Tmux::builder(&cmd).size(120, 30).start();
+    t.ready("vnsh />");
+    let asked = Instant::now();
+    t.line("complete 'cd globex/w'");
+    t.wait_for("the completion", |s| s.contains("\nglobex/web/"));
+    assert!(
+        asked.elapsed() < Duration::from_secs(4),
+        "completion waited for the tree: {:?}",
+        asked.elapsed()
+    );
+    t.keys(&["C-d"]);
+}

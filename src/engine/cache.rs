@@ -366,6 +366,9 @@ impl Cache {
             }
         };
         st.index = Some(file);
+        drop(st);
+        // Whoever waits for a fill (a script's `complete`) may be answered now.
+        self.filled.notify_waiters();
         note
     }
 
