@@ -430,7 +430,11 @@ async fn shell(cli: Cli, config: Config, file: ConfigFile, dev: bool) -> u8 {
         }
     }
     let code = if let Some(commands) = cli.command {
-        repl::run_batch(&mut session, [commands], cli.keep_going).await
+        let code = repl::run_batch(&mut session, [commands], cli.keep_going).await;
+        // The process ends now: the system takes its memory back faster than freeing what
+        // the session learnt (thousands of namespaces) piece by piece would.
+        std::mem::forget(session);
+        code
     } else if !stdin_tty {
         repl::run_batch(&mut session, repl::stdin_lines(), cli.keep_going).await
     } else if tui {

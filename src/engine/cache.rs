@@ -20,6 +20,10 @@ use crate::vault::{body, Client, Method};
 
 pub use crate::engine::store::IndexedMount as Mount;
 
+/// A tree listed again and found the same is written to the index only when what the
+/// index says of its age is older than this (seconds).
+const SAME_TREE_REWRITE: u64 = 60;
+
 /// A value being fetched (by a fill started in that generation), or fetched.
 #[derive(Debug, Clone)]
 enum Slot<T> {
@@ -420,6 +424,12 @@ impl Cache {
             }
             all.sort();
             all.dedup();
+            // The same tree listed again soon after: nothing for the index to write.
+            let same = matches!(&st.tree, Some(Slot::Ready(t)) if *t == all)
+                && now_secs().saturating_sub(st.tree_at) < SAME_TREE_REWRITE;
+            if same {
+                return;
+            }
             st.generation += 1;
             st.tree_listed((all, true));
             return;
@@ -432,6 +442,15 @@ impl Cache {
         let Some((mut t, stale)) = known else {
             return;
         };
+        let mut old_below: Vec<&NsPath> = t
+            .iter()
+            .filter(|n| *n != root && n.starts_with(root))
+            .collect();
+        let mut new_below: Vec<&NsPath> = below.iter().collect();
+        old_below.sort();
+        new_below.sort();
+        new_below.dedup();
+        let changed = stale || old_below != new_below;
         t.retain(|n| n == root || !n.starts_with(root));
         t.extend(below.iter().cloned());
         t.sort();
@@ -441,7 +460,7 @@ impl Cache {
         } else {
             st.tree = Some(Slot::Ready(t));
         }
-        st.dirty = true;
+        st.dirty |= changed;
     }
 
     /// The mounts of `ns` as known now, without asking, and when they were read.
@@ -451,6 +470,39 @@ impl Cache {
             (Some(Slot::Ready(m)), Some(at)) => Some((m.clone(), *at)),
             _ => None,
         }
+    }
+
+    /// For each of `namespaces`, its mount paths that `keep` keeps, when its mounts were
+    /// read less than `max_age` seconds ago; the others are returned apart, with the time of
+    /// the oldest read used. One look, and no copy of what is not kept.
+    pub fn known_paths(
+        &self,
+        namespaces: Vec<NsPath>,
+        max_age: u64,
+        keep: impl Fn(&str) -> bool,
+    ) -> KnownPaths {
+        let now = now_secs();
+        let st = self.lock();
+        let mut out = KnownPaths::default();
+        for ns in namespaces {
+            let fresh = st
+                .mounts_at
+                .get(&ns)
+                .filter(|at| now.saturating_sub(**at) < max_age);
+            match (fresh, st.mounts.get(&ns)) {
+                (Some(at), Some(Slot::Ready(m))) => {
+                    out.oldest = Some(out.oldest.map_or(*at, |o| o.min(*at)));
+                    let paths = m
+                        .iter()
+                        .filter(|m| keep(&m.path))
+                        .map(|m| m.path.clone())
+                        .collect();
+                    out.known.push((ns, paths));
+                }
+                _ => out.missing.push(ns),
+            }
+        }
+        out
     }
 
     /// The mounts of `ns` were just read.
@@ -471,6 +523,17 @@ impl Cache {
     pub fn recent(&self) -> Vec<String> {
         self.lock().recent.clone()
     }
+}
+
+/// What [`Cache::known_paths`] found.
+#[derive(Debug, Default)]
+pub struct KnownPaths {
+    /// The namespaces whose mounts are known, and the paths kept.
+    pub known: Vec<(NsPath, Vec<String>)>,
+    /// The namespaces whose mounts are not known (or too old).
+    pub missing: Vec<NsPath>,
+    /// When the oldest of the known ones was read.
+    pub oldest: Option<u64>,
 }
 
 impl State {

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::engine::cache::{mount_list, Cache, Mount};
+use crate::engine::cache::{mount_list, Cache, KnownPaths, Mount};
 use crate::engine::error::EngineError;
 use crate::engine::identity;
 use crate::engine::nspath::NsPath;
@@ -90,7 +90,7 @@ pub fn open_in_background(session: &Session) {
 pub async fn rebuild(session: &mut Session) -> Result<Vec<String>, EngineError> {
     let mut notes = attach(session).await;
     let top = session.top().clone();
-    let known = gather(session, &top, Duration::ZERO).await?;
+    let known = gather(session, &top, Duration::ZERO, |_| false).await?;
     notes.extend(known.notes);
     notes.extend(save(session.cache()));
     Ok(notes)
@@ -121,8 +121,8 @@ pub fn save(cache: &Cache) -> Option<String> {
         .map(|e| format!("note: the index was not saved: {e}"))
 }
 
-/// What is known below a namespace: the namespaces (relative to it) and the mounts of
-/// each one that could be read (absolute namespace, mount paths).
+/// What is known below a namespace: the namespaces (relative to it) and the mount paths
+/// (those kept) of each one that could be read (absolute namespace, mount paths).
 #[derive(Debug, Default)]
 pub struct Known {
     /// Every namespace below (relative), in tree order.
@@ -133,13 +133,44 @@ pub struct Known {
     pub notes: Vec<String>,
 }
 
-/// The tree below `here` and the mounts of every namespace in it: the tree checked (see
-/// the module), mounts from the index unless older than `max_age` (ZERO: read them all),
-/// the rest read [`FOREGROUND`] at a time and kept.
+/// The tree below `here` and the mount paths `keep` keeps of every namespace in it: the
+/// tree checked (see the module), mounts from the index unless older than `max_age`
+/// (ZERO: read them all), the rest read [`FOREGROUND`] at a time and kept.
 pub async fn gather(
     session: &Session,
     here: &NsPath,
     max_age: Duration,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Known, EngineError> {
+    gather_with(session, here, max_age, keep, None).await
+}
+
+/// `find`: attach the index while the tree's `SCAN` is already on its way (the server
+/// lists while the index is read), then [`gather`].
+pub async fn attach_and_gather(
+    session: &mut Session,
+    here: &NsPath,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Known, EngineError> {
+    if session.options().no_scan {
+        let notes = attach(session).await;
+        let mut known = gather(session, here, Duration::MAX, keep).await?;
+        known.notes.splice(0..0, notes);
+        return Ok(known);
+    }
+    let client = session.client().clone();
+    let (notes, walk) = tokio::join!(attach(session), tree::walk(&client, here, None, true));
+    let mut known = gather_with(session, here, Duration::MAX, keep, Some(walk?)).await?;
+    known.notes.splice(0..0, notes);
+    Ok(known)
+}
+
+async fn gather_with(
+    session: &Session,
+    here: &NsPath,
+    max_age: Duration,
+    keep: impl Fn(&str) -> bool,
+    walked: Option<tree::Walk>,
 ) -> Result<Known, EngineError> {
     let cache = session.cache().clone();
     let client = session.client().clone();
@@ -152,7 +183,7 @@ pub async fn gather(
         .known_tree()
         .filter(|(_, at)| *at > 0 && now.saturating_sub(*at) < STALE_AFTER.as_secs());
     let (below, open): (Vec<NsPath>, Vec<NsPath>) = match recent {
-        Some((known, _)) if !use_scan && !max_age.is_zero() => {
+        Some((known, _)) if walked.is_none() && !use_scan && !max_age.is_zero() => {
             let below: Vec<NsPath> = known
                 .into_iter()
                 .filter(|n| n != here && n.starts_with(here))
@@ -160,7 +191,10 @@ pub async fn gather(
             (below.clone(), below)
         }
         _ => {
-            let walk = tree::walk(&client, here, None, use_scan).await?;
+            let walk = match walked {
+                Some(w) => w,
+                None => tree::walk(&client, here, None, use_scan).await?,
+            };
             let below: Vec<NsPath> = walk.entries.iter().map(|e| here.join(&e.path)).collect();
             if walk.unlisted.is_empty() {
                 cache.subtree_listed(here, &below);
@@ -174,21 +208,13 @@ pub async fn gather(
             (below, open)
         }
     };
-    let mut known_mounts = Vec::new();
-    let mut to_read = Vec::new();
-    let mut oldest: Option<u64> = None;
-    for ns in std::iter::once(here.clone()).chain(open) {
-        match cache
-            .known_mounts(&ns)
-            .filter(|(_, at)| now.saturating_sub(*at) < max_age.as_secs())
-        {
-            Some((m, at)) => {
-                oldest = Some(oldest.map_or(at, |o| o.min(at)));
-                known_mounts.push((ns, paths(&m)));
-            }
-            None => to_read.push(ns),
-        }
-    }
+    let mut all = vec![here.clone()];
+    all.extend(open);
+    let KnownPaths {
+        known: mut known_mounts,
+        missing: to_read,
+        oldest,
+    } = cache.known_paths(all, max_age.as_secs(), &keep);
     let mut meter = session.meter("reading", "namespaces", to_read.len());
     let mut done = 0;
     let mut reads = read_mounts(&client, to_read, FOREGROUND);
@@ -196,7 +222,8 @@ pub async fn gather(
         done += 1;
         meter.tick(done);
         if let Some(m) = r {
-            known_mounts.push((ns.clone(), paths(&m)));
+            let kept = m.iter().filter(|m| keep(&m.path)).map(|m| m.path.clone());
+            known_mounts.push((ns.clone(), kept.collect()));
             cache.mounts_listed(&ns, m);
         }
     }
@@ -272,10 +299,6 @@ async fn refresh(
             cache.mounts_listed(&ns, m);
         }
     }
-}
-
-fn paths(m: &[Mount]) -> Vec<String> {
-    m.iter().map(|m| m.path.clone()).collect()
 }
 
 /// An age said short: `12 min`, `3 h`, `2 days`.

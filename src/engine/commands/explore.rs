@@ -3,7 +3,6 @@
 //! and KV `cat`. Partial permissions are normal: what may not be read is shown as such.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
@@ -1111,17 +1110,12 @@ async fn find(
     pattern: &str,
     limit: Option<usize>,
 ) -> Result<Output, EngineError> {
-    let mut notes = index::attach(session).await;
-    let known = index::gather(session, here, Duration::MAX).await?;
+    let known = index::attach_and_gather(session, here, |p| !is_builtin(p)).await?;
+    let mut notes = Vec::new();
     let mut candidates: Vec<String> = known.namespaces.iter().map(NsPath::header).collect();
     for (ns, paths) in &known.mounts {
         let rel = ns.strip_prefix(here).unwrap_or_default().header();
-        candidates.extend(
-            paths
-                .iter()
-                .filter(|p| !is_builtin(p))
-                .map(|p| format!("{rel}{p}")),
-        );
+        candidates.extend(paths.iter().map(|p| format!("{rel}{p}")));
     }
     notes.extend(known.notes);
     notes.extend(index::save(session.cache()));
