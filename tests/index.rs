@@ -391,3 +391,20 @@ fn completion_answers_from_the_index_while_the_tree_is_slow() {
     );
     t.keys(&["C-d"]);
 }
+
+/// An index that cannot be written (here a file stands where its directory goes) costs
+/// nothing but the note: `find` answers as without one.
+#[test]
+fn an_index_that_cannot_be_written_is_a_note_and_nothing_more() {
+    let env = common::env();
+    tenants(&Api::new(&env));
+    fs::create_dir_all(env.vnsh_state()).unwrap();
+    fs::write(env.vnsh_state().join("index"), "not a directory").unwrap();
+    let out = env.vnsh(&["-c", "find paykv"]);
+    assert_eq!(lines(&out), ["acme/pay/paykv/"]);
+    assert!(
+        stderr(&out).contains("note: the index was not saved"),
+        "{}",
+        stderr(&out)
+    );
+}
