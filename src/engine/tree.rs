@@ -6,12 +6,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::engine::nspath::NsPath;
-use crate::vault::{body, Client, Method, RequestInfo, VaultError};
+use crate::vault::{body, ApiRequest, Client, Method, RequestInfo, VaultError};
 
 /// How many `LIST` requests the fallback keeps in flight.
 pub const LIST_CONCURRENCY: usize = 32;
@@ -71,6 +73,33 @@ impl NsState {
         }
     }
 
+    /// As [`NsState::of_info`], read from the entry's JSON text without making a document
+    /// of it.
+    pub fn of_raw(info: &RawValue) -> NsState {
+        /// The two flags; anything else in the entry is skipped, a flag of another type is
+        /// not set (as `of_info` reads it).
+        #[derive(Deserialize, Default)]
+        struct Flags {
+            #[serde(default)]
+            locked: Option<Value>,
+            #[serde(default)]
+            tainted: Option<Value>,
+        }
+        // Only an object has flags (a derived struct would also read an array by position).
+        let text = info.get();
+        let flags: Flags = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).unwrap_or_default()
+        } else {
+            Flags::default()
+        };
+        let set = |v: Option<Value>| v.and_then(|v| v.as_bool()).unwrap_or(false);
+        NsState {
+            locked: set(flags.locked),
+            tainted: set(flags.tainted),
+            seal: Seal::Unknown,
+        }
+    }
+
     /// The marks, in a fixed order: `locked`, `sealed`, `being deleted`.
     pub fn marks(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
@@ -97,6 +126,64 @@ impl NsState {
     }
 }
 
+/// The server's description of a namespace (its `key_info` entry), kept as the JSON text
+/// the server sent rather than as a document: a walk of 20,000 namespaces holds about 200
+/// bytes for each, where a parsed document takes over 1 KB (see docs/performance.md).
+#[derive(Debug, Clone, Default)]
+pub struct Info(Option<Box<RawValue>>);
+
+impl Info {
+    /// The description as a JSON document (`null` when there is none), its objects no
+    /// larger than they need be: a tree's JSON holds thousands of them at once.
+    pub fn value(&self) -> Value {
+        self.0
+            .as_deref()
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .map(exact)
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// `v` with each object rebuilt at its exact size: parsed, a six-key object is given room
+/// for seven (an eighth of the size of a tree's JSON, measured at 5,050 namespaces).
+fn exact(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::with_capacity(m.len());
+            for (k, v) in m {
+                out.insert(k, exact(v));
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(exact).collect()),
+        other => other,
+    }
+}
+
+impl From<Box<RawValue>> for Info {
+    fn from(raw: Box<RawValue>) -> Info {
+        Info(Some(raw))
+    }
+}
+
+impl From<&Value> for Info {
+    fn from(v: &Value) -> Info {
+        Info(serde_json::value::to_raw_value(v).ok())
+    }
+}
+
+impl PartialEq for Info {
+    fn eq(&self, other: &Info) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl PartialEq<Value> for Info {
+    fn eq(&self, other: &Value) -> bool {
+        self.value() == *other
+    }
+}
+
 /// One namespace found below the starting point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -105,7 +192,7 @@ pub struct Entry {
     /// Locked, being deleted, sealed.
     pub state: NsState,
     /// The server's description of it (`key_info` entry), whose `path` is the full path.
-    pub info: Value,
+    pub info: Info,
 }
 
 /// Where a walk's namespaces came from.
@@ -244,11 +331,16 @@ pub async fn walk_with(
     opts: WalkOptions,
 ) -> Result<Walk, VaultError> {
     if opts.use_scan {
-        match client
-            .request(Method::Scan, &root.header(), "sys/namespaces", None)
-            .await
-        {
-            Ok(body) => return Ok(from_scan(key_info(body), opts.max_depth)),
+        let header = root.header();
+        let req = ApiRequest::new(Method::Scan, &header, "sys/namespaces");
+        let info = req.info();
+        match client.send_bytes(req).await {
+            Ok(bytes) => {
+                return Ok(from_scan(
+                    scan_entries(client, &bytes, &info)?,
+                    opts.max_depth,
+                ))
+            }
             Err(VaultError::NotFound { .. }) => {
                 return Ok(Walk {
                     scanned: true,
@@ -279,19 +371,62 @@ fn no_namespaces() -> Walk {
     }
 }
 
-/// A walk from one SCAN's `key_info` (paths relative to the start). A namespace with
-/// children in the answer is open: the server shows nothing inside a sealed one.
-pub fn from_scan(info: Map<String, Value>, max_depth: Option<usize>) -> Walk {
-    let parsed: Vec<(NsPath, Value)> = info
+/// A SCAN answer as the server sends it, each `key_info` entry kept as its JSON text.
+#[derive(Deserialize)]
+struct ScanAnswer {
+    data: ScanData,
+}
+
+/// The `data` of a SCAN answer.
+#[derive(Deserialize)]
+struct ScanData {
+    keys: Vec<String>,
+    #[serde(default)]
+    key_info: HashMap<String, Box<RawValue>>,
+}
+
+/// The `key_info` entries of a SCAN answer's bytes, in the order of `data.keys`, each with
+/// its state read from it. Read straight from the bytes into text per entry: the answer
+/// is never a JSON document (at 20,000 namespaces that alone was 20 MB). An answer of
+/// another shape is read as [`key_info`] reads it.
+fn scan_entries(
+    client: &Client,
+    bytes: &[u8],
+    req: &RequestInfo,
+) -> Result<Vec<(String, NsState, Info)>, VaultError> {
+    let Ok(answer) = serde_json::from_slice::<ScanAnswer>(bytes) else {
+        let body = client.decode(200, bytes, req)?;
+        return Ok(key_info(body)
+            .into_iter()
+            .map(|(k, v)| (k, NsState::of_info(&v), Info::from(&v)))
+            .collect());
+    };
+    let ScanData { keys, mut key_info } = answer.data;
+    Ok(keys
         .into_iter()
-        .filter_map(|(k, v)| Some((NsPath::parse(&k).ok()?, v)))
+        .map(|k| match key_info.remove(&k) {
+            Some(raw) => (k, NsState::of_raw(&raw), Info::from(raw)),
+            None => (k, NsState::default(), Info::default()),
+        })
+        .collect())
+}
+
+/// A walk from one SCAN's `key_info` entries with their states (paths relative to the
+/// start). A namespace with children in the answer is open: the server shows nothing
+/// inside a sealed one.
+pub fn from_scan(
+    info: impl IntoIterator<Item = (String, NsState, Info)>,
+    max_depth: Option<usize>,
+) -> Walk {
+    let parsed: Vec<(NsPath, NsState, Info)> = info
+        .into_iter()
+        .filter_map(|(k, state, v)| Some((NsPath::parse(&k).ok()?, state, v)))
         .collect();
-    let parents: HashSet<NsPath> = parsed.iter().filter_map(|(p, _)| p.parent()).collect();
+    let parents: HashSet<NsPath> = parsed.iter().filter_map(|(p, _, _)| p.parent()).collect();
     let mut entries: Vec<Entry> = parsed
         .into_iter()
-        .filter(|(path, _)| max_depth.is_none_or(|d| path.depth() <= d))
-        .map(|(path, info)| {
-            let mut state = NsState::of_info(&info);
+        .filter(|(path, _, _)| max_depth.is_none_or(|d| path.depth() <= d))
+        .map(|(path, mut state, info)| {
             if parents.contains(&path) {
                 state.seal = Seal::Open;
             }
@@ -357,7 +492,7 @@ pub fn from_ui_list(root: &NsPath, keys: &[String], max_depth: Option<usize>) ->
                 },
                 ..NsState::default()
             },
-            info: json!({ "path": root.join(&path).header() }),
+            info: Info::from(&json!({ "path": root.join(&path).header() })),
             path,
         })
         .collect();
@@ -442,7 +577,7 @@ pub async fn walk_by_list(
             walk.entries.push(Entry {
                 path: rel,
                 state,
-                info,
+                info: Info::from(&info),
             });
         }
     }
@@ -730,8 +865,27 @@ mod tests {
                 locked,
                 ..NsState::default()
             },
-            info: Value::Null,
+            info: Info::default(),
         }
+    }
+
+    /// A client that sends nothing here: `scan_entries` only reads with it.
+    fn offline_client() -> Client {
+        Client::new(&crate::vault::Config {
+            addr: "http://127.0.0.1:1".into(),
+            token: None,
+            namespace: String::new(),
+            tls: crate::vault::TlsConfig::default(),
+            timeout: std::time::Duration::from_secs(1),
+            max_response_bytes: crate::vault::DEFAULT_MAX_RESPONSE_BYTES,
+        })
+        .unwrap()
+    }
+
+    /// The entries of a SCAN answer, read as `walk` reads them.
+    fn scan_of(body: &Value) -> Vec<(String, NsState, Info)> {
+        let req = RequestInfo::new(Method::Scan, "", "sys/namespaces");
+        scan_entries(&offline_client(), body.to_string().as_bytes(), &req).unwrap()
     }
 
     fn paths(walk: &Walk) -> Vec<String> {
@@ -773,6 +927,61 @@ mod tests {
     }
 
     #[test]
+    fn a_scan_keeps_each_entry_as_the_server_sent_it() {
+        let body = json!({"data":{"keys":["b/","a/","gone/"],"key_info":{
+            "a/":{"custom_metadata":{"team":"x","n":"1"},"id":"RtIFI4","locked":true,"path":"a/","uuid":"5a6f"},
+            "b/":{"path":"b/","tainted":true,"extra":[1,{"k":null}]}
+        }}});
+        let entries = scan_of(&body);
+        let names: Vec<&str> = entries.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(names, ["b/", "a/", "gone/"]);
+        // The same document, its keys in the server's order.
+        for (k, _, info) in &entries[..2] {
+            assert_eq!(
+                info.value().to_string(),
+                body["data"]["key_info"][k].to_string()
+            );
+        }
+        assert!(entries[1].1.locked && !entries[1].1.tainted);
+        assert!(entries[0].1.tainted && !entries[0].1.locked);
+        // A key without an entry: no state, no description (as `key_info` reads it).
+        assert_eq!(entries[2].1, NsState::default());
+        assert_eq!(entries[2].2, Value::Null);
+    }
+
+    #[test]
+    fn a_scan_of_another_shape_is_read_as_before() {
+        // A key that is not a string is skipped, as `key_info` does.
+        let odd = json!({"data":{"keys":["a/", 3],"key_info":{"a/":{"locked":true}}}});
+        let entries = scan_of(&odd);
+        assert_eq!(entries.len(), 1);
+        assert!(entries[0].1.locked);
+        // No data: no namespaces.
+        assert!(scan_of(&json!({"warnings":["x"]})).is_empty());
+        // Not JSON: an error naming the request, never "no namespaces".
+        let req = RequestInfo::new(Method::Scan, "", "sys/namespaces");
+        let e = scan_entries(&offline_client(), b"<html>", &req).unwrap_err();
+        assert!(matches!(e, VaultError::NotJson { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn state_from_the_text_is_the_state_from_the_document() {
+        for info in [
+            json!({"locked": true, "tainted": true}),
+            json!({"locked": false, "tainted": true, "path": "a/"}),
+            json!({"locked": "yes"}),
+            json!({"tainted": 1}),
+            json!({}),
+            json!(null),
+            json!([true]),
+            json!("locked"),
+        ] {
+            let raw = serde_json::value::to_raw_value(&info).unwrap();
+            assert_eq!(NsState::of_raw(&raw), NsState::of_info(&info), "{info}");
+        }
+    }
+
+    #[test]
     fn state_comes_from_key_info() {
         // OpenBao 2.6.2 and 2.7.2 list `locked` and `tainted`; the seal is not listed.
         let info = json!({"custom_metadata":{},"id":"RtIFI4","locked":false,"path":"sealy/","tainted":true,"uuid":"5a6f"});
@@ -805,13 +1014,13 @@ mod tests {
             "a/b/":{"locked":true},
             "c/":{}
         }}});
-        let walk = from_scan(key_info(Some(body.clone())), None);
+        let walk = from_scan(scan_of(&body), None);
         assert_eq!(paths(&walk), ["a/", "a/b/", "c/"]);
         let seal: Vec<Seal> = walk.entries.iter().map(|e| e.state.seal).collect();
         assert_eq!(seal, [Seal::Open, Seal::Unknown, Seal::Unknown]);
         assert!(walk.entries[1].state.locked);
         // Cut at one level, `a` is still known open (its children were in the answer).
-        let walk = from_scan(key_info(Some(body)), Some(1));
+        let walk = from_scan(scan_of(&body), Some(1));
         assert_eq!(paths(&walk), ["a/", "c/"]);
         assert_eq!(walk.entries[0].state.seal, Seal::Open);
     }

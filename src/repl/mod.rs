@@ -52,12 +52,25 @@ impl Printer {
         }
         let mut stdout = std::io::stdout().lock();
         let text = match self.format {
-            // The same value, its raw C1 and DEL written as \u escapes.
-            Format::Json => match &out.json {
-                Some(v) if self.pretty => sanitize::json(&crate::engine::output::pretty(v)).into(),
-                Some(v) => sanitize::json(&v.to_string()).into(),
-                None => String::new(),
-            },
+            // The same value, its raw C1 and DEL written as \u escapes, straight to stdout:
+            // a tree of 20,000 namespaces is never also held as a string (or two).
+            Format::Json => {
+                if let Some(v) = &out.json {
+                    let mut w = sanitize::JsonWriter::new(std::io::BufWriter::new(&mut stdout));
+                    let written = if self.pretty {
+                        serde_json::to_writer_pretty(&mut w, v)
+                    } else {
+                        serde_json::to_writer(&mut w, v)
+                    };
+                    if written.is_ok() {
+                        if let Ok(mut buffered) = w.finish() {
+                            let _ = writeln!(buffered);
+                            let _ = buffered.flush();
+                        }
+                    }
+                }
+                String::new()
+            }
             Format::Table => sanitize::view(&out.view).render_text(),
         };
         if !text.is_empty() {

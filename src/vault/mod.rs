@@ -212,6 +212,53 @@ impl Client {
     /// Send one request (see [`ApiRequest`]). The URL and the namespace header are
     /// checked before anything is sent; the answer is read up to the size cap.
     pub async fn send(&self, req: ApiRequest<'_>) -> Result<Option<Value>, VaultError> {
+        let (status, bytes, info) = self.exchange(req).await?;
+        self.answer(status, &bytes, info)
+    }
+
+    /// As [`Client::send`], but a successful answer comes back as its bytes, unparsed: for
+    /// an answer of thousands of entries (a SCAN) that the caller reads into a smaller form
+    /// than a JSON document. An answer that is an error is one, as with `send`.
+    pub async fn send_bytes(&self, req: ApiRequest<'_>) -> Result<Vec<u8>, VaultError> {
+        let (status, bytes, info) = self.exchange(req).await?;
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        self.answer(status, &bytes, info).map(|_| bytes)
+    }
+
+    /// The JSON document of an answer's bytes (`None` when there are none), as
+    /// [`Client::send`] reads it.
+    pub fn decode(
+        &self,
+        status: u16,
+        bytes: &[u8],
+        info: &RequestInfo,
+    ) -> Result<Option<Value>, VaultError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(v) => Ok(Some(v)),
+            Err(_) if status == 400 && snippet(bytes).contains("HTTPS server") => {
+                Err(VaultError::Unreachable {
+                    addr: self.addr.clone(),
+                    reason: "TLS: the server speaks TLS here: use an https:// address".into(),
+                })
+            }
+            Err(_) => Err(VaultError::NotJson {
+                status,
+                req: info.clone(),
+                snippet: snippet(bytes),
+            }),
+        }
+    }
+
+    /// Send one request and read its answer, whatever its status, up to the size cap.
+    async fn exchange(
+        &self,
+        req: ApiRequest<'_>,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>, RequestInfo), VaultError> {
         let info = req.info();
         let url = self.url_for(&req)?;
         let headers = self.headers(req.namespace, &info)?;
@@ -257,8 +304,12 @@ impl Client {
             });
         }
         // Read as a stream with a running count: an answer over the cap is dropped as
-        // soon as it passes it, never held whole.
-        let mut bytes: Vec<u8> = Vec::new();
+        // soon as it passes it, never held whole. Sized once when the length is announced.
+        let mut bytes: Vec<u8> = Vec::with_capacity(
+            resp.content_length()
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0),
+        );
         while let Some(chunk) = resp.chunk().await.map_err(|e| {
             // The server began to answer: the request reached it (and may have acted).
             match self.transport_error(e, &info, started) {
@@ -280,26 +331,17 @@ impl Client {
             }
             bytes.extend_from_slice(&chunk);
         }
-        let json: Option<Value> = if bytes.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            match serde_json::from_slice(&bytes) {
-                Ok(v) => Some(v),
-                Err(_) if status.as_u16() == 400 && snippet(&bytes).contains("HTTPS server") => {
-                    return Err(VaultError::Unreachable {
-                        addr: self.addr.clone(),
-                        reason: "TLS: the server speaks TLS here: use an https:// address".into(),
-                    })
-                }
-                Err(_) => {
-                    return Err(VaultError::NotJson {
-                        status: status.as_u16(),
-                        req: info,
-                        snippet: snippet(&bytes),
-                    })
-                }
-            }
-        };
+        Ok((status, bytes, info))
+    }
+
+    /// What an answer means: its JSON document, or the error its status and body say.
+    fn answer(
+        &self,
+        status: reqwest::StatusCode,
+        bytes: &[u8],
+        info: RequestInfo,
+    ) -> Result<Option<Value>, VaultError> {
+        let json = self.decode(status.as_u16(), bytes, &info)?;
         if status.is_success() || (status.as_u16() == 404 && json.as_ref().is_some_and(has_data)) {
             return Ok(json);
         }

@@ -457,7 +457,7 @@ async fn tree(
     // Move, not copy, the entries into the JSON document (thousands of namespaces).
     let mut info = Map::new();
     for e in walk.entries {
-        info.insert(e.path.header(), e.info);
+        info.insert(e.path.header(), e.info.value());
     }
     if closed_skipped {
         notes.push(

@@ -723,7 +723,7 @@ async fn scan(session: &Session, detailed: bool) -> Result<Output, EngineError> 
     .await?;
     let mut info = Map::new();
     for e in walk.entries {
-        info.insert(e.path.header(), e.info);
+        info.insert(e.path.header(), e.info.value());
     }
     let mut out = ns_keys_output(info, detailed);
     out.notes.extend(
