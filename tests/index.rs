@@ -104,17 +104,36 @@ fn a_warm_index_answers_find_without_reading_a_mount() {
     let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 
-    // Warm: the same answer, one SCAN for the tree, no mount read.
+    // Warm: the same answer from the file alone, nothing asked of the tree or a mount.
     proxy.forget();
     let warm = via(&env, &proxy, &["-c", "find pay"]);
     assert_eq!(lines(&warm), found);
     assert_eq!(mount_reads(&proxy), 0, "{:?}", proxy.seen());
-    assert_eq!(proxy.received("SCAN", "sys/namespaces"), 1);
+    assert_eq!(proxy.received("SCAN", "sys/namespaces"), 0);
     assert_eq!(stderr(&warm), "", "a fresh index says nothing of its age");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        text,
+        "nothing to rewrite"
+    );
+
+    // A tree listed more than a minute ago is checked by one SCAN, and no mount read.
+    age_tree(&env, 61);
+    proxy.forget();
+    assert_eq!(lines(&via(&env, &proxy, &["-c", "find pay"])), found);
+    assert_eq!(proxy.received("SCAN", "sys/namespaces"), 1);
+    assert_eq!(mount_reads(&proxy), 0, "{:?}", proxy.seen());
+}
+
+/// Make the index's tree `secs` older, as if listed that long ago.
+fn age_tree(env: &Env, secs: u64) {
+    let (file, mut index) = the_index(env);
+    index["tree_at"] = json!(index["tree_at"].as_u64().unwrap() - secs);
+    fs::write(&file, index.to_string()).unwrap();
 }
 
 #[test]
-fn namespaces_another_client_creates_or_deletes_are_seen_at_once() {
+fn namespaces_another_client_creates_or_deletes_are_seen_once_the_tree_is_a_minute_old() {
     let env = common::env();
     let api = Api::new(&env);
     tenants(&api);
@@ -124,6 +143,15 @@ fn namespaces_another_client_creates_or_deletes_are_seen_at_once() {
     env.bao(&["namespace", "create", "-namespace=globex", "payroll"]);
     api.mount("globex/payroll", "payroll-kv", "kv", json!({}));
     env.bao(&["namespace", "delete", "-namespace=acme", "pay"]);
+    // Within the minute the index's tree answers as it was.
+    let before = lines(&via(&env, &proxy, &["-c", "find pay"]));
+    assert!(before.contains(&"acme/pay/".to_string()), "{before:?}");
+    assert!(
+        !before.contains(&"globex/payroll/".to_string()),
+        "{before:?}"
+    );
+
+    age_tree(&env, 61);
     proxy.forget();
     let found = lines(&via(&env, &proxy, &["-c", "find pay"]));
     assert!(found.contains(&"globex/payroll/".to_string()), "{found:?}");

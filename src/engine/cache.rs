@@ -495,7 +495,7 @@ impl Cache {
                     let paths = m
                         .iter()
                         .filter(|m| keep(&m.path))
-                        .map(|m| m.path.clone())
+                        .map(|m| m.path.to_string())
                         .collect();
                     out.known.push((ns, paths));
                 }
@@ -632,12 +632,13 @@ fn mounts_of(table: &serde_json::Map<String, Value>, prefix: &str) -> Vec<Mount>
     table
         .iter()
         .map(|(k, v)| Mount {
-            path: format!("{prefix}{k}"),
+            path: format!("{prefix}{k}").into(),
             kind: v
                 .get("type")
                 .and_then(Value::as_str)
                 .unwrap_or("")
-                .to_string(),
+                .to_string()
+                .into(),
             kv2: v.pointer("/options/version").and_then(Value::as_str) == Some("2"),
         })
         .collect()

@@ -180,8 +180,8 @@ fn own_mounts(ctx: &Context, auth: bool, pending: &mut bool) -> Vec<String> {
         .into_iter()
         .filter_map(|m| match m.path.strip_prefix("auth/") {
             Some(rest) if auth && rest != "token/" => Some(rest.to_string()),
-            None if !auth && !matches!(m.path.as_str(), "sys/" | "identity/" | "cubbyhole/") => {
-                Some(m.path)
+            None if !auth && !matches!(&*m.path, "sys/" | "identity/" | "cubbyhole/") => {
+                Some(m.path.into_owned())
             }
             _ => None,
         })
@@ -268,7 +268,7 @@ fn api_paths(ctx: &Context, partial: &str, logical: bool, pending: &mut bool) ->
             .collect()
     };
     let Some(slash) = rest.rfind('/') else {
-        let mut out: Vec<String> = mounts.iter().map(|m| m.path.clone()).collect();
+        let mut out: Vec<String> = mounts.iter().map(|m| m.path.to_string()).collect();
         out.extend(SYS_PATHS.iter().map(|s| s.to_string()));
         out.extend(
             known
@@ -282,8 +282,8 @@ fn api_paths(ctx: &Context, partial: &str, logical: bool, pending: &mut bool) ->
     if dir == "auth/" || dir == "sys/" || dir == "identity/" {
         let mut out: Vec<String> = mounts
             .iter()
-            .map(|m| m.path.clone())
-            .filter(|p| p.starts_with(dir) && p != dir)
+            .map(|m| m.path.to_string())
+            .filter(|p| p.starts_with(dir) && *p != dir)
             .collect();
         out.extend(
             SYS_PATHS
@@ -297,7 +297,7 @@ fn api_paths(ctx: &Context, partial: &str, logical: bool, pending: &mut bool) ->
     }
     let mount: Option<&Mount> = mounts
         .iter()
-        .filter(|m| dir.starts_with(m.path.as_str()))
+        .filter(|m| dir.starts_with(&*m.path))
         .max_by_key(|m| m.path.len());
     let (list_path, shown_dir) = match mount {
         Some(m) if m.kv2 && logical => {

@@ -4,9 +4,12 @@
 //! at once in a new session instead of reading every namespace again.
 //!
 //! What is trusted, and when:
-//! - **The tree** is checked on every `find` by one `SCAN` (a namespace another client
-//!   created or deleted is seen at once). Without `SCAN` (`--no-scan`, Vault Enterprise)
-//!   a tree listed less than [`STALE_AFTER`] ago answers, else it is listed again.
+//! - **The tree** answers `find` as the index has it when it was listed less than
+//!   [`TREE_FRESH`] ago (no request: a warm `find` is a file read); older, one `SCAN`
+//!   checks it first (a namespace another client created or deleted is seen then). Without
+//!   `SCAN` (`--no-scan`, Vault Enterprise) listing costs a request per namespace, so a
+//!   tree listed less than [`STALE_AFTER`] ago answers. What this shell creates or deletes
+//!   itself is never answered from the index: its tree is listed again.
 //! - **Mounts** answer from the index however old; the results say how old when that is
 //!   more than [`STALE_AFTER`]. The mounts of a namespace the index does not know are
 //!   read; what the shell changes itself (`secrets enable`, `auth disable`, a raw write to
@@ -33,6 +36,9 @@ use crate::vault::Client;
 /// Older than this, the index's mounts are said to be old, and a tree without `SCAN` is
 /// listed again.
 pub const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// A tree listed less than this ago answers `find` without a `SCAN`.
+pub const TREE_FRESH: Duration = Duration::from_secs(60);
 
 /// How long the end of a session waits for the server to say who it is.
 const FINISH_WAIT: Duration = Duration::from_secs(2);
@@ -142,25 +148,18 @@ pub async fn gather(
     max_age: Duration,
     keep: impl Fn(&str) -> bool,
 ) -> Result<Known, EngineError> {
-    gather_with(session, here, max_age, keep, None).await
+    gather_with(session, here, max_age, keep, false).await
 }
 
-/// `find`: attach the index while the tree's `SCAN` is already on its way (the server
-/// lists while the index is read), then [`gather`].
+/// `find`: attach the index, then [`gather`] with the index's tree when it is recent
+/// (see the module).
 pub async fn attach_and_gather(
     session: &mut Session,
     here: &NsPath,
     keep: impl Fn(&str) -> bool,
 ) -> Result<Known, EngineError> {
-    if session.options().no_scan {
-        let notes = attach(session).await;
-        let mut known = gather(session, here, Duration::MAX, keep).await?;
-        known.notes.splice(0..0, notes);
-        return Ok(known);
-    }
-    let client = session.client().clone();
-    let (notes, walk) = tokio::join!(attach(session), tree::walk(&client, here, None, true));
-    let mut known = gather_with(session, here, Duration::MAX, keep, Some(walk?)).await?;
+    let notes = attach(session).await;
+    let mut known = gather_with(session, here, Duration::MAX, keep, true).await?;
     known.notes.splice(0..0, notes);
     Ok(known)
 }
@@ -170,7 +169,7 @@ async fn gather_with(
     here: &NsPath,
     max_age: Duration,
     keep: impl Fn(&str) -> bool,
-    walked: Option<tree::Walk>,
+    recent_tree: bool,
 ) -> Result<Known, EngineError> {
     let cache = session.cache().clone();
     let client = session.client().clone();
@@ -178,12 +177,13 @@ async fn gather_with(
     let now = now_secs();
     let mut notes = Vec::new();
     // The tree: one SCAN says what is there now; level by level it costs a request per
-    // namespace, so a recent tree from the index answers.
+    // namespace. A tree from the index listed recently enough answers without either.
+    let fresh_for = if use_scan { TREE_FRESH } else { STALE_AFTER };
     let recent = cache
         .known_tree()
-        .filter(|(_, at)| *at > 0 && now.saturating_sub(*at) < STALE_AFTER.as_secs());
+        .filter(|(_, at)| *at > 0 && now.saturating_sub(*at) < fresh_for.as_secs());
     let (below, open): (Vec<NsPath>, Vec<NsPath>) = match recent {
-        Some((known, _)) if walked.is_none() && !use_scan && !max_age.is_zero() => {
+        Some((known, _)) if recent_tree => {
             let below: Vec<NsPath> = known
                 .into_iter()
                 .filter(|n| n != here && n.starts_with(here))
@@ -191,10 +191,7 @@ async fn gather_with(
             (below.clone(), below)
         }
         _ => {
-            let walk = match walked {
-                Some(w) => w,
-                None => tree::walk(&client, here, None, use_scan).await?,
-            };
+            let walk = tree::walk(&client, here, None, use_scan).await?;
             let below: Vec<NsPath> = walk.entries.iter().map(|e| here.join(&e.path)).collect();
             if walk.unlisted.is_empty() {
                 cache.subtree_listed(here, &below);
@@ -222,7 +219,10 @@ async fn gather_with(
         done += 1;
         meter.tick(done);
         if let Some(m) = r {
-            let kept = m.iter().filter(|m| keep(&m.path)).map(|m| m.path.clone());
+            let kept = m
+                .iter()
+                .filter(|m| keep(&m.path))
+                .map(|m| m.path.to_string());
             known_mounts.push((ns.clone(), kept.collect()));
             cache.mounts_listed(&ns, m);
         }

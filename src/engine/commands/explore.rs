@@ -1117,8 +1117,9 @@ async fn find(
         let rel = ns.strip_prefix(here).unwrap_or_default().header();
         candidates.extend(paths.iter().map(|p| format!("{rel}{p}")));
     }
+    // What the walk changed is written when the session ends (`index::finish`), not
+    // before the answer.
     notes.extend(known.notes);
-    notes.extend(index::save(session.cache()));
     let mut ranked = fuzzy::rank(candidates, &[], pattern, usize::MAX);
     let total = ranked.len();
     if let Some(limit) = limit.filter(|l| *l < total) {

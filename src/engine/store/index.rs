@@ -7,6 +7,7 @@
 //! that does not parse, has another format version, or names another server or another
 //! top than the one it is opened for is ignored and overwritten, never trusted.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
@@ -17,8 +18,19 @@ use serde::{Deserialize, Serialize};
 
 use super::files::{ensure_dir, parent_dir, read_err, side_prefix, write_atomic, StoreError, TEMP};
 
-/// The format version this vnsh writes and reads.
-pub const INDEX_VERSION: u64 = 1;
+/// The format version this vnsh writes. Version 1 (every mount written out) is read too:
+/// it is version 2 without the standard mounts' bits.
+pub const INDEX_VERSION: u64 = 2;
+
+/// The mounts every namespace has, each written as one bit of `std` rather than in full
+/// (they are most of a large tree's index): bit `i` with the root's type, bit `i + 4`
+/// with a child namespace's `ns_` type. Any other path or type is written in full.
+const STANDARD: [(&str, &str, &str); 4] = [
+    ("auth/token/", "token", "ns_token"),
+    ("cubbyhole/", "cubbyhole", "ns_cubbyhole"),
+    ("identity/", "identity", "ns_identity"),
+    ("sys/", "system", "ns_system"),
+];
 
 /// The largest index file read (a tree of 20,000 namespaces is about 3 MB).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -30,11 +42,12 @@ const ORPHAN_AGE: Duration = Duration::from_secs(600);
 /// its type and whether it is KV version 2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexedMount {
-    /// `secret/`, `auth/userpass/`.
-    pub path: String,
+    /// `secret/`, `auth/userpass/` (the standard mounts' names are not copied: a large
+    /// tree has four in each namespace).
+    pub path: Cow<'static, str>,
     /// `kv`, `userpass`, …
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// KV version 2.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub kv2: bool,
@@ -61,15 +74,112 @@ pub struct Indexed {
     pub mounts: BTreeMap<String, IndexedMounts>,
 }
 
-/// The file as written.
-#[derive(Serialize, Deserialize)]
+/// The file as read.
+#[derive(Deserialize)]
 struct Doc {
     vnsh_index: u64,
     cluster_id: String,
     top: String,
     tree_at: u64,
     namespaces: Vec<String>,
-    mounts: BTreeMap<String, IndexedMounts>,
+    mounts: BTreeMap<String, DocMounts>,
+}
+
+/// The file as written (borrowed from what is saved).
+#[derive(Serialize)]
+struct DocOut<'a> {
+    vnsh_index: u64,
+    cluster_id: &'a str,
+    top: &'a str,
+    tree_at: u64,
+    namespaces: &'a [String],
+    mounts: BTreeMap<&'a str, DocMountsOut<'a>>,
+}
+
+/// One namespace's mounts in the file: the standard ones as bits ([`STANDARD`]), the
+/// others in full.
+#[derive(Deserialize)]
+struct DocMounts {
+    read_at: u64,
+    #[serde(default)]
+    std: u8,
+    #[serde(default)]
+    mounts: Vec<IndexedMount>,
+}
+
+/// [`DocMounts`] as written.
+#[derive(Serialize)]
+struct DocMountsOut<'a> {
+    read_at: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    std: u8,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    mounts: Vec<&'a IndexedMount>,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+/// The bit of a standard mount (see [`STANDARD`]), None for any other.
+fn standard_bit(m: &IndexedMount) -> Option<u8> {
+    if m.kv2 {
+        return None;
+    }
+    STANDARD
+        .iter()
+        .zip(0u8..)
+        .find_map(|((path, kind, ns_kind), i)| {
+            if m.path != *path {
+                None
+            } else if m.kind == *kind {
+                Some(1 << i)
+            } else if m.kind == *ns_kind {
+                Some(1 << (i + 4))
+            } else {
+                None
+            }
+        })
+}
+
+impl<'a> DocMountsOut<'a> {
+    fn pack(m: &'a IndexedMounts) -> Self {
+        let mut std = 0;
+        let mut rest = Vec::new();
+        for mount in &m.mounts {
+            match standard_bit(mount) {
+                Some(bit) if std & bit == 0 => std |= bit,
+                _ => rest.push(mount),
+            }
+        }
+        DocMountsOut {
+            read_at: m.read_at,
+            std,
+            mounts: rest,
+        }
+    }
+}
+
+impl DocMounts {
+    fn unpack(self) -> IndexedMounts {
+        let mut mounts = self.mounts;
+        for ((path, kind, ns_kind), i) in STANDARD.iter().zip(0u8..) {
+            for (bit, kind) in [(1 << i, kind), (1 << (i + 4), ns_kind)] {
+                if self.std & bit != 0 {
+                    mounts.push(IndexedMount {
+                        path: Cow::Borrowed(path),
+                        kind: Cow::Borrowed(kind),
+                        kv2: false,
+                    });
+                }
+            }
+        }
+        mounts.sort_by(|a, b| a.path.cmp(&b.path));
+        IndexedMounts {
+            read_at: self.read_at,
+            mounts,
+        }
+    }
 }
 
 /// What opening an index found.
@@ -122,7 +232,7 @@ impl IndexFile {
             Ok(d) => d,
             Err(e) => return IndexLoad::Ignored(format!("it does not parse ({e})")),
         };
-        if doc.vnsh_index != INDEX_VERSION {
+        if !(1..=INDEX_VERSION).contains(&doc.vnsh_index) {
             return IndexLoad::Ignored(format!(
                 "it has format version {}, this vnsh writes {INDEX_VERSION}",
                 doc.vnsh_index
@@ -151,7 +261,11 @@ impl IndexFile {
         IndexLoad::Loaded(Indexed {
             tree_at: doc.tree_at,
             namespaces: doc.namespaces,
-            mounts: doc.mounts,
+            mounts: doc
+                .mounts
+                .into_iter()
+                .map(|(ns, m)| (ns, m.unpack()))
+                .collect(),
         })
     }
 
@@ -160,13 +274,17 @@ impl IndexFile {
         let dir = parent_dir(&self.path);
         ensure_dir(parent_dir(dir))?;
         ensure_dir(dir)?;
-        let doc = Doc {
+        let doc = DocOut {
             vnsh_index: INDEX_VERSION,
-            cluster_id: self.cluster_id.clone(),
-            top: self.top.clone(),
+            cluster_id: &self.cluster_id,
+            top: &self.top,
             tree_at: index.tree_at,
-            namespaces: index.namespaces.clone(),
-            mounts: index.mounts.clone(),
+            namespaces: &index.namespaces,
+            mounts: index
+                .mounts
+                .iter()
+                .map(|(ns, m)| (ns.as_str(), DocMountsOut::pack(m)))
+                .collect(),
         };
         let bytes = serde_json::to_vec(&doc).map_err(|e| StoreError::Io {
             path: self.path.clone(),
@@ -323,7 +441,10 @@ mod tests {
         for (broken, why) in [
             (text[..text.len() / 2].to_string(), "does not parse"),
             (
-                text.replace("\"vnsh_index\":1", "\"vnsh_index\":9"),
+                text.replace(
+                    &format!("\"vnsh_index\":{INDEX_VERSION}"),
+                    "\"vnsh_index\":9",
+                ),
                 "format version 9",
             ),
             (text.replace("acme/web/", "acme/../x/"), "names a namespace"),
@@ -338,6 +459,77 @@ mod tests {
         // Overwritten whole by the next save.
         mine.save(&sample()).unwrap();
         assert!(matches!(mine.load(), IndexLoad::Loaded(_)));
+    }
+
+    fn mount(path: &'static str, kind: &'static str, kv2: bool) -> IndexedMount {
+        IndexedMount {
+            path: path.into(),
+            kind: kind.into(),
+            kv2,
+        }
+    }
+
+    #[test]
+    fn standard_mounts_are_bits_in_the_file_and_whole_again_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = IndexFile::new(dir.path(), "c1", "");
+        let mut index = sample();
+        let root = vec![
+            mount("auth/token/", "token", false),
+            mount("cubbyhole/", "cubbyhole", false),
+            mount("identity/", "identity", false),
+            mount("secret/", "kv", true),
+            mount("sys/", "system", false),
+        ];
+        // A child's standard mounts have `ns_` types; a standard path with another type
+        // (or one a plugin could shadow) is kept in full.
+        let child = vec![
+            mount("auth/token/", "ns_token", false),
+            mount("cubbyhole/", "ns_cubbyhole", false),
+            mount("identity/", "custom-identity", false),
+            mount("sys/", "ns_system", false),
+        ];
+        for (ns, mounts) in [("", root), ("acme/web/", child)] {
+            index
+                .mounts
+                .insert(ns.into(), IndexedMounts { read_at: 9, mounts });
+        }
+        f.save(&index).unwrap();
+        let text = fs::read_to_string(f.path()).unwrap();
+        assert!(
+            !text.contains("cubbyhole") && !text.contains("\"system\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("custom-identity") && text.contains("secret/"),
+            "{text}"
+        );
+        match f.load() {
+            IndexLoad::Loaded(i) => assert_eq!(i, index),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_version_1_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = IndexFile::new(dir.path(), "c1", "");
+        ensure_dir(parent_dir(parent_dir(f.path()))).unwrap();
+        ensure_dir(parent_dir(f.path())).unwrap();
+        let v1 = r#"{"vnsh_index":1,"cluster_id":"c1","top":"","tree_at":7,
+            "namespaces":["acme/"],"mounts":{"acme/":{"read_at":5,"mounts":[
+            {"path":"auth/token/","type":"ns_token"},{"path":"kv/","type":"kv","kv2":true}]}}}"#;
+        fs::write(f.path(), v1).unwrap();
+        match f.load() {
+            IndexLoad::Loaded(i) => assert_eq!(
+                i.mounts["acme/"].mounts,
+                [
+                    mount("auth/token/", "ns_token", false),
+                    mount("kv/", "kv", true)
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
