@@ -300,7 +300,7 @@ struct Against {
 }
 
 /// `runs` rounds of the curl bound and of a vnsh command, in turns so both see the same
-/// load; the best of each counts.
+/// load: the best of each, and each round's ratio.
 fn against_curl(
     runs: usize,
     curl: &std::path::Path,
@@ -625,15 +625,22 @@ fn main() {
             ms(m.bound.wall),
             format!("curl's CPU {}", cpu(m.bound)),
         ));
-        let ratio = m.ours.wall.as_secs_f64() / m.bound.wall.as_secs_f64();
-        let lo = m.rounds.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = m.rounds.iter().copied().fold(0.0, f64::max);
+        // The server's own speed drifts over a run (the same requests' bound has moved
+        // from 1.8 s to 2.8 s between two rows), so the goal is judged on each round's
+        // own ratio — curl and vnsh back to back — and their median, not on two bests
+        // that may be minutes apart.
+        let best = m.ours.wall.as_secs_f64() / m.bound.wall.as_secs_f64();
+        let mut sorted = m.rounds.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        let (lo, hi) = (sorted[0], sorted[sorted.len() - 1]);
         rows.push((
             format!("`vnsh -c {command}` (whole process, {total} namespaces)"),
             ms(m.ours.wall),
             format!(
-                "{ratio:.2}× the curl bound (goal ≤ 1.3×){}; each round {lo:.2}–{hi:.2}×; vnsh's CPU {}",
-                if ratio <= 1.3 { "" } else { ": NOT MET" },
+                "{median:.2}× the curl bound, median of {} rounds (goal ≤ 1.3×){}; rounds {lo:.2}–{hi:.2}×, best against best {best:.2}×; vnsh's CPU {}",
+                sorted.len(),
+                if median <= 1.3 { "" } else { ": NOT MET" },
                 cpu(m.ours)
             ),
         ));
