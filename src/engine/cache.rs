@@ -450,9 +450,14 @@ impl Cache {
         old_below.sort();
         new_below.sort();
         new_below.dedup();
-        let changed = stale || old_below != new_below;
+        // The namespace listed exists (a client created it since the tree was known).
+        let had_root = t.contains(root);
+        let changed = stale || !had_root || old_below != new_below;
         t.retain(|n| n == root || !n.starts_with(root));
         t.extend(below.iter().cloned());
+        if !had_root {
+            t.extend(root.ancestors().into_iter().filter(|a| !a.is_root()));
+        }
         t.sort();
         t.dedup();
         if stale {

@@ -179,9 +179,13 @@ async fn gather_with(
     // The tree: one SCAN says what is there now; level by level it costs a request per
     // namespace. A tree from the index listed recently enough answers without either.
     let fresh_for = if use_scan { TREE_FRESH } else { STALE_AFTER };
-    let recent = cache
-        .known_tree()
-        .filter(|(_, at)| *at > 0 && now.saturating_sub(*at) < fresh_for.as_secs());
+    // A namespace the tree does not hold (created by another client since, and `cd`'d
+    // into) makes it not recent: what is below it is not known.
+    let recent = cache.known_tree().filter(|(known, at)| {
+        *at > 0
+            && now.saturating_sub(*at) < fresh_for.as_secs()
+            && (here.is_root() || *here == *session.top() || known.contains(here))
+    });
     let (below, open): (Vec<NsPath>, Vec<NsPath>) = match recent {
         Some((known, _)) if recent_tree => {
             let below: Vec<NsPath> = known
