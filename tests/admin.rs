@@ -233,13 +233,31 @@ fn auth_enable_tune_disable_list_in_a_tenant() {
         bao_t(&env, &["auth", "list"], &[])
     );
 
+    // move, within t and into a namespace below it (as `bao auth move`).
+    api.mkns("t/sub");
+    let said = text_in_t(&env, "auth move twin auth/twin2");
+    assert!(
+        said.contains("Moved the auth method t/auth/twin/ to t/auth/twin2/"),
+        "{said}"
+    );
+    let said = text_in_t(&env, "auth move twin2 sub/twin");
+    assert!(said.contains("to t/sub/auth/twin/"), "{said}");
+    let auths = table(&api, "t/", "sys/auth");
+    assert!(
+        auths.get("twin/").is_none() && auths.get("twin2/").is_none(),
+        "{auths}"
+    );
+    let below = table(&api, "t/sub/", "sys/auth");
+    assert_eq!(below["twin/"]["type"], "userpass", "{below}");
+    assert_eq!(below["twin/"]["description"], "staff", "{below}");
+
     // disable.
     in_t_quiet(&env, "auth disable people");
     let said = text_in_t(&env, "auth disable auth/approle");
     assert!(said.contains("t/auth/approle/"), "{said}");
     let auths = table(&api, "t/", "sys/auth");
     assert!(auths.get("people/").is_none() && auths.get("approle/").is_none());
-    assert!(auths.get("twin/").is_some());
+    assert!(table(&api, "t/sub/", "sys/auth").get("twin/").is_some());
 }
 
 /// `vnsh ARGS` with `input` on a pipe as standard input (not a script: `-c` is given).

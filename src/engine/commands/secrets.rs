@@ -1,9 +1,10 @@
-//! Secrets engines as `bao secrets` manages them: `secrets list`, `enable`, `disable`,
-//! `tune`, `move`, with the options bao takes. A mount path is relative to here as every
-//! path is (`/` the top, `..` the parent), and its leading segments that name child
-//! namespaces move into them: `secrets enable -path=payments/kv kv` from a tenant mounts
-//! `kv/` in `payments`. What enable and tune send ([`MountOptions`]) is shared with
-//! `auth enable` and `auth tune`.
+//! Mounts as `bao secrets` and `bao auth` manage them: `list`, `enable`, `disable`, `tune`,
+//! `move`, with the options bao takes. The two families differ only in a [`Family`] (where
+//! the server keeps them, what they are called); this room holds their commands, parsing
+//! and requests, and the secrets engines' face; `auth_methods.rs` is the auth methods'.
+//! A mount path is relative to here as every path is (`/` the top, `..` the parent), and
+//! its leading segments that name child namespaces move into them: `secrets enable
+//! -path=payments/kv kv` from a tenant mounts `kv/` in `payments`.
 
 use std::time::Duration;
 
@@ -183,26 +184,82 @@ impl MountOptions {
     }
 }
 
-/// A command of this family.
+/// What tells the two families of mounts apart.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Family {
+    /// The command word: `secrets`, `auth`.
+    pub word: &'static str,
+    /// What one is called: `secrets engine`, `auth method`.
+    pub noun: &'static str,
+    /// Where the server keeps them: `sys/mounts`, `sys/auth`.
+    pub api: &'static str,
+    /// What their paths start with beside a namespace's others: ``, `auth/` (taken off
+    /// what is typed: no namespace is called `auth`).
+    pub prefix: &'static str,
+    /// The family's usage line and subcommands.
+    pub usage: &'static str,
+    /// Its subcommands.
+    pub subcommands: &'static [CommandInfo],
+    /// What `enable` without a TYPE is told it needs.
+    pub type_hint: &'static str,
+    /// Said after a missing or unknown subcommand (where the other thing is).
+    pub aside: &'static str,
+    /// The listing `list` is.
+    pub listing: Explore,
+    /// The question `disable` asks, `{}` the mount's full path.
+    pub disable_question: &'static str,
+    /// `enable` says how to log in with what it enabled.
+    pub login_hint: bool,
+}
+
+/// The secrets engines.
+pub const SECRETS: Family = Family {
+    word: "secrets",
+    noun: "secrets engine",
+    api: "sys/mounts",
+    prefix: "",
+    usage: COMMANDS[0].usage,
+    subcommands: SUBCOMMANDS,
+    type_hint: "the engine's TYPE (kv, transit, pki, …)",
+    aside: "",
+    listing: Explore::Mounts,
+    disable_question:
+        "Disable the secrets engine at {} and delete everything in it (its leases are revoked)?",
+    login_hint: false,
+};
+
+/// A command of either family.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Secrets {
-    /// The secrets engines here.
+pub struct MountCommand {
+    /// Secrets engines or auth methods.
+    pub family: &'static Family,
+    /// What to do.
+    pub action: MountAction,
+}
+
+/// A command of the secrets engines.
+pub type Secrets = MountCommand;
+
+/// What a mount command does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountAction {
+    /// The mounts here.
     List {
         /// More columns (accessor, TTLs, options, …).
         detailed: bool,
         /// `-format`.
         out: OutputFlags,
     },
-    /// Mount a secrets engine.
+    /// Mount one.
     Enable {
-        /// Its type (`kv`, `transit`, …).
+        /// Its type (`kv`, `transit`, `userpass`, …).
         kind: String,
         /// Where (`-path`); the type's name when not given.
         path: Option<String>,
         /// What to set.
         opts: MountOptions,
     },
-    /// Unmount one, and delete everything in it.
+    /// Unmount one (a secrets engine's data is deleted; an auth method's tokens revoked).
     Disable(String),
     /// Change a mount's settings.
     Tune {
@@ -311,92 +368,123 @@ pub fn parse(name: &str, rest: &[String]) -> Parsed<Secrets> {
     if !COMMANDS[0].is_called(name) {
         return None;
     }
-    Some(parse_secrets(rest))
+    Some(parse_family(&SECRETS, rest))
 }
 
-fn parse_secrets(rest: &[String]) -> Result<Secrets, UsageError> {
-    let Some((word, rest)) = rest.split_first() else {
+/// Parse `rest`, the words after a family's own (`secrets`, `auth`).
+pub fn parse_family(family: &'static Family, rest: &[String]) -> Result<MountCommand, UsageError> {
+    let word = family.word;
+    let Some((sub, rest)) = rest.split_first() else {
         return Err(UsageError::new(
-            COMMANDS[0].usage,
-            "`secrets` needs a subcommand",
+            family.usage,
+            format!("`{word}` needs a subcommand{}", family.aside),
         ));
     };
-    let Some(info) = SUBCOMMANDS.iter().find(|c| c.is_called(word)) else {
+    let Some(info) = family.subcommands.iter().find(|c| c.is_called(sub)) else {
         return Err(UsageError::new(
-            COMMANDS[0].usage,
-            format!("unknown subcommand `secrets {word}`"),
+            family.usage,
+            format!("unknown subcommand `{word} {sub}`{}", family.aside),
         ));
     };
     let f = Flags::parse(info, rest)?;
-    let bad = |m: &str| UsageError::new(info.usage, m);
+    let bad = |m: String| UsageError::new(info.usage, m);
     let pos = f.positional.as_slice();
-    match info.name {
-        "list" if pos.is_empty() => Ok(Secrets::List {
+    let action = match info.name {
+        "list" if pos.is_empty() => MountAction::List {
             detailed: f.switch("detailed").unwrap_or(false),
             out: f.output(info)?,
-        }),
-        "list" => Err(bad("`secrets list` takes no argument")),
+        },
+        "list" => return Err(bad(format!("`{word} list` takes no argument"))),
         "enable" => match pos {
-            [kind] => Ok(Secrets::Enable {
+            [kind] => MountAction::Enable {
                 kind: kind.clone(),
                 path: f.last("path").filter(|p| !p.is_empty()).map(str::to_string),
                 opts: MountOptions::from_flags(info, &f)?,
-            }),
-            [] => Err(bad(
-                "`secrets enable` needs the engine's TYPE (kv, transit, pki, …)",
-            )),
-            _ => Err(bad(
-                "`secrets enable` takes one TYPE; the path goes in -path=P",
-            )),
+            },
+            [] => return Err(bad(format!("`{word} enable` needs {}", family.type_hint))),
+            _ => {
+                return Err(bad(format!(
+                    "`{word} enable` takes one TYPE; the path goes in -path=P"
+                )))
+            }
         },
         "disable" => match pos {
-            [p] => Ok(Secrets::Disable(p.clone())),
-            _ => Err(bad("`secrets disable` takes one PATH")),
+            [p] => MountAction::Disable(p.clone()),
+            _ => return Err(bad(format!("`{word} disable` takes one PATH"))),
         },
         "tune" => match pos {
             [p] => {
                 let opts = MountOptions::from_flags(info, &f)?;
                 if opts.tune_body().is_none() {
-                    return Err(bad("`secrets tune` needs something to change (a flag)"));
+                    return Err(bad(format!(
+                        "`{word} tune` needs something to change (a flag)"
+                    )));
                 }
-                Ok(Secrets::Tune {
+                MountAction::Tune {
                     path: p.clone(),
                     opts,
-                })
+                }
             }
-            _ => Err(bad("`secrets tune` takes one PATH")),
+            _ => return Err(bad(format!("`{word} tune` takes one PATH"))),
         },
         "move" => match pos {
-            [a, b] => Ok(Secrets::Move {
+            [a, b] => MountAction::Move {
                 from: a.clone(),
                 to: b.clone(),
-            }),
-            _ => Err(bad("`secrets move` takes FROM and TO")),
+            },
+            _ => return Err(bad(format!("`{word} move` takes FROM and TO"))),
         },
-        _ => Err(bad("unknown subcommand")),
-    }
+        _ => return Err(bad("unknown subcommand".into())),
+    };
+    Ok(MountCommand { family, action })
 }
 
-impl Secrets {
+impl MountCommand {
     /// Whether it changes the server.
     pub fn is_mutating(&self) -> bool {
-        !matches!(self, Secrets::List { .. })
+        !matches!(self.action, MountAction::List { .. })
     }
 
     /// Whether it destroys something, and so asks first.
     pub fn is_destructive(&self) -> bool {
-        matches!(self, Secrets::Disable(_))
+        matches!(self.action, MountAction::Disable(_))
     }
 
     /// The question to ask before running it, if it is destructive.
     pub fn confirmation(&self, session: &Session) -> Option<String> {
-        match self {
-            Secrets::Disable(p) => Some(format!(
-                "Disable the secrets engine at {} and delete everything in it (its leases are revoked)?",
-                full_path(session, p)
-            )),
+        match &self.action {
+            MountAction::Disable(p) => {
+                let full = full_path(session, &self.family.typed(p));
+                Some(self.family.disable_question.replace("{}", &full))
+            }
             _ => None,
         }
+    }
+}
+
+impl Family {
+    /// A path as typed, without the family's prefix (`auth/userpass` and `userpass` name
+    /// the same auth method).
+    pub fn typed(&self, typed: &str) -> String {
+        let lead = if typed.starts_with('/') { "/" } else { "" };
+        let t = typed.trim_start_matches('/');
+        match t
+            .strip_prefix(self.prefix)
+            .filter(|_| !self.prefix.is_empty())
+        {
+            Some(rest) => format!("{lead}{rest}"),
+            None => typed.to_string(),
+        }
+    }
+
+    /// Where a mount typed here lives, and its path there (without the prefix).
+    async fn place(&self, session: &Session, typed: &str) -> Result<(NsPath, String), EngineError> {
+        place(session, &self.typed(typed)).await
+    }
+
+    /// `ns/auth/path/` for people.
+    fn shown(&self, ns: &NsPath, mount: &str) -> String {
+        shown(ns, &format!("{}{mount}", self.prefix))
     }
 }
 
@@ -519,29 +607,34 @@ pub fn detailed_view(json: Option<&Value>) -> View {
     }
 }
 
-/// Run a command of this family.
-pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineError> {
+/// Run a command of either family.
+pub async fn run(session: &mut Session, cmd: &MountCommand) -> Result<Output, EngineError> {
+    let family = cmd.family;
+    let (noun, api) = (family.noun, family.api);
     // The namespaces whose mounts this changes: what completion and the index knew of
     // them is read again.
     let mut changed: Vec<NsPath> = Vec::new();
-    let out = match cmd {
-        Secrets::List { detailed, out } => {
-            let mut listed = explore::run(session, &Explore::Mounts).await?;
+    let out = match &cmd.action {
+        MountAction::List { detailed, out } => {
+            let mut listed = explore::run(session, &family.listing).await?;
             if *detailed {
                 listed.view = detailed_view(listed.json.as_ref());
             }
             return Ok(out.apply(listed));
         }
-        Secrets::Enable { kind, path, opts } => {
-            let (ns, mount) = place(session, path.as_deref().unwrap_or(kind)).await?;
+        MountAction::Enable { kind, path, opts } => {
+            let (ns, mount) = family
+                .place(session, path.as_deref().unwrap_or(kind))
+                .await?;
             changed.push(ns.clone());
             let body = opts.enable_body(kind);
+            let name = mount.trim_end_matches('/');
             let resp = session
                 .client()
                 .request(
                     Method::Post,
                     &ns.header(),
-                    &format!("sys/mounts/{}", mount.trim_end_matches('/')),
+                    &format!("{api}/{name}"),
                     Some(&body),
                 )
                 .await?;
@@ -551,36 +644,41 @@ pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineE
                 .find(|(k, _)| k == "version")
                 .filter(|_| kind == "kv")
                 .map_or(String::new(), |(_, v)| format!(" (version {v})"));
+            let login = match (family.login_hint, name == kind) {
+                (false, _) => String::new(),
+                (true, true) => format!(" (log in with `login {kind}`)"),
+                (true, false) => format!(" (log in with `login {kind} -path={name}`)"),
+            };
             done(
                 resp.as_ref(),
                 format!(
-                    "Success! Enabled the {kind} secrets engine{version} at {}.",
-                    shown(&ns, &mount)
+                    "Success! Enabled the {kind} {noun}{version} at {}{login}.",
+                    family.shown(&ns, &mount)
                 ),
             )
         }
-        Secrets::Disable(path) => {
-            let (ns, mount) = place(session, path).await?;
+        MountAction::Disable(path) => {
+            let (ns, mount) = family.place(session, path).await?;
             changed.push(ns.clone());
             let resp = session
                 .client()
                 .request(
                     Method::Delete,
                     &ns.header(),
-                    &format!("sys/mounts/{}", mount.trim_end_matches('/')),
+                    &format!("{api}/{}", mount.trim_end_matches('/')),
                     None,
                 )
                 .await?;
             done(
                 resp.as_ref(),
                 format!(
-                    "Success! Disabled the secrets engine at {} (if it existed).",
-                    shown(&ns, &mount)
+                    "Success! Disabled the {noun} at {} (if it existed).",
+                    family.shown(&ns, &mount)
                 ),
             )
         }
-        Secrets::Tune { path, opts } => {
-            let (ns, mount) = place(session, path).await?;
+        MountAction::Tune { path, opts } => {
+            let (ns, mount) = family.place(session, path).await?;
             changed.push(ns.clone());
             let body = opts.tune_body();
             let resp = session
@@ -588,23 +686,23 @@ pub async fn run(session: &mut Session, cmd: &Secrets) -> Result<Output, EngineE
                 .request(
                     Method::Post,
                     &ns.header(),
-                    &format!("sys/mounts/{mount}tune"),
+                    &format!("{api}/{mount}tune"),
                     body.as_ref(),
                 )
                 .await?;
             done(
                 resp.as_ref(),
                 format!(
-                    "Success! Tuned the secrets engine at {}.",
-                    shown(&ns, &mount)
+                    "Success! Tuned the {noun} at {}.",
+                    family.shown(&ns, &mount)
                 ),
             )
         }
-        Secrets::Move { from, to } => {
-            for p in [from, to] {
-                changed.push(session.route(p)?.namespace);
-            }
-            move_mount(session, from, to).await?
+        MountAction::Move { from, to } => {
+            let from = family.place(session, from).await?;
+            let to = family.place(session, to).await?;
+            changed.extend([from.0.clone(), to.0.clone()]);
+            move_mount(session, family, from, to).await?
         }
     };
     session.cache().invalidate_paths();
@@ -625,22 +723,23 @@ fn common(a: &NsPath, b: &NsPath) -> NsPath {
     )
 }
 
-/// `sys/remount` from the namespace both paths are in (the server follows the namespace
-/// segments of each), then its status until the move is done.
-async fn move_mount(session: &Session, from: &str, to: &str) -> Result<Output, EngineError> {
-    let a = session.route(from)?;
-    let b = session.route(to)?;
-    let base = common(&a.namespace, &b.namespace);
-    let rel = |r: &crate::engine::nspath::Route| {
-        let ns = r.namespace.strip_prefix(&base).unwrap_or_default();
-        format!("{}{}/", ns.header(), r.path.trim_end_matches('/'))
+/// `sys/remount` from the namespace both mounts are in (placed: the server follows the
+/// namespace segments of each path), then its status until the move is done.
+async fn move_mount(
+    session: &Session,
+    family: &Family,
+    (from_ns, from): (NsPath, String),
+    (to_ns, to): (NsPath, String),
+) -> Result<Output, EngineError> {
+    let (word, noun) = (family.word, family.noun);
+    let base = common(&from_ns, &to_ns);
+    // Each path as the server takes it from `base`: the namespaces below it, then the
+    // family's prefix (`auth/`) and the mount.
+    let rel = |ns: &NsPath, mount: &str| {
+        let below = ns.strip_prefix(&base).unwrap_or_default();
+        format!("{}{}{mount}", below.header(), family.prefix)
     };
-    let (src, dst) = (rel(&a), rel(&b));
-    if src.trim_matches('/').is_empty() || dst.trim_matches('/').is_empty() {
-        return Err(EngineError::Other(
-            "secrets move: give the mount to move and where it goes".into(),
-        ));
-    }
+    let (src, dst) = (rel(&from_ns, &from), rel(&to_ns, &to));
     let client = session.client();
     let body = json!({ "from": src, "to": dst });
     let started = client
@@ -659,7 +758,7 @@ async fn move_mount(session: &Session, from: &str, to: &str) -> Result<Output, E
         // An older server moves at once and names no migration.
         return Ok(done(
             None,
-            format!("Success! Moved the secrets engine {src_shown} to {dst_shown}."),
+            format!("Success! Moved the {noun} {src_shown} to {dst_shown}."),
         ));
     };
     let mut wait = Duration::from_millis(100);
@@ -683,13 +782,13 @@ async fn move_mount(session: &Session, from: &str, to: &str) -> Result<Output, E
                 return Ok(done(
                     None,
                     format!(
-                        "Success! Moved the secrets engine {src_shown} to {dst_shown} (migration {id})."
+                        "Success! Moved the {noun} {src_shown} to {dst_shown} (migration {id})."
                     ),
                 ))
             }
             "failure" => {
                 return Err(EngineError::Other(format!(
-                    "secrets move: the server could not move {src_shown} to {dst_shown} (migration {id}); its log says why"
+                    "{word} move: the server could not move {src_shown} to {dst_shown} (migration {id}); its log says why"
                 )))
             }
             // Still in progress: ask again, less often as it goes on (Ctrl-C stops waiting).
@@ -705,15 +804,20 @@ async fn move_mount(session: &Session, from: &str, to: &str) -> Result<Output, E
 mod tests {
     use super::*;
 
-    fn p(line: &str) -> Result<Secrets, UsageError> {
+    fn p(line: &str) -> Result<MountAction, UsageError> {
         let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
         let (first, rest) = words.split_first().unwrap();
-        parse(first, rest).unwrap()
+        parse(first, rest).unwrap().map(|c| c.action)
+    }
+
+    fn cmd(line: &str) -> Secrets {
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        parse(&words[0], &words[1..]).unwrap().unwrap()
     }
 
     #[test]
     fn enable_sends_what_bao_sends() {
-        let Ok(Secrets::Enable { kind, path, opts }) = p(
+        let Ok(MountAction::Enable { kind, path, opts }) = p(
             "secrets enable -path=kv2 -version=2 -description=team -max-lease-ttl=1h -local -options=x=y kv",
         ) else {
             panic!("parse")
@@ -732,7 +836,7 @@ mod tests {
             )
         );
         assert_eq!(MountOptions::default().tune_body(), None);
-        let Ok(Secrets::Tune { opts, .. }) =
+        let Ok(MountAction::Tune { opts, .. }) =
             p("secrets tune -audit-non-hmac-request-keys=a,b -audit-non-hmac-request-keys c kv")
         else {
             panic!("parse")
@@ -760,10 +864,10 @@ mod tests {
             let e = p(line).unwrap_err().to_string();
             assert!(e.contains(says), "{line}: {e}");
         }
-        assert!(p("secrets disable kv").unwrap().is_destructive());
-        assert!(!p("secrets move a b").unwrap().is_destructive());
-        assert!(p("secrets move a b").unwrap().is_mutating());
-        assert!(!p("secrets list").unwrap().is_mutating());
+        assert!(cmd("secrets disable kv").is_destructive());
+        assert!(!cmd("secrets move a b").is_destructive());
+        assert!(cmd("secrets move a b").is_mutating());
+        assert!(!cmd("secrets list").is_mutating());
     }
 
     #[test]
