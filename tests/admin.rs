@@ -707,7 +707,15 @@ fn destructive_commands_ask_first_naming_the_full_path() {
             "secrets disable secret",
             "Disable the secrets engine at t/secret/",
         ),
-        ("auth disable people", "Disable the auth method t/people/"),
+        ("auth disable people", "Disable the auth method t/auth/people/"),
+        (
+            "secrets move secret moved",
+            "Move the secrets engine t/secret/ to t/moved/? Its leases are revoked.",
+        ),
+        (
+            "auth move people staff",
+            "Move the auth method t/auth/people/ to t/auth/staff/? Every token it issued is revoked.",
+        ),
         ("policy delete app", "Delete the policy app in namespace t?"),
         (revoke.as_str(), "Revoke the token with accessor"),
     ];

@@ -27,6 +27,7 @@ pub const AUTH: Family = Family {
     listing: Explore::Auths,
     disable_question:
         "Disable the auth method {} and revoke every token it issued? Its users and roles are deleted.",
+    move_cost: "every token it issued is revoked",
     login_hint: true,
 };
 

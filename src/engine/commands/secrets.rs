@@ -208,6 +208,8 @@ pub struct Family {
     pub listing: Explore,
     /// The question `disable` asks, `{}` the mount's full path.
     pub disable_question: &'static str,
+    /// What a move costs, said in its question.
+    pub move_cost: &'static str,
     /// `enable` says how to log in with what it enabled.
     pub login_hint: bool,
 }
@@ -225,6 +227,7 @@ pub const SECRETS: Family = Family {
     listing: Explore::Mounts,
     disable_question:
         "Disable the secrets engine at {} and delete everything in it (its leases are revoked)?",
+    move_cost: "its leases are revoked",
     login_hint: false,
 };
 
@@ -445,21 +448,41 @@ impl MountCommand {
         !matches!(self.action, MountAction::List { .. })
     }
 
-    /// Whether it destroys something, and so asks first.
+    /// Whether it destroys something, and so asks first: a disable, and a move (the
+    /// server revokes the mount's leases, an auth method's tokens: not to be undone).
     pub fn is_destructive(&self) -> bool {
-        matches!(self.action, MountAction::Disable(_))
+        matches!(
+            self.action,
+            MountAction::Disable(_) | MountAction::Move { .. }
+        )
     }
 
     /// The question to ask before running it, if it is destructive.
     pub fn confirmation(&self, session: &Session) -> Option<String> {
+        let family = self.family;
         match &self.action {
-            MountAction::Disable(p) => {
-                let full = full_path(session, &self.family.typed(p));
-                Some(self.family.disable_question.replace("{}", &full))
-            }
+            MountAction::Disable(p) => Some(
+                family
+                    .disable_question
+                    .replace("{}", &family.full_path(session, p)),
+            ),
+            MountAction::Move { from, to } => Some(format!(
+                "Move the {} {} to {}? {}.",
+                family.noun,
+                family.full_path(session, from),
+                family.full_path(session, to),
+                capitalized(family.move_cost)
+            )),
             _ => None,
         }
     }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 impl Family {
@@ -482,18 +505,22 @@ impl Family {
         place(session, &self.typed(typed)).await
     }
 
+    /// The full path a typed mount path names, for a question (`t/auth/people/`).
+    fn full_path(&self, session: &Session, typed: &str) -> String {
+        match session.route(&self.typed(typed)) {
+            Ok(r) => format!(
+                "{}{}{}/",
+                r.namespace.header(),
+                self.prefix,
+                r.path.trim_end_matches('/')
+            ),
+            Err(_) => typed.to_string(),
+        }
+    }
+
     /// `ns/auth/path/` for people.
     fn shown(&self, ns: &NsPath, mount: &str) -> String {
         shown(ns, &format!("{}{mount}", self.prefix))
-    }
-}
-
-/// The full path a typed mount path names (namespace and mount: `t1/payments/kv/`), for
-/// a question: the same text whichever of its segments are namespaces.
-pub fn full_path(session: &Session, typed: &str) -> String {
-    match session.route(typed) {
-        Ok(r) => format!("{}{}/", r.namespace.header(), r.path.trim_end_matches('/')),
-        Err(_) => typed.to_string(),
     }
 }
 
@@ -865,7 +892,7 @@ mod tests {
             assert!(e.contains(says), "{line}: {e}");
         }
         assert!(cmd("secrets disable kv").is_destructive());
-        assert!(!cmd("secrets move a b").is_destructive());
+        assert!(cmd("secrets move a b").is_destructive());
         assert!(cmd("secrets move a b").is_mutating());
         assert!(!cmd("secrets list").is_mutating());
     }
