@@ -186,13 +186,15 @@ async fn gather_with(
             && now.saturating_sub(*at) < fresh_for.as_secs()
             && (here.is_root() || *here == *session.top() || known.contains(here))
     });
-    let (below, open): (Vec<NsPath>, Vec<NsPath>) = match recent {
+    // What is below, and the namespaces to read the mounts of (None: all of them; the
+    // index does not say which are locked or sealed).
+    let (below, open): (Vec<NsPath>, Option<Vec<NsPath>>) = match recent {
         Some((known, _)) if recent_tree => {
             let below: Vec<NsPath> = known
                 .into_iter()
                 .filter(|n| n != here && n.starts_with(here))
                 .collect();
-            (below.clone(), below)
+            (below, None)
         }
         _ => {
             let walk = tree::walk(&client, here, None, use_scan).await?;
@@ -206,11 +208,15 @@ async fn gather_with(
                 .filter(|e| !e.state.is_closed())
                 .map(|e| here.join(&e.path))
                 .collect();
-            (below, open)
+            (below, Some(open))
         }
     };
+    let namespaces = below
+        .iter()
+        .map(|n| n.strip_prefix(here).unwrap_or_default())
+        .collect();
     let mut all = vec![here.clone()];
-    all.extend(open);
+    all.extend(open.unwrap_or(below));
     let KnownPaths {
         known: mut known_mounts,
         missing: to_read,
@@ -241,10 +247,7 @@ async fn gather_with(
         }
     }
     Ok(Known {
-        namespaces: below
-            .iter()
-            .map(|n| n.strip_prefix(here).unwrap_or_default())
-            .collect(),
+        namespaces,
         mounts: known_mounts,
         notes,
     })
