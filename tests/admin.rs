@@ -438,6 +438,48 @@ fn token_lookup_create_revoke_in_a_tenant() {
         "token-ci"
     );
 
+    // renew: by accessor with an increment, as bao's; the token itself is never printed
+    // (bao prints it in JSON; vnsh leaves it empty).
+    let ours = in_t1(
+        &env,
+        &format!("token renew -increment=2h -accessor {accessor}"),
+    );
+    let bao = bao_t(
+        &env,
+        &["token", "renew"],
+        &["-increment=2h", "-accessor", &accessor],
+    );
+    assert_eq!(token_alike(&ours), token_alike(&bao));
+    assert_eq!(ours["auth"]["lease_duration"], json!(7200), "{ours}");
+    assert_eq!(ours["auth"]["client_token"], json!(""), "{ours}");
+    // The session's own token, renewed from inside its namespace, for people.
+    let short = api.ok(
+        "POST",
+        "t/",
+        "auth/token/create",
+        Some(json!({"policies": ["app"], "ttl": "10m"})),
+    );
+    let short = short["auth"]["client_token"].as_str().unwrap().to_string();
+    let out = env.vnsh_as(&short, &["-n", "t", "-c", "token renew -increment=30m"]);
+    let said = ok(&out);
+    assert!(
+        said.contains("token_duration") && said.contains("1800"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(&short) && !stderr(&out).contains(&short),
+        "{said}"
+    );
+    let (_, looked) = api.call(
+        "POST",
+        "t/",
+        "auth/token/lookup",
+        Some(json!({"token": short})),
+    );
+    assert!(looked["data"]["ttl"].as_u64().unwrap() > 1700, "{looked}");
+    let err = fails_in_t(&env, "token renew -field=token");
+    assert!(err.contains("never printed"), "{err}");
+
     // A token typed on the line is refused before anything is sent, and not echoed.
     let err = fails_in_t(&env, &format!("token lookup {made}"));
     assert!(err.contains("never goes on a command line"), "{err}");

@@ -76,6 +76,15 @@ pub enum Token {
     Create(Box<Create>),
     /// Revoke a token and every token it created.
     Revoke(Which),
+    /// Extend a token's TTL.
+    Renew {
+        /// Which one.
+        which: Which,
+        /// `-increment`: the TTL asked for (the server's default when not given).
+        increment: Option<String>,
+        /// `-field` and `-format`.
+        out: OutputFlags,
+    },
 }
 
 const SUBCOMMANDS: &[CommandInfo] = &[
@@ -110,6 +119,13 @@ const SUBCOMMANDS: &[CommandInfo] = &[
         "-format=",
     ]),
     CommandInfo::new(
+        "renew",
+        "token renew [-increment=T] [-accessor ACCESSOR | -ask | @FILE] [-field=F] [-format=json]",
+        "extend a token's TTL: this session's (before it runs out), one by accessor, or one typed unseen (-ask) or read from a file",
+    )
+    .flags(&["-increment=", "-accessor", "-ask", "-field=", "-format="])
+    .args(&[Arg::Accessor]),
+    CommandInfo::new(
         "revoke",
         "token revoke -self | -accessor ACCESSOR | -ask | @FILE",
         "revoke a token and every token it created (asks first)",
@@ -121,8 +137,8 @@ const SUBCOMMANDS: &[CommandInfo] = &[
 /// The commands of this family, for help and completion.
 pub const COMMANDS: &[CommandInfo] = &[CommandInfo::new(
     "token",
-    "token lookup [-accessor A | -ask | @FILE] | create [flags] | revoke -self|-accessor A|-ask|@FILE",
-    "tokens here: lookup, create, revoke (as `bao token`; a token is never typed on the line)",
+    "token lookup [-accessor A | -ask | @FILE] | create [flags] | renew [-increment=T] [-accessor A | -ask | @FILE] | revoke -self|-accessor A|-ask|@FILE",
+    "tokens here: lookup, create, renew, revoke (as `bao token`; a token is never typed on the line)",
 )
 .subcommands(SUBCOMMANDS)];
 
@@ -183,6 +199,14 @@ fn parse_token(rest: &[String]) -> Result<Token, UsageError> {
             out: f.output(info)?,
         }),
         "revoke" => Ok(Token::Revoke(which(info, &f, false)?)),
+        "renew" => Ok(Token::Renew {
+            which: which(info, &f, true)?,
+            increment: f
+                .last("increment")
+                .filter(|v| !v.is_empty())
+                .map(str::to_string),
+            out: f.output(info)?,
+        }),
         _ => {
             if f.has("id") {
                 return Err(bad(
@@ -361,6 +385,11 @@ pub async fn run(session: &mut Session, cmd: &Token) -> Result<Output, EngineErr
         Token::Lookup { which, out } => lookup(session, which, out).await,
         Token::Create(c) => create(session, c).await,
         Token::Revoke(which) => revoke(session, which).await,
+        Token::Renew {
+            which,
+            increment,
+            out,
+        } => renew(session, which, increment.as_deref(), out).await,
     }
 }
 
@@ -458,13 +487,23 @@ async fn create(session: &mut Session, c: &Create) -> Result<Output, EngineError
         .await?
         .unwrap_or(Value::Null);
     session.cache().invalidate_paths();
+    auth_output(
+        &resp,
+        &c.out,
+        "(not shown: -field=token or --format json prints it, once)",
+    )
+}
+
+/// What a command answered with an auth block prints (`create`, `renew`), as bao: its
+/// Secret, a `-field` of it, or its rows for people (the token's row says `token_row`).
+fn auth_output(resp: &Value, out: &OutputFlags, token_row: &str) -> Result<Output, EngineError> {
     let mut shaped = resp.clone();
     if let Some(a) = resp.get("auth").filter(|a| a.is_object()) {
         shaped["auth"] = go_auth(a);
     }
     let secret = api::secret_output(&shaped).json.unwrap_or(Value::Null);
     let auth = secret.get("auth").cloned().unwrap_or(Value::Null);
-    if let Some(field) = &c.out.field {
+    if let Some(field) = &out.field {
         // bao's RawField of a Secret with an auth block.
         let value = match field.as_str() {
             "token" => auth.get("client_token").cloned(),
@@ -480,10 +519,7 @@ async fn create(session: &mut Session, c: &Create) -> Result<Output, EngineError
     }
     let get = |k: &str| auth.get(k).map(cell).unwrap_or_default();
     let mut table = vec![
-        vec![
-            "token".to_string(),
-            "(not shown: -field=token or --format json prints it, once)".to_string(),
-        ],
+        vec!["token".to_string(), token_row.to_string()],
         vec!["token_accessor".into(), get("accessor")],
         vec!["token_duration".into(), get("lease_duration")],
         vec!["token_renewable".into(), get("renewable")],
@@ -497,11 +533,57 @@ async fn create(session: &mut Session, c: &Create) -> Result<Output, EngineError
                 .map(|(k, v)| vec![format!("token_meta_{k}"), cell(v)]),
         );
     }
-    Ok(c.out.apply(Output {
+    Ok(out.apply(Output {
         json: Some(secret),
         view: kv_table(table),
-        notes: warnings(&resp),
+        notes: warnings(resp),
     }))
+}
+
+/// `token renew`: `renew-self`, `renew-accessor` or `renew` with the token typed unseen
+/// or read from a file. The token renewed is the caller's already: never printed, not
+/// even in JSON (where bao prints it) or by `-field=token`.
+async fn renew(
+    session: &mut Session,
+    which: &Which,
+    increment: Option<&str>,
+    out: &OutputFlags,
+) -> Result<Output, EngineError> {
+    if out.field.as_deref() == Some("token") {
+        return Err(EngineError::Other(
+            "token renew: the token itself is never printed (it is the one you have)".into(),
+        ));
+    }
+    let here = session.cwd().header();
+    let value = token_value(session, which, "token renew").await?;
+    let mut body = Map::new();
+    if let Some(i) = increment {
+        body.insert("increment".into(), json!(i));
+    }
+    let path = match (which, value) {
+        (Which::Accessor(a), _) => {
+            body.insert("accessor".into(), json!(a));
+            "auth/token/renew-accessor"
+        }
+        (_, Some(t)) => {
+            body.insert("token".into(), json!(t));
+            "auth/token/renew"
+        }
+        (_, None) => "auth/token/renew-self",
+    };
+    let mut resp = session
+        .client()
+        .request(Method::Post, &here, path, Some(&Value::Object(body)))
+        .await?
+        .unwrap_or(Value::Null);
+    if let Some(t) = resp.pointer_mut("/auth/client_token") {
+        *t = json!("");
+    }
+    auth_output(
+        &resp,
+        out,
+        "(not shown: the token renewed is the one you gave)",
+    )
 }
 
 async fn revoke(session: &mut Session, which: &Which) -> Result<Output, EngineError> {
