@@ -750,6 +750,12 @@ fn destructive_commands_ask_first_naming_the_full_path() {
             "Disable the secrets engine at t/secret/",
         ),
         ("auth disable people", "Disable the auth method t/auth/people/"),
+        // Which segments are namespaces is not asked before the question: no `auth/`
+        // placed where it may be wrong.
+        (
+            "auth disable sub/people",
+            "Disable the auth method t/sub/people/ and",
+        ),
         (
             "secrets move secret moved",
             "Move the secrets engine t/secret/ to t/moved/? Its leases are revoked.",

@@ -223,6 +223,16 @@ pub struct Walk {
     pub no_namespaces: bool,
 }
 
+/// The entries as a JSON document (`key_info`: each namespace's info by its `a/b/` path),
+/// moved, not copied, and sized once (thousands of namespaces).
+pub fn info_document(entries: Vec<Entry>) -> Map<String, Value> {
+    let mut info = Map::with_capacity(entries.len());
+    for e in entries {
+        info.insert(e.path.header(), e.info.value());
+    }
+    info
+}
+
 /// How to walk a tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WalkOptions {

@@ -454,12 +454,7 @@ async fn tree(
             "note: the tree is Vault's list of the namespaces this token sees (one request); it carries no lock state: `locks` lists level by level".into(),
         );
     }
-    // Move, not copy, the entries into the JSON document (thousands of namespaces).
-    // Sized once: grown by doubling, a tree of 20,000 would hold room for 32,768.
-    let mut info = Map::with_capacity(walk.entries.len());
-    for e in walk.entries {
-        info.insert(e.path.header(), e.info.value());
-    }
+    let info = tree::info_document(walk.entries);
     if closed_skipped {
         notes.push(
             "note: listed level by level; namespaces below a locked or sealed one cannot be listed"

@@ -721,11 +721,7 @@ async fn scan(session: &Session, detailed: bool) -> Result<Output, EngineError> 
         !session.options().no_scan,
     )
     .await?;
-    // Sized once: grown by doubling, a tree of 20,000 would hold room for 32,768.
-    let mut info = Map::with_capacity(walk.entries.len());
-    for e in walk.entries {
-        info.insert(e.path.header(), e.info.value());
-    }
+    let info = tree::info_document(walk.entries);
     let mut out = ns_keys_output(info, detailed);
     out.notes.extend(
         walk.unlisted

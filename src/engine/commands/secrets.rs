@@ -196,7 +196,7 @@ pub struct Family {
     /// What their paths start with beside a namespace's others: ``, `auth/` (taken off
     /// what is typed: no namespace is called `auth`).
     pub prefix: &'static str,
-    /// The family's usage line and subcommands.
+    /// The family's usage line.
     pub usage: &'static str,
     /// Its subcommands.
     pub subcommands: &'static [CommandInfo],
@@ -505,15 +505,16 @@ impl Family {
         place(session, &self.typed(typed)).await
     }
 
-    /// The full path a typed mount path names, for a question (`t/auth/people/`).
+    /// The full path a typed mount path names, for a question (`t/auth/people/`), asked
+    /// of nothing: where a path has more than one segment, which of them are namespaces is
+    /// not known yet, so the prefix (which goes after the namespaces) is left out.
     fn full_path(&self, session: &Session, typed: &str) -> String {
         match session.route(&self.typed(typed)) {
-            Ok(r) => format!(
-                "{}{}{}/",
-                r.namespace.header(),
-                self.prefix,
-                r.path.trim_end_matches('/')
-            ),
+            Ok(r) => {
+                let path = r.path.trim_matches('/');
+                let prefix = if path.contains('/') { "" } else { self.prefix };
+                format!("{}{prefix}{path}/", r.namespace.header())
+            }
             Err(_) => typed.to_string(),
         }
     }
