@@ -372,3 +372,67 @@ fn a_token_typed_at_login_is_refused_unsent_and_unrepeated() {
         );
     }
 }
+
+/// Lines typed ahead, while a command runs (several arrive in one read of the terminal, as
+/// a fast typist or a paste over SSH sends them), all run in order: none is dropped with
+/// the line editor's read buffer at the end of the line before.
+#[test]
+fn lines_typed_ahead_all_run() {
+    let env = common::env();
+    let api = common::Api::new(&env);
+    let t = start(&env, &["--line"]);
+    t.ready("vnsh />");
+    let names: Vec<String> = (1..=8).map(|i| format!("ahead{i}")).collect();
+    let mut keys: Vec<&str> = Vec::new();
+    let lines: Vec<String> = names.iter().map(|n| format!("ns create {n}")).collect();
+    for line in &lines {
+        keys.push(line);
+        keys.push("Enter");
+    }
+    keys.extend(["cd ahead8", "Enter", "pwd", "Enter"]);
+    t.keys(&keys);
+    let screen = t.wait_for("pwd's answer after the eight lines", |s| {
+        s.lines().any(|l| l.trim() == "ahead8")
+    });
+    let want: Vec<String> = names.iter().map(|n| format!("{n}/")).collect();
+    assert_eq!(api.children(""), want, "{screen}");
+}
+
+/// A `y` typed ahead, with the line that asks (a paste, a fast typist), never answers the
+/// question: only what is typed once it shows does. The line typed ahead still runs after.
+#[test]
+fn a_yes_typed_ahead_never_answers_a_question() {
+    let env = common::env();
+    let api = common::Api::new(&env);
+    api.mkns("keepme");
+    let t = start(&env, &["--line"]);
+    t.ready("vnsh />");
+    t.keys(&[
+        "ns delete keepme",
+        "Enter",
+        "y",
+        "Enter",
+        "cd keepme",
+        "Enter",
+    ]);
+    t.wait_for("the question", |s| {
+        s.contains("Delete namespace keepme") && s.contains("[y/N]")
+    });
+    // Nothing answered it: the namespace is there, and the question still waits.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        api.children(""),
+        vec!["keepme/".to_string()],
+        "{}",
+        t.screen()
+    );
+    t.line("n");
+    // The lines typed ahead run after the question, in order: `y` (no such command),
+    // then `cd keepme`.
+    let screen = t.ready("vnsh keepme>");
+    assert!(
+        screen.contains("not done") || screen.contains("Not done"),
+        "{screen}"
+    );
+    assert_eq!(api.children(""), vec!["keepme/".to_string()], "{screen}");
+}

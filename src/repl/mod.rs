@@ -183,6 +183,63 @@ fn progress_sink() -> Option<crate::engine::progress::ProgressSink> {
     }))
 }
 
+/// Ask `question` on the terminal; Ctrl-C or Ctrl-D answer "no" at once. Only what is
+/// typed once the question shows can answer it: keys already waiting (typed ahead, or a
+/// paste meant for the next commands) are dropped first, and the user told, so that a
+/// `y` meant for something else never confirms what cannot be undone. (The TUI's dialog
+/// ignores keys for its first moments for the same reason.)
+fn ask_on_terminal(question: &str) -> bool {
+    let dropped = drop_typeahead();
+    if dropped > 0 {
+        eprintln!(
+            "note: {dropped} byte{} typed before this question showed {} dropped: answer it now",
+            if dropped == 1 { "" } else { "s" },
+            if dropped == 1 { "was" } else { "were" }
+        );
+    }
+    let config = Config::builder()
+        .auto_add_history(false)
+        .behavior(rustyline::Behavior::PreferTerm)
+        .build();
+    let mut editor: Editor<(), FileHistory> = match Editor::with_config(config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot ask on the terminal ({e}): not done");
+            return false;
+        }
+    };
+    match editor.readline(&question_prompt(question)) {
+        Ok(answer) => is_yes(&answer),
+        Err(_) => false,
+    }
+}
+
+/// Discard what waits to be read on the terminal (standard input, else `/dev/tty`);
+/// returns how many bytes that was.
+fn drop_typeahead() -> usize {
+    use std::os::fd::AsRawFd;
+    let tty;
+    let fd = if std::io::stdin().is_terminal() {
+        libc::STDIN_FILENO
+    } else {
+        match std::fs::File::open("/dev/tty") {
+            Ok(f) => {
+                tty = f;
+                tty.as_raw_fd()
+            }
+            Err(_) => return 0,
+        }
+    };
+    let mut waiting: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int into `waiting`, which we own; `fd` is open.
+    if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut waiting) } != 0 {
+        waiting = 0;
+    }
+    // SAFETY: tcflush only discards the terminal's input queue of an open fd.
+    unsafe { libc::tcflush(fd, libc::TCIFLUSH) };
+    usize::try_from(waiting).unwrap_or(0)
+}
+
 /// Whether an answer is yes (`y`, `yes`, any case); anything else, Enter alone included, is no.
 pub fn is_yes(answer: &str) -> bool {
     matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
@@ -303,29 +360,7 @@ where
     progress_on_stderr(session);
     // Whoever typed `vnsh -c …` at a terminal is asked, on the terminal (/dev/tty, so the
     // question shows when stdout is redirected); a script on stdin has no one to ask.
-    let mut editor: Option<Editor<(), FileHistory>> = None;
-    let mut ask_tty = |question: &str| -> bool {
-        if editor.is_none() {
-            let config = Config::builder()
-                .auto_add_history(false)
-                .behavior(rustyline::Behavior::PreferTerm)
-                .build();
-            match Editor::with_config(config) {
-                Ok(e) => editor = Some(e),
-                Err(e) => {
-                    eprintln!("error: cannot ask on the terminal ({e}): not done");
-                    return false;
-                }
-            }
-        }
-        match editor
-            .as_mut()
-            .map(|e| e.readline(&question_prompt(question)))
-        {
-            Some(Ok(answer)) => is_yes(&answer),
-            _ => false,
-        }
-    };
+    let mut ask_tty = ask_on_terminal;
     let can_ask = std::io::stdin().is_terminal();
     if let Some(sink) = progress_sink() {
         session.set_progress_sink(sink);
@@ -652,13 +687,9 @@ pub async fn run_interactive(session: &mut Session, keep_going: bool) -> i32 {
         if rl.history_mut().add(&redacted).unwrap_or(false) && history_ok {
             let _ = rl.append_history(&history);
         }
-        // The question is read by the line editor too: Ctrl-C or Ctrl-D answer "no" at once.
-        let mut ask = |question: &str| -> bool {
-            match rl.readline(&question_prompt(question)) {
-                Ok(answer) => is_yes(&answer),
-                Err(_) => false,
-            }
-        };
+        // The question has a line editor of its own: lines typed ahead stay with the
+        // shell's editor, to run after it, and never answer it.
+        let mut ask = ask_on_terminal;
         match run_line(session, &printer, &line, keep_going, Some(&mut ask)).await {
             Outcome::Exit => break,
             Outcome::Failed => failed = true,
