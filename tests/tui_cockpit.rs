@@ -388,3 +388,64 @@ fn a_sealed_namespace_in_the_tree() {
     tmux.keys(&["C-d"]);
     tmux.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
 }
+
+/// The tree answers from the index at once (issue 18): a new session whose listings are
+/// slow shows the tree the index holds, and "expand all" everything below, the title saying
+/// they are as last known, until the server's answers replace them (a child made since
+/// appears, one deleted since goes).
+#[test]
+fn the_tree_shows_the_index_while_the_listings_are_slow() {
+    use common::proxy::{Fault, Proxy, Rule};
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns_all(&[
+        "slowp/known1".to_string(),
+        "slowp/known2".to_string(),
+        "other".to_string(),
+    ]);
+    // A session leaves the index; then the tree changes behind its back.
+    common::ok(&env.vnsh(&["-c", "refresh"]));
+    let (status, body) = api.call("DELETE", "slowp/", "sys/namespaces/known2", None);
+    assert!((200..300).contains(&status), "{status} {body}");
+    api.mkns("slowp/fresh");
+
+    let proxy = Proxy::start(env.server.addr());
+    for method in ["LIST", "SCAN"] {
+        proxy.add(Rule::on(
+            method,
+            "sys/namespaces",
+            Fault::Delay {
+                before: Duration::from_secs(3),
+                after: Duration::ZERO,
+            },
+        ));
+    }
+    let mut cmd = env.command(vnsh_bin(), env.server.token());
+    cmd.env("TERM", "xterm-256color")
+        .env("VAULT_ADDR", proxy.addr());
+    let started = Instant::now();
+    let tmux = Tmux::builder(&cmd).size(120, 30).start();
+    let early = tmux.wait_for("the index's tree at start, said so", |s| {
+        s.contains("as last known") && s.contains("slowp/") && s.contains("other/")
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "shown only once the listing answered:\n{early}"
+    );
+    // Expand all: what the index holds below, known2 (which the server no longer has)
+    // included, while the walk is on its way.
+    tmux.keys(&["Tab"]);
+    tmux.type_text("*");
+    tmux.wait_for("the index's subtree", |s| {
+        s.contains("as last known") && s.contains("known1/") && s.contains("known2/")
+    });
+    tmux.wait_for("the server's answers in their place", |s| {
+        s.contains("known1/")
+            && s.contains("fresh/")
+            && !s.contains("known2/")
+            && !s.contains("as last known")
+    });
+    proxy.clear();
+    tmux.keys(&["C-d"]);
+    tmux.wait_for("vnsh to exit", |s| s.contains("vnsh-exit=0"));
+}

@@ -381,6 +381,20 @@ impl Cache {
         self.lock().index.is_some()
     }
 
+    /// Wait until an index is attached, at most `limit`; whether one is.
+    pub async fn indexed(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.filled.notified();
+            if self.has_index() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.has_index();
+            }
+        }
+    }
+
     /// Write what is known to the index, if it changed and a tree is known. Ok(false):
     /// nothing to write.
     pub fn persist(&self) -> Result<bool, StoreError> {
@@ -409,6 +423,26 @@ impl Cache {
             (_, Some(t)) => Some((t.clone(), 0)),
             _ => None,
         }
+    }
+
+    /// The namespaces below `root` as known now (absolute, sorted; `depth` 1: its
+    /// children only), without asking: from a listing of this session or the index, fresh
+    /// or not. None when no tree is known.
+    pub fn known_below(&self, root: &NsPath, depth: Option<usize>) -> Option<Vec<NsPath>> {
+        let st = self.lock();
+        let tree = match (&st.tree, &st.stale_tree) {
+            (Some(Slot::Ready(t)), _) => t,
+            (_, Some(t)) => t,
+            _ => return None,
+        };
+        let most = depth.map_or(usize::MAX, |d| root.depth() + d);
+        let mut below: Vec<NsPath> = tree
+            .iter()
+            .filter(|n| n.depth() > root.depth() && n.depth() <= most && n.starts_with(root))
+            .cloned()
+            .collect();
+        below.sort();
+        Some(below)
     }
 
     /// The namespaces below `root` (absolute) were just listed whole: they replace what

@@ -241,6 +241,8 @@ pub enum Effect {
     Copy(String),
     /// Tell the app when the completion cache has filled.
     WatchCache,
+    /// Tell the app when the session's index is open (what it knows can show at once).
+    WatchIndex,
     /// Clear the terminal and draw everything again.
     Redraw,
 }
@@ -279,6 +281,8 @@ pub enum AppEvent {
     Health(Result<Health, ReadError>),
     /// The completion cache filled something.
     CacheFilled,
+    /// The session's index is open.
+    IndexOpened,
 }
 
 /// How long a dialog shows before it takes keys: what arrives sooner was typed before the
@@ -454,6 +458,20 @@ impl App {
                 .map(Effect::LoadChildren),
         );
         fx
+    }
+
+    /// Show at once what the session knows below `ns` (its listings, the index), while
+    /// the server is asked: `open` for everything below (expand all), else its children.
+    /// The rows stay provisional until the server's listing replaces them.
+    pub fn show_known(&mut self, ns: &NsPath, open: bool) {
+        let Some(ctx) = &self.completion else {
+            return;
+        };
+        if let Some(below) = ctx.cache.known_below(ns, (!open).then_some(1)) {
+            self.tree.set_known(ns, &below, open);
+            let th = self.tree_height();
+            self.tree.scroll_into_view(th);
+        }
     }
 
     /// A command is in flight.
@@ -1615,6 +1633,11 @@ impl App {
                 }
             },
             AppEvent::Health(h) => self.on_health(h, &mut fx),
+            AppEvent::IndexOpened => {
+                for ns in self.tree.waiting() {
+                    self.show_known(&ns, false);
+                }
+            }
             AppEvent::CacheFilled => {
                 self.watching_cache = false;
                 if self.focus == Focus::Input && !self.input.is_empty() {
@@ -1699,6 +1722,16 @@ impl App {
                 let moved = cwd != self.status.cwd;
                 self.status.cwd = cwd.clone();
                 self.status.locked = locked;
+                let new_cache = self
+                    .completion
+                    .as_ref()
+                    .is_none_or(|c| !std::sync::Arc::ptr_eq(&c.cache, &context.cache));
+                if new_cache {
+                    // A new session cache (the first, or one for the token's top): its
+                    // index opens in the background, and what it knows is shown while
+                    // the tree's listings are on their way.
+                    fx.push(Effect::WatchIndex);
+                }
                 self.completion = Some(context);
                 self.completion_gen += 1;
                 if moved {

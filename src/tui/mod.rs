@@ -186,6 +186,7 @@ impl Runner {
                     let _ = self.engine.cancels.send(id);
                 }
                 Effect::LoadChildren(ns) => {
+                    app.show_known(&ns, false);
                     let reader = self.reader.clone();
                     let tx = self.events.clone();
                     tokio::spawn(async move {
@@ -194,6 +195,7 @@ impl Runner {
                     });
                 }
                 Effect::LoadSubtree(ns) => {
+                    app.show_known(&ns, true);
                     let reader = self.reader.clone();
                     let tx = self.events.clone();
                     tokio::spawn(async move {
@@ -228,6 +230,16 @@ impl Runner {
                         .is_err()
                     {
                         app.message = Some(Message::Error("error: could not copy".into()));
+                    }
+                }
+                Effect::WatchIndex => {
+                    if let Some(ctx) = app.completion.clone() {
+                        let tx = self.events.clone();
+                        tokio::spawn(async move {
+                            if ctx.cache.indexed(Duration::from_secs(30)).await {
+                                let _ = tx.send(AppEvent::IndexOpened);
+                            }
+                        });
                     }
                 }
                 Effect::WatchCache => match app.completion.clone() {

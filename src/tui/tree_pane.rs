@@ -29,6 +29,11 @@ pub struct Node {
     pub loading: bool,
     /// Why the last LIST failed.
     pub error: Option<String>,
+    /// Known only from the index (its state is not yet the server's): shown dim until its
+    /// parent's listing arrives.
+    pub provisional: bool,
+    /// Its children are the index's, not a listing's: opening it lists them.
+    pub children_from_index: bool,
     /// Its path, shared with the rows (a row costs a count, not a copy of the path).
     path: Arc<NsPath>,
 }
@@ -233,6 +238,15 @@ impl TreePane {
         self.nodes.keys()
     }
 
+    /// The namespaces being listed whose children are not known yet.
+    pub fn waiting(&self) -> Vec<NsPath> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.loading && n.children.is_none())
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
     /// Mark `path` as being listed.
     pub fn mark_loading(&mut self, path: &NsPath) {
         let node = self.entry(path);
@@ -264,11 +278,13 @@ impl TreePane {
                     node.locked = c.locked;
                     node.tainted = c.tainted;
                     node.sealed = c.sealed;
+                    node.provisional = false;
                     children.push(child);
                 }
                 children.sort();
                 let node = self.entry(path);
                 node.children = Some(children);
+                node.children_from_index = false;
                 node.loading = false;
                 node.error = None;
             }
@@ -279,6 +295,57 @@ impl TreePane {
             }
         }
         self.respliced(path);
+    }
+
+    /// What the index knows below `root` (absolute paths), shown at once while the
+    /// server is asked: each namespace of it not listed yet gets its children from it,
+    /// marked provisional (their state is not known) until its own listing replaces them.
+    /// `open`: expand them too (for "expand all"). A namespace already listed keeps what
+    /// the server said.
+    pub fn set_known(&mut self, root: &NsPath, below: &[NsPath], open: bool) {
+        let mut by_parent: BTreeMap<NsPath, Vec<NsPath>> = BTreeMap::new();
+        for path in below {
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            if path == root || !path.starts_with(root) {
+                continue;
+            }
+            if open {
+                by_parent.entry(path.clone()).or_default();
+            }
+            by_parent.entry(parent).or_default().push(path.clone());
+        }
+        let mut any = false;
+        for (parent, mut children) in by_parent {
+            // Only namespaces the index shows a way to: the parent of each is below root.
+            if !parent.starts_with(root) {
+                continue;
+            }
+            let listed = self
+                .nodes
+                .get(&parent)
+                .is_some_and(|n| n.children.is_some() && !n.children_from_index);
+            if !listed {
+                for c in &children {
+                    if !self.nodes.contains_key(c) {
+                        self.entry(c).provisional = true;
+                    }
+                }
+                children.sort();
+                let node = self.entry(&parent);
+                node.children = Some(children);
+                node.children_from_index = true;
+                any = true;
+            }
+            if open {
+                self.entry(&parent).expanded = true;
+                any = true;
+            }
+        }
+        if any {
+            self.changed();
+        }
     }
 
     /// The answer of a walk of the subtree of `root`: every namespace below it (absolute)
@@ -345,7 +412,8 @@ impl TreePane {
         node.expanded = true;
         // A locked or sealed namespace refuses every request: nothing to ask.
         let closed = node.locked || node.sealed == Some(true);
-        let load = node.children.is_none() && !node.loading && !closed;
+        let load =
+            (node.children.is_none() || node.children_from_index) && !node.loading && !closed;
         if load {
             node.loading = true;
         }
@@ -686,6 +754,56 @@ mod tests {
         );
         assert_eq!(t.node(&p("acme/a/x")).unwrap().children, Some(vec![]));
         assert_eq!(t.node(&p("acme/b")).unwrap().children, None);
+    }
+
+    fn shown(t: &TreePane) -> Vec<String> {
+        t.rows()
+            .iter()
+            .map(|r| match r {
+                Row::Node { path, .. } => {
+                    let n = t.node(path);
+                    let mark = if n.is_some_and(|n| n.provisional) {
+                        "?"
+                    } else {
+                        ""
+                    };
+                    format!("{}{mark}", path.display())
+                }
+                Row::Loading { .. } => "loading".into(),
+                Row::Error { message, .. } => format!("! {message}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn what_is_known_shows_until_the_listing_replaces_it() {
+        let mut t = TreePane::new(NsPath::root());
+        t.mark_loading(&NsPath::root());
+        assert_eq!(t.waiting(), vec![NsPath::root()]);
+        let known = [p("acme"), p("acme/web"), p("gone")];
+        // Children only: the root's, provisional; acme's stay unknown.
+        t.set_known(&NsPath::root(), &[p("acme"), p("gone")], false);
+        assert_eq!(shown(&t), vec!["/", "acme?", "gone?"]);
+        // The listing replaces them: gone is gone, new is new, neither provisional.
+        t.set_children(
+            &NsPath::root(),
+            Ok(vec![("acme/".into(), false), ("new/".into(), true)]),
+        );
+        assert_eq!(shown(&t), vec!["/", "acme", "new"]);
+        assert!(t.node(&p("new")).unwrap().locked);
+        assert!(t.waiting().is_empty());
+        // A namespace listed already keeps the server's answer.
+        t.set_known(&NsPath::root(), &known, false);
+        assert_eq!(shown(&t), vec!["/", "acme", "new"]);
+        // Expand all from what is known: acme opens with web, provisional; opening a
+        // namespace whose children are the index's still lists it.
+        t.set_known(&NsPath::root(), &known, true);
+        assert_eq!(shown(&t), vec!["/", "acme", "acme/web?", "new"]);
+        t.collapse(&p("acme"));
+        assert_eq!(t.expand(&p("acme")), Some(p("acme")));
+        t.set_children(&p("acme"), Ok(vec![("api/".into(), false)]));
+        assert_eq!(shown(&t), vec!["/", "acme", "acme/api", "new"]);
+        assert_eq!(t.expand(&p("acme")), None);
     }
 
     #[test]

@@ -235,13 +235,24 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
         draw_filter(frame, app, area, f, focused);
         return;
     }
-    let block = pane_block(app, " Namespaces ".into(), focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let rows = app.tree.rows();
-    let height = usize::from(inner.height);
+    // The block's inner height: the borders take a row each.
+    let height = usize::from(area.height.saturating_sub(2));
     let selected = app.tree.selected_row();
     let offset = visible_offset(app.tree.offset, selected, height);
+    // Rows shown from what was known (the index, this session's walks) whose listing has
+    // not answered yet: the title says so.
+    let provisional = rows.iter().skip(offset).take(height).any(|r| {
+        matches!(r, Row::Node { path, .. } if app.tree.node(path).is_some_and(|n| n.provisional))
+    });
+    let title = if provisional {
+        format!(" Namespaces (as last known; listing{}) ", t.ellipsis())
+    } else {
+        " Namespaces ".to_string()
+    };
+    let block = pane_block(app, title, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     let (open, closed, leaf) = t.tree_marks();
     let mut lines = Vec::with_capacity(height);
     for (i, row) in rows.iter().enumerate().skip(offset).take(height) {
@@ -265,6 +276,8 @@ fn draw_tree(frame: &mut Frame, app: &App, area: Rect) {
                 };
                 let name_style = if **path == app.status.cwd {
                     t.current()
+                } else if node.is_some_and(|n| n.provisional) {
+                    t.dim()
                 } else {
                     Style::new()
                 };
