@@ -390,9 +390,9 @@ fn a_sealed_namespace_in_the_tree() {
 }
 
 /// The tree answers from the index at once (issue 18): a new session whose listings are
-/// slow shows the tree the index holds, and "expand all" everything below, the title saying
-/// they are as last known, until the server's answers replace them (a child made since
-/// appears, one deleted since goes).
+/// slow (5 s each) shows the tree the index holds, and "expand all" everything below, the
+/// title saying they are as last known, until the server's answers replace them (a child
+/// made since appears, one deleted since goes).
 #[test]
 fn the_tree_shows_the_index_while_the_listings_are_slow() {
     use common::proxy::{Fault, Proxy, Rule};
@@ -415,7 +415,7 @@ fn the_tree_shows_the_index_while_the_listings_are_slow() {
             method,
             "sys/namespaces",
             Fault::Delay {
-                before: Duration::from_secs(3),
+                before: Duration::from_secs(5),
                 after: Duration::ZERO,
             },
         ));
@@ -429,7 +429,7 @@ fn the_tree_shows_the_index_while_the_listings_are_slow() {
         s.contains("as last known") && s.contains("slowp/") && s.contains("other/")
     });
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(5),
         "shown only once the listing answered:\n{early}"
     );
     // Expand all: what the index holds below, known2 (which the server no longer has)
