@@ -720,6 +720,8 @@ fn destructive_commands_ask_first_naming_the_full_path() {
     api.mkns("t");
     api.mount_kv("t/", "secret", "2");
     api.kv2_put("t/", "secret", "app", json!({"a": "1"}));
+    api.mount_kv("t/", "old", "1");
+    api.ok("POST", "t/", "old/app", Some(json!({"a": "1"})));
     api.enable_auth("t/", "people", "userpass");
     api.policy("t/", "app", r#"path "x" { capabilities = ["read"] }"#);
     let made = api.ok(
@@ -736,7 +738,15 @@ fn destructive_commands_ask_first_naming_the_full_path() {
     t.ready("vnsh t>");
     let revoke = format!("token revoke -accessor {accessor}");
     let asks = [
-        ("kv delete secret/app", "Delete t/secret/app?"),
+        (
+            "kv delete secret/app",
+            "Delete the latest version of t/secret/app? (kv undelete brings it back)",
+        ),
+        // KV version 1 keeps no versions: the question says the delete is for good.
+        (
+            "kv delete old/app",
+            "Delete t/old/app for good? Its mount is KV version 1",
+        ),
         (
             "kv destroy -versions=1 secret/app",
             "Destroy versions 1 of t/secret/app",

@@ -383,6 +383,18 @@ fn kv_v1_in_a_tenant_matches_bao() {
     let err = fails_in_t(&env, "kv get kv/");
     assert!(err.contains("not a secret"), "{err}");
 
+    // -versions on v1 (which keeps none), destroy and metadata delete: refused before
+    // the question, nothing sent.
+    for line in [
+        "kv delete -versions=1 kv/app",
+        "kv destroy -versions=1 kv/app",
+        "kv metadata delete kv/app",
+    ] {
+        let err = fails_in_t(&env, line);
+        assert!(err.contains("KV version 1"), "{line}: {err}");
+    }
+    assert_eq!(api.list("t/", "kv"), ["app", "twin"]);
+
     // delete: for good on v1.
     in_t_quiet(&env, "kv delete kv/app");
     assert_eq!(api.list("t/", "kv"), ["twin"]);

@@ -15,7 +15,7 @@ use crate::engine::error::EngineError;
 use crate::engine::output::{cell, warnings, Output, View};
 use crate::engine::resolve::{self, Located, Mount};
 use crate::engine::session::Session;
-use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
+use crate::engine::spec::{Arg, Checked, CommandInfo, Parsed, UsageError};
 use crate::vault::{ApiRequest, Method, VaultError};
 
 /// How `kv patch` changes a secret.
@@ -441,17 +441,21 @@ impl Kv {
         }
     }
 
-    /// The question to ask before running it, if it is destructive. It names the full
-    /// path (namespace and mount) the request goes to.
-    pub fn confirmation(&self, session: &Session) -> Option<String> {
+    /// The question to ask before running it, if it is destructive, on a mount of KV
+    /// version 2 (`v2`) or 1. It names the full path (namespace and mount) the request
+    /// goes to, and whether anything brings it back.
+    fn confirmation(&self, session: &Session, v2: bool) -> Option<String> {
         let full = match session.route(&self.path) {
             Ok(r) => format!("{}{}", r.namespace.header(), r.path),
             // Refused when it runs, before anything is sent.
             Err(_) => self.path.clone(),
         };
         match &self.op {
+            KvOp::Delete { .. } if !v2 => Some(format!(
+                "Delete {full} for good? Its mount is KV version 1, which keeps no versions: nothing brings it back."
+            )),
             KvOp::Delete { versions } if versions.is_empty() => Some(format!(
-                "Delete {full}? On KV v2 the latest version is deleted (kv undelete brings it back); on KV v1 the secret is gone for good."
+                "Delete the latest version of {full}? (kv undelete brings it back)"
             )),
             KvOp::Delete { versions } => Some(format!(
                 "Delete versions {} of {full}? (kv undelete brings them back)",
@@ -467,6 +471,34 @@ impl Kv {
             _ => None,
         }
     }
+}
+
+/// Before the question of a destructive command, what the server would refuse or the
+/// question would get wrong, with nothing sent: the path is a secret in a KV mount (the
+/// mounts are looked up once), and the mount's version decides what the command does —
+/// KV version 1 keeps no versions, so its delete is for good (the question says so), and
+/// `-versions`, `destroy` and `metadata delete` are refused there.
+pub async fn prepare(session: &mut Session, cmd: &Kv) -> Result<Checked<Kv>, EngineError> {
+    if !cmd.is_destructive() {
+        return Ok(Checked::run(cmd.clone()));
+    }
+    let name = cmd.name();
+    let t = target(session, &cmd.path, name).await?;
+    match &cmd.op {
+        KvOp::Delete { versions } if !t.v2() && !versions.is_empty() => {
+            return Err(EngineError::Other(format!(
+                "{name} -versions: {} is a KV version 1 mount, which keeps no versions: `kv delete {}` (without -versions) deletes the secret for good; nothing was sent",
+                t.mount.path, cmd.path
+            )));
+        }
+        KvOp::Destroy { .. } | KvOp::MetadataDelete => t.need_v2(name)?,
+        _ => {}
+    }
+    t.need_secret(name)?;
+    Ok(match cmd.confirmation(session, t.v2()) {
+        Some(q) => Checked::ask(cmd.clone(), q),
+        None => Checked::run(cmd.clone()),
+    })
 }
 
 /// A KV path resolved: where it goes, and the KV mount it is in.

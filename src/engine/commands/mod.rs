@@ -464,10 +464,7 @@ async fn check(session: &mut Session, cmd: &Command) -> Result<Checked<Command>,
             cmd: cmd.clone(),
             question: c.confirmation(session),
         },
-        Command::Kv(c) => Checked {
-            cmd: cmd.clone(),
-            question: c.confirmation(session),
-        },
+        Command::Kv(c) => kv::prepare(session, c).await?.map(Command::Kv),
         Command::Secrets(c) => Checked {
             cmd: cmd.clone(),
             question: c.confirmation(session),
