@@ -128,6 +128,25 @@ fn ns_commands_take_nested_names_as_bao_does_with_namespace() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(api.children("tenant30/"), vec!["ml/".to_string()]);
+
+    // Seen: from inside tenant30, `ns lookup /tenant30/ml` asked tenant30/tenant30/ for ml,
+    // and `ns patch /other/x` wrote in tenant30. A leading `/` is from the top, `..`
+    // climbs, as `cd` reads them.
+    api.mkns("other/x");
+    let inside = run(&env, root, "tenant30", "ns lookup /tenant30/ml").expect("lookup /");
+    assert_eq!(inside, bao, "the same namespace as bao's");
+    let up = run(&env, root, "tenant30/ml", "ns lookup ../ml").expect("lookup ..");
+    assert_eq!(up, bao, "the same namespace as bao's");
+    let patched = run(&env, root, "tenant30", "ns patch /other/x team=y").expect("patch /");
+    assert_eq!(patched["path"], json!("other/x/"), "{patched}");
+    let (_, body) = api.call("GET", "other/", "sys/namespaces/x", None);
+    assert_eq!(
+        body["data"]["custom_metadata"]["team"],
+        json!("y"),
+        "{body}"
+    );
+    let err = run(&env, root, "tenant30", "ns lookup /").expect_err("the root has no parent");
+    assert!(err.contains("cannot be empty"), "{err}");
 }
 
 #[test]

@@ -424,6 +424,28 @@ pub fn resolve_within(
     }
 }
 
+/// The namespace `typed` names from `current`, as `cd` reads it (relative; `/` from the
+/// top; `..` and `.` resolved; never above the top), split into its parent — where the
+/// requests about it go, as bao sends them with `-namespace=PARENT` — its name there, and
+/// its full path. The root has no parent: naming it is an error.
+pub fn parent_and_name(
+    top: &NsPath,
+    current: &NsPath,
+    typed: &str,
+) -> Result<(NsPath, String, NsPath), PathError> {
+    if typed.is_empty() {
+        return Err(NameError::Empty.into());
+    }
+    let full = resolve_within(top, current, None, top, Some(typed))?;
+    match (full.parent(), full.name()) {
+        (Some(parent), Some(name)) => {
+            let name = name.to_string();
+            Ok((parent, name, full))
+        }
+        _ => Err(NameError::Empty.into()),
+    }
+}
+
 /// [`route`] for a token whose top may be below the root: a leading `/` means the top
 /// (a path that already starts with the top's names is taken from the root as typed, so
 /// it lands in the same place); root-only paths still go to the root, with their note.
@@ -940,6 +962,32 @@ mod tests {
             resolve_within(&p("t"), &p("t"), None, &home, Some("x%2Fy")),
             Err(PathError::Invalid(bad_char("x%2Fy", '%')))
         );
+    }
+
+    #[test]
+    fn a_namespace_named_here_is_split_at_its_parent() {
+        let root = NsPath::root();
+        let split = |top: &NsPath, here: &str, typed: &str| {
+            parent_and_name(top, &p(here), typed)
+                .map(|(parent, name, full)| (parent.display(), name, full.display()))
+        };
+        let ok = |a: &str, b: &str, c: &str| Ok((a.to_string(), b.to_string(), c.to_string()));
+        assert_eq!(split(&root, "t", "ml"), ok("t", "ml", "t/ml"));
+        assert_eq!(split(&root, "t", "a/ml"), ok("t/a", "ml", "t/a/ml"));
+        // A leading `/` is from the top, not from here (it was dropped, and joined here).
+        assert_eq!(split(&root, "t", "/t/ml"), ok("t", "ml", "t/ml"));
+        assert_eq!(split(&root, "t", "/x"), ok("/", "x", "x"));
+        assert_eq!(split(&root, "t/ml", ".."), ok("/", "t", "t"));
+        // A top below the root: `/` is the top; nothing above it.
+        let top = p("acme");
+        assert_eq!(
+            split(&top, "acme/web", "/api"),
+            ok("acme", "api", "acme/api")
+        );
+        assert!(split(&top, "acme", "..").is_err());
+        // The root has no parent.
+        assert!(split(&root, "t", "/").is_err());
+        assert!(split(&root, "t", "").is_err());
     }
 
     #[test]

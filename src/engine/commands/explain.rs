@@ -448,17 +448,19 @@ fn namespace_listing(ns: &NsPath) -> Vec<Step> {
     ]
 }
 
-/// `a/b/c` typed in `here` names `c` inside `here/a/b`, as `ns` sends it.
-fn parent_and_name(here: &NsPath, typed: &str) -> Result<(NsPath, String), EngineError> {
-    let full = here.join(&NsPath::parse(typed)?);
-    match (full.parent(), full.name()) {
-        (Some(parent), Some(name)) if full != *here => Ok((parent, name.to_string())),
-        _ => Err(EngineError::Name(nspath::NameError::Empty)),
-    }
+/// `a/b/c` typed in `here` names `c` inside `here/a/b` (`/a/b/c` from the top), as `ns`
+/// sends it.
+fn parent_and_name(
+    session: &Session,
+    here: &NsPath,
+    typed: &str,
+) -> Result<(NsPath, String), EngineError> {
+    let (parent, name, _) = nspath::parent_and_name(session.top(), here, typed)?;
+    Ok((parent, name))
 }
 
 fn ns(
-    _session: &Session,
+    session: &Session,
     here: &NsPath,
     c: &Ns,
     notes: &mut Vec<String>,
@@ -490,7 +492,7 @@ fn ns(
         )],
         Ns::Scan { .. } => vec![scan_step(here)],
         Ns::Lookup(name) => {
-            let (parent, last) = parent_and_name(here, name)?;
+            let (parent, last) = parent_and_name(session, here, name)?;
             vec![step(
                 format!("namespace {}", parent.child(&last)),
                 Some(bao(
@@ -508,7 +510,7 @@ fn ns(
         }
         Ns::Create { name, args } => {
             nspath::validate_name(name)?;
-            let (parent, last) = parent_and_name(here, name)?;
+            let (parent, last) = parent_and_name(session, here, name)?;
             let (flags, body) = meta_flags(args, notes)?;
             vec![step(
                 format!("create namespace {}", parent.child(&last)),
@@ -522,7 +524,7 @@ fn ns(
             )]
         }
         Ns::Patch { name, args } => {
-            let (parent, last) = parent_and_name(here, name)?;
+            let (parent, last) = parent_and_name(session, here, name)?;
             let (flags, body) = meta_flags(args, notes)?;
             vec![step(
                 format!("merge-patch the custom metadata of {}", parent.child(&last)),
@@ -537,7 +539,7 @@ fn ns(
         }
         Ns::Delete { name, .. } => {
             nspath::validate_name(name)?;
-            let (parent, last) = parent_and_name(here, name)?;
+            let (parent, last) = parent_and_name(session, here, name)?;
             vec![step(
                 format!(
                     "delete namespace {} and everything in it",
@@ -577,7 +579,7 @@ fn ns(
                     ))
                 }
             };
-            let (parent, last) = parent_and_name(here, name)?;
+            let (parent, last) = parent_and_name(session, here, name)?;
             if body.is_some() {
                 notes.push("set $KEY_SHARE first (one key share of the namespace)".into());
             }

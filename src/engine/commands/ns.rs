@@ -396,10 +396,9 @@ fn unlock_hint_of(locked: &str) -> String {
 
 /// The full path of a namespace named relative to here, for a question.
 pub fn target_display(session: &Session, sub: &str) -> String {
-    let cwd = session.cwd();
-    match NsPath::parse(sub) {
-        Ok(p) => cwd.join(&p).display(),
-        Err(_) => format!("{}/{}", cwd.display().trim_end_matches('/'), sub),
+    match named(session, sub) {
+        Ok((_, _, full)) => full.display(),
+        Err(_) => format!("{}/{}", session.cwd().display().trim_end_matches('/'), sub),
     }
 }
 
@@ -413,7 +412,7 @@ pub async fn run(session: &mut Session, cmd: &Ns) -> Result<Output, EngineError>
         Ns::Scan { detailed } => scan(session, *detailed).await,
         Ns::Seal(s) => seal::run(session, s).await,
         Ns::Lookup(name) => {
-            let (parent, name) = parent_and_name(session, &NsPath::parse(name)?)?;
+            let (parent, name, _) = named(session, name)?;
             let body = send(session, Method::Get, &parent, &name, None).await?;
             Ok(namespace_output(body::data(body)))
         }
@@ -426,7 +425,7 @@ pub async fn run(session: &mut Session, cmd: &Ns) -> Result<Output, EngineError>
             Ok(namespace_output(body::data(resp)))
         }
         Ns::Patch { name, args } => {
-            let (parent, name) = parent_and_name(session, &NsPath::parse(name)?)?;
+            let (parent, name, _) = named(session, name)?;
             let meta = session.kv(args)?;
             let body = json!({ "custom_metadata": meta });
             let resp = send(session, Method::Patch, &parent, &name, Some(&body)).await?;
@@ -692,6 +691,17 @@ fn parent_and_name(session: &Session, name: &NsPath) -> Result<(NsPath, String),
         (Some(parent), Some(last)) if !name.is_root() => Ok((parent, last.to_string())),
         _ => Err(EngineError::Name(nspath::NameError::Empty)),
     }
+}
+
+/// A namespace typed here as `cd` reads it (`/` from the top, `..`), for the commands
+/// that name one that exists (`ns lookup`, `ns patch`, the seal commands): its parent,
+/// its name there, and its full path.
+pub fn named(session: &Session, typed: &str) -> Result<(NsPath, String, NsPath), EngineError> {
+    Ok(nspath::parent_and_name(
+        session.top(),
+        session.cwd(),
+        typed,
+    )?)
 }
 
 /// One request on `sys/namespaces/NAME` in `parent`.

@@ -303,15 +303,7 @@ fn parent_and_name(
     session: &Session,
     typed: &str,
 ) -> Result<(NsPath, String, NsPath), EngineError> {
-    let rel = NsPath::parse(typed)?;
-    let full = session.cwd().join(&rel);
-    match (full.parent(), full.name()) {
-        (Some(parent), Some(last)) if !rel.is_root() => {
-            let name = last.to_string();
-            Ok((parent, name, full))
-        }
-        _ => Err(EngineError::Name(nspath::NameError::Empty)),
-    }
+    super::ns::named(session, typed)
 }
 
 /// Run a seal command.
