@@ -464,3 +464,75 @@ fn no_token_in_any_state_file() {
         &[env.server.token(), &child, &made, "hunter2"],
     );
 }
+
+/// Seen: `write sys/namespaces/api-lock/lock/X` locked X with no question, no intent and
+/// no key saved. A raw lock or unlock is refused, naming the command that keeps the key;
+/// a raw write that cannot be undone (a revoke, a KV v2 destroy) asks first, and with no
+/// one to ask and no `--yes` it is refused — nothing sent in either case.
+#[test]
+fn raw_writes_that_cannot_be_undone_ask_and_a_raw_lock_is_refused() {
+    let env = common::env();
+    let api = common::Api::new(&env);
+    api.mkns("rawlock");
+    let proxy = common::proxy::Proxy::start(env.server.addr());
+    let vnsh = |args: &[&str]| {
+        env.command(common::vnsh_bin(), env.server.token())
+            .env("VAULT_ADDR", proxy.addr())
+            .args(args)
+            .output()
+            .expect("vnsh")
+    };
+    for line in [
+        "write sys/namespaces/api-lock/lock/rawlock x=1",
+        "write /sys/namespaces/api-lock/unlock/rawlock unlock_key=x",
+        "cd rawlock; write ../sys/namespaces/api-lock/lock/ x=1",
+    ] {
+        let out = vnsh(&["--yes", "-c", line]);
+        assert_eq!(out.status.code(), Some(1), "{line}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("nothing was sent")
+                && (err.contains("`lock NAME`") || err.contains("`unlock NAME`")),
+            "{line}: {err}"
+        );
+    }
+    assert!(!is_locked(&env, "rawlock"), "a raw write locked it");
+    api.mount_kv("", "kv2", "2");
+    api.kv2_put("", "kv2", "app", serde_json::json!({"a": "1"}));
+    for line in [
+        "write auth/token/revoke-accessor accessor=nosuch",
+        "write kv2/destroy/app versions=1",
+    ] {
+        // A script: no one to ask.
+        let out = vnsh(&["-c", line]);
+        assert_eq!(out.status.code(), Some(1), "{line}");
+        assert!(stderr(&out).contains("--yes"), "{line}: {}", stderr(&out));
+    }
+    assert!(
+        proxy
+            .seen()
+            .iter()
+            .all(|s| s.method == "GET" || s.method == "LIST" || s.method == "SCAN"),
+        "a write was sent: {:?}",
+        proxy.seen()
+    );
+    // In a terminal the question names the path, and what cannot be undone.
+    let mut cmd = env.command(common::vnsh_bin(), env.server.token());
+    cmd.args(["--line"]);
+    let t = Tmux::builder(&cmd).size(200, 30).start();
+    t.ready("vnsh />");
+    t.line("write kv2/destroy/app versions=1");
+    let screen = t.wait_for("the question", |s| s.contains("[y/N]"));
+    assert!(
+        screen.contains("Write kv2/destroy/app in namespace /? On a KV version 2 mount"),
+        "{screen}"
+    );
+    t.line("y");
+    t.ready("vnsh />");
+    let (_, meta) = api.call("GET", "", "kv2/metadata/app", None);
+    assert_eq!(
+        meta["data"]["versions"]["1"]["destroyed"],
+        serde_json::json!(true),
+        "{meta}"
+    );
+}

@@ -7,7 +7,7 @@ use crate::engine::error::EngineError;
 use crate::engine::nspath;
 use crate::engine::output::{cell, warnings, warnings_output, Output, View};
 use crate::engine::session::Session;
-use crate::engine::spec::{Arg, CommandInfo, Parsed, UsageError};
+use crate::engine::spec::{Arg, Checked, CommandInfo, Parsed, UsageError};
 use crate::vault::{body, Method, RequestInfo, VaultError};
 
 /// An API operation on an arbitrary path.
@@ -125,6 +125,83 @@ impl Api {
                 // Refused when it runs, before anything is sent.
                 Err(_) => format!("Delete {}?", self.path),
             })
+    }
+}
+
+/// What a raw write to `path` (below `/v1/`, as routed) does that cannot be undone: the
+/// question it owes says it. `Err`: a write vnsh makes only through its own command, which
+/// keeps what the raw one would lose (the error names it).
+fn write_effect(path: &str) -> Result<Option<&'static str>, String> {
+    let p = path.trim_matches('/');
+    let segs: Vec<&str> = p.split('/').collect();
+    let under = |prefix: &str| p == prefix || p.starts_with(&format!("{prefix}/"));
+    if under("sys/namespaces/api-lock/lock") {
+        return Err("use `lock NAME`: it saves the unlock key before it sends the lock; a raw write would show the key once and keep it nowhere".into());
+    }
+    if under("sys/namespaces/api-lock/unlock") {
+        return Err(
+            "use `unlock NAME`: it asks first where it must, and uses the key it saved".into(),
+        );
+    }
+    let revokes = [
+        "auth/token/revoke",
+        "auth/token/revoke-accessor",
+        "auth/token/revoke-orphan",
+        "auth/token/revoke-self",
+        "sys/leases/revoke",
+        "sys/leases/revoke-prefix",
+        "sys/leases/revoke-force",
+        "sys/revoke",
+        "sys/revoke-prefix",
+        "sys/revoke-force",
+    ];
+    Ok(if revokes.iter().any(|r| under(r)) {
+        Some("What it revokes cannot be brought back.")
+    } else if under("sys/seal") || (segs.len() == 4 && under("sys/namespaces") && segs[3] == "seal")
+    {
+        Some("Everything there stops answering until it is unsealed with its key shares.")
+    } else if under("sys/step-down") {
+        Some("The active node gives up its role.")
+    } else if under("sys/remount") {
+        Some("The mount's leases are revoked.")
+    } else if segs.len() >= 3 && segs[1..].contains(&"destroy") {
+        Some("On a KV version 2 mount, destroyed versions cannot be recovered.")
+    } else {
+        None
+    })
+}
+
+/// Before the question: a write vnsh makes only through its own command is refused, with
+/// nothing sent; a delete, and a write that cannot be undone, ask first.
+pub fn prepare(session: &Session, cmd: &Api) -> Result<Checked<Api>, EngineError> {
+    if !matches!(cmd.op, ApiOp::Write | ApiOp::Patch) {
+        return Ok(match cmd.confirmation(session) {
+            Some(q) => Checked::ask(cmd.clone(), q),
+            None => Checked::run(cmd.clone()),
+        });
+    }
+    // A path that cannot be routed is refused when it runs, before anything is sent.
+    let Ok(route) = session.route(&cmd.path) else {
+        return Ok(Checked::run(cmd.clone()));
+    };
+    match write_effect(&route.path) {
+        Err(why) => Err(EngineError::Other(format!(
+            "{} {}: {why} (nothing was sent)",
+            if cmd.op == ApiOp::Patch {
+                "patch"
+            } else {
+                "write"
+            },
+            cmd.path
+        ))),
+        Ok(Some(effect)) => Ok(Checked::ask(
+            cmd.clone(),
+            format!(
+                "Write {} in namespace {}? {effect}",
+                route.path, route.namespace
+            ),
+        )),
+        Ok(None) => Ok(Checked::run(cmd.clone())),
     }
 }
 

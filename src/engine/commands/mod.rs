@@ -456,10 +456,7 @@ async fn check(session: &mut Session, cmd: &Command) -> Result<Checked<Command>,
     Ok(match cmd {
         Command::Ns(c) => ns::prepare(session, c).await?.map(Command::Ns),
         Command::Lock(c) => lock::prepare(session, c).await?.map(Command::Lock),
-        Command::Api(c) => Checked {
-            cmd: cmd.clone(),
-            question: c.confirmation(session),
-        },
+        Command::Api(c) => api::prepare(session, c)?.map(Command::Api),
         Command::Cp(c) => Checked {
             cmd: cmd.clone(),
             question: c.confirmation(session),
