@@ -431,6 +431,7 @@ fn completion_is_never_stale() {
         app.on_event(AppEvent::Engine(EngineEvent::Prompt {
             cwd: ns("initech/legacy"),
             locked: None,
+            marks: Default::default(),
             context: context.clone(),
         }));
         if one_read {

@@ -199,6 +199,68 @@ fn read_only_is_on_the_status_bar() {
     assert!(bar(&b).contains("READ-ONLY"), "{b}");
 }
 
+/// Seal and deletion state are on the status bar, as a lock is (issue 15): the engine's
+/// prompt event carries them.
+#[test]
+fn sealed_and_being_deleted_are_on_the_status_bar() {
+    use vnsh::engine::session::Marks;
+    // Never asked: the bar is drawn from the events alone.
+    let client = || {
+        let config = vnsh::vault::Config::from_lookup(
+            |k| match k {
+                "VAULT_ADDR" => Some("http://127.0.0.1:1".to_string()),
+                "VAULT_TOKEN" => Some("t".to_string()),
+                _ => None,
+            },
+            || None,
+        );
+        vnsh::vault::Client::new(&config).expect("client")
+    };
+    let ns = |s: &str| vnsh::engine::nspath::NsPath::parse(s).unwrap();
+    let mut app = app();
+    let prompt = |cwd: &str, marks: Marks| {
+        AppEvent::Engine(EngineEvent::Prompt {
+            cwd: ns(cwd),
+            locked: None,
+            marks,
+            context: vnsh::engine::complete::Context {
+                cache: vnsh::engine::cache::Cache::new(
+                    client(),
+                    vnsh::engine::nspath::NsPath::root(),
+                    true,
+                ),
+                cwd: ns(cwd),
+                commands: vnsh::engine::commands::table(),
+            },
+        })
+    };
+    app.on_event(prompt(
+        "vault1",
+        Marks {
+            sealed: Some(ns("vault1")),
+            deleting: false,
+        },
+    ));
+    let b = render_text(&mut app, 100, 20);
+    assert!(bar(&b).contains(" SEALED "), "{b}");
+    app.on_event(prompt(
+        "vault1/app",
+        Marks {
+            sealed: Some(ns("vault1")),
+            deleting: true,
+        },
+    ));
+    let b = render_text(&mut app, 100, 20);
+    assert!(bar(&b).contains("SEALED by vault1"), "{b}");
+    assert!(bar(&b).contains("BEING DELETED"), "{b}");
+    app.on_event(prompt("other", Marks::default()));
+    let b = render_text(&mut app, 100, 20);
+    assert!(
+        !bar(&b).contains("SEALED") && !bar(&b).contains("DELETED"),
+        "{b}"
+    );
+}
+
 fn read_db() -> EngineEvent {
     EngineEvent::Finished {
         id: 0,

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 use crate::engine::commands::explore::Summary;
 use crate::engine::nspath::NsPath;
 use crate::engine::reader::{Child, ReadError, Subtree};
+use crate::engine::session::Marks;
 use crate::engine::{complete, words};
 
 use super::engine::EngineEvent;
@@ -60,6 +61,8 @@ pub struct Status {
     pub cwd: NsPath,
     /// The locked namespace that covers it.
     pub locked: Option<NsPath>,
+    /// Sealed (here or above) or being deleted, as the engine last saw it.
+    pub marks: Marks,
     /// Who the token is (None while it is being asked).
     pub token: Option<Result<TokenInfo, String>>,
     /// When the token was looked up: its remaining TTL counts from there.
@@ -398,6 +401,7 @@ impl App {
                 server: server.to_string(),
                 cwd: home.clone(),
                 locked: None,
+                marks: Marks::default(),
                 token: None,
                 token_at: None,
                 health: None,
@@ -1717,11 +1721,13 @@ impl App {
             EngineEvent::Prompt {
                 cwd,
                 locked,
+                marks,
                 context,
             } => {
                 let moved = cwd != self.status.cwd;
                 self.status.cwd = cwd.clone();
                 self.status.locked = locked;
+                self.status.marks = marks;
                 let new_cache = self
                     .completion
                     .as_ref()

@@ -13,6 +13,7 @@ use crate::engine::identity;
 use crate::engine::index;
 use crate::engine::nspath::NsPath;
 use crate::engine::reader::{self, Reader};
+use crate::engine::session::Marks;
 use crate::engine::{complete, words, EngineError, Output, SecretAsk, Session};
 
 /// What the UI asks of the engine task.
@@ -40,6 +41,8 @@ pub enum EngineEvent {
         cwd: NsPath,
         /// The locked namespace that covers it, if any.
         locked: Option<NsPath>,
+        /// Whether it is sealed (or under a sealed one) or being deleted, as last seen.
+        marks: Marks,
         /// What completion needs, for the current namespace.
         context: complete::Context,
     },
@@ -203,6 +206,7 @@ impl<E> Sink<E> {
         self.send(EngineEvent::Prompt {
             cwd: session.cwd().clone(),
             locked: session.locked().cloned(),
+            marks: session.marks().clone(),
             context: commands::completion_context(session),
         });
     }

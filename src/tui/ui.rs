@@ -72,19 +72,22 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         crumbs.push_str(seg);
     }
     let mut ns_spans = vec![Span::styled(crumbs, ns_style)];
-    match &st.locked {
-        Some(l) if *l == st.cwd => {
-            ns_spans.push(Span::styled(" ", base));
-            ns_spans.push(Span::styled(" LOCKED ", t.locked()));
-        }
-        Some(l) => {
-            ns_spans.push(Span::styled(" ", base));
-            ns_spans.push(Span::styled(
-                format!(" LOCKED by {} ", l.display()),
-                t.locked(),
-            ));
-        }
-        None => {}
+    // A lock or a seal here, or above (named): the API is cut off either way.
+    for (what, at) in [("LOCKED", &st.locked), ("SEALED", &st.marks.sealed)] {
+        let Some(at) = at else {
+            continue;
+        };
+        let text = if *at == st.cwd {
+            format!(" {what} ")
+        } else {
+            format!(" {what} by {} ", at.display())
+        };
+        ns_spans.push(Span::styled(" ", base));
+        ns_spans.push(Span::styled(text, t.locked()));
+    }
+    if st.marks.deleting {
+        ns_spans.push(Span::styled(" ", base));
+        ns_spans.push(Span::styled(" BEING DELETED ", t.locked()));
     }
     if st.read_only {
         ns_spans.push(Span::styled(" ", base));
