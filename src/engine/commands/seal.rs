@@ -303,7 +303,11 @@ fn parent_and_name(
     session: &Session,
     typed: &str,
 ) -> Result<(NsPath, String, NsPath), EngineError> {
-    super::ns::named(session, typed)
+    Ok(nspath::parent_and_name(
+        session.top(),
+        session.cwd(),
+        typed,
+    )?)
 }
 
 /// Run a seal command.
