@@ -1056,3 +1056,105 @@ fn tui_shows_the_progress_and_ctrl_c_stops_cp_with_its_report() {
     assert!(rows >= on_server.len(), "{screen}");
     tmux.keys(&["C-d"]);
 }
+
+/// `explain` for the daily-work families (kv, secrets, auth, policy, token): the bao line
+/// has `-namespace=` where the path lands, and each printed curl, run, does what the
+/// command does — on KV v2 and v1, a path into a child namespace included.
+#[test]
+fn explain_the_daily_work_and_the_curl_works() {
+    let env = common::env();
+    let api = Api::new(&env);
+    api.mkns_all(&["acme/web".into()]);
+    api.mount_kv("acme/", "secret", "2");
+    api.mount_kv("acme/web/", "old", "1");
+    api.kv2_put("acme/", "secret", "app", json!({ "user": "alice" }));
+
+    // kv put on v2: {"data": …} under data/, the secret value as a shell variable.
+    let steps = explain(&env, "acme", "kv put secret/new user=u password=hunter2");
+    let curl = the_curl(&steps);
+    assert!(curl.contains("/v1/secret/data/new"), "{curl}");
+    assert!(!curl.contains("hunter2"), "{curl}");
+    let bao_line = steps[0]["bao"].as_str().unwrap();
+    assert!(
+        bao_line.starts_with("bao kv put -namespace=acme/ -mount=secret new user=u"),
+        "{bao_line}"
+    );
+    sh(&env, &curl, &[("PASSWORD", "pw")]);
+    let (_, got) = api.call("GET", "acme/", "secret/data/new", None);
+    assert_eq!(
+        got["data"]["data"],
+        json!({ "user": "u", "password": "pw" })
+    );
+    // kv get -version, and the bao line works as it is printed.
+    let steps = explain(&env, "acme", "kv get -version=1 secret/app");
+    let curl = the_curl(&steps);
+    assert!(curl.contains("version=1"), "{curl}");
+    assert_eq!(
+        sh(&env, &curl, &[])["data"]["data"],
+        json!({ "user": "alice" })
+    );
+    let bao_line = steps[0]["bao"].as_str().unwrap();
+    let via_bao = sh(
+        &env,
+        &bao_line.replacen("bao kv get", "bao kv get -format=json", 1),
+        &[],
+    );
+    assert_eq!(via_bao["data"]["data"], json!({ "user": "alice" }));
+    // kv list on v1, in a child namespace reached from acme: no metadata/ on v1.
+    let steps = explain(&env, "acme", "kv put web/old/k v=1");
+    let curl = the_curl(&steps);
+    assert!(
+        curl.contains("X-Vault-Namespace: acme/web/") && curl.contains("/v1/old/k"),
+        "{curl}"
+    );
+    sh(&env, &curl, &[]);
+    let curl = the_curl(&explain(&env, "acme", "kv list web/old/"));
+    assert_eq!(sh(&env, &curl, &[])["data"]["keys"], json!(["k"]));
+    // kv destroy: the versions in the body, on v2; refused on v1.
+    let curl = the_curl(&explain(&env, "acme", "kv destroy -versions=1 secret/app"));
+    sh(&env, &curl, &[]);
+    let (_, meta) = api.call("GET", "acme/", "secret/metadata/app", None);
+    assert_eq!(
+        meta["data"]["versions"]["1"]["destroyed"],
+        json!(true),
+        "{meta}"
+    );
+    let out = env.vnsh(&[
+        "-n",
+        "acme",
+        "-c",
+        "explain kv destroy -versions=1 web/old/k",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("version 1"), "{}", stderr(&out));
+
+    // secrets enable (placed in the child namespace on its path), then auth enable.
+    let steps = explain(&env, "acme", "secrets enable -path=web/transit2 transit");
+    let curl = the_curl(&steps);
+    assert!(curl.contains("X-Vault-Namespace: acme/web/"), "{curl}");
+    sh(&env, &curl, &[]);
+    assert!(api.ok("GET", "acme/web/", "sys/mounts", None)["data"]
+        .get("transit2/")
+        .is_some());
+    let curl = the_curl(&explain(&env, "acme", "auth enable userpass"));
+    sh(&env, &curl, &[]);
+    assert!(api.ok("GET", "acme/", "sys/auth", None)["data"]
+        .get("userpass/")
+        .is_some());
+
+    // policy write from a file; then read it back through its explained curl.
+    let file = env.dir.path().join("p.hcl");
+    std::fs::write(&file, "path \"x/*\" { capabilities = [\"read\"] }\n").expect("policy file");
+    let line = format!("policy write app {}", file.display());
+    let curl = the_curl(&explain(&env, "acme", &line));
+    sh(&env, &curl, &[]);
+    let curl = the_curl(&explain(&env, "acme", "policy read app"));
+    assert!(sh(&env, &curl, &[])["data"]["policy"]
+        .as_str()
+        .unwrap()
+        .contains("x/*"));
+
+    // token lookup: the session's own.
+    let curl = the_curl(&explain(&env, "acme", "token lookup"));
+    assert!(sh(&env, &curl, &[])["data"]["policies"].is_array());
+}

@@ -11,25 +11,33 @@
 //! The dispatcher hands over the parsed command as a [`Subject`]: this family imports the
 //! others, never the dispatcher.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::engine::commands::api::{self, ApiFlags, ApiOp};
 use crate::engine::commands::auth::Auth;
 use crate::engine::commands::cp::{self, Side};
 use crate::engine::commands::diff::Diff;
+use crate::engine::commands::explain_daily as daily;
+use crate::engine::commands::explain_steps::{
+    bao, detailed_flag, kv_args, local, quote, quote_arg, set_vars_note, shell_text, shell_value,
+    step, Req, Step,
+};
 use crate::engine::commands::explore::{Explore, FindKind};
 use crate::engine::commands::incident::Incident;
+use crate::engine::commands::kv::Kv;
 use crate::engine::commands::lock::Lock;
 use crate::engine::commands::nav::Nav;
 use crate::engine::commands::ns::Ns;
+use crate::engine::commands::policy::Policy;
+use crate::engine::commands::secrets::MountCommand;
 use crate::engine::commands::shell::Shell;
+use crate::engine::commands::token::Token;
 use crate::engine::error::EngineError;
 use crate::engine::nspath::{self, NsPath};
 use crate::engine::output::{Output, View};
 use crate::engine::resolve;
 use crate::engine::session::Session;
 use crate::engine::spec::CommandInfo;
-use crate::engine::words;
 use crate::vault::{ApiRequest, Method};
 
 /// The commands of this family, for help and completion.
@@ -69,124 +77,14 @@ pub enum Subject<'a> {
     Diff(&'a Diff),
     /// `explain` itself.
     Explain,
-    /// A family that is bao's own command word for word (`kv`, `secrets`, `auth`,
-    /// `policy`, `token`): its name.
-    Mirror(&'static str),
-}
-
-/// A value that is a shell expression, not a literal (`$PASSWORD`, `$(cat FILE)`): it
-/// travels inside a string (a JSON body, a `k=v`) between these marks, and
-/// [`quote_arg`] leaves it to the shell. The marks survive JSON encoding as they are.
-const MARK: &str = "\u{27EA}sh:";
-const MARK_END: &str = "\u{27EB}";
-
-fn shell_value(expr: &str) -> Value {
-    Value::String(shell_text(expr))
-}
-
-fn shell_text(expr: &str) -> String {
-    format!("{MARK}{expr}{MARK_END}")
-}
-
-/// One request of the explained command.
-#[derive(Debug, Clone)]
-struct Req {
-    method: Method,
-    namespace: NsPath,
-    path: String,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
-    /// The variable the token comes from (`None`: no token, as a login sends none).
-    token: Option<&'static str>,
-}
-
-impl Req {
-    fn new(method: Method, namespace: &NsPath, path: impl Into<String>) -> Req {
-        Req {
-            method,
-            namespace: namespace.clone(),
-            path: path.into(),
-            query: Vec::new(),
-            body: None,
-            token: Some("VAULT_TOKEN"),
-        }
-    }
-
-    fn token(mut self, var: Option<&'static str>) -> Req {
-        self.token = var;
-        self
-    }
-
-    fn body(mut self, body: Value) -> Req {
-        self.body = Some(body);
-        self
-    }
-}
-
-/// One step: what it does, the bao line, and the request.
-#[derive(Debug, Clone, Default)]
-struct Step {
-    what: String,
-    bao: Option<String>,
-    req: Option<Req>,
-}
-
-fn step(what: impl Into<String>, bao: Option<String>, req: Option<Req>) -> Step {
-    Step {
-        what: what.into(),
-        bao,
-        req,
-    }
-}
-
-/// A step with nothing sent: vnsh does it itself.
-fn local(what: impl Into<String>) -> Step {
-    step(what, None, None)
-}
-
-/// `bao WORDS… [-namespace=NS] ARGS…`: the flags before the arguments, as bao parses them.
-fn bao(words: &[&str], ns: &NsPath, flags: &[String], args: &[String]) -> String {
-    let mut out = vec!["bao".to_string()];
-    out.extend(words.iter().map(|w| w.to_string()));
-    if !ns.is_root() {
-        out.push(quote(&format!("-namespace={}", ns.header())));
-    }
-    out.extend(flags.iter().cloned());
-    out.extend(args.iter().map(|a| quote_arg(a)));
-    out.join(" ")
-}
-
-/// A word for sh: single quotes where needed (what vnsh's own splitter reads back too).
-fn quote(word: &str) -> String {
-    words::quote_word(word)
-}
-
-/// An argument for sh: the literal parts single-quoted, each marked shell expression in
-/// double quotes (so `$PASSWORD` is expanded), all one word.
-fn quote_arg(arg: &str) -> String {
-    if !arg.contains(MARK) {
-        return quote(arg);
-    }
-    let literal = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut out = String::new();
-    let mut rest = arg;
-    while let Some(at) = rest.find(MARK) {
-        let after = &rest[at + MARK.len()..];
-        let Some(end) = after.find(MARK_END) else {
-            break;
-        };
-        if at > 0 {
-            out.push_str(&literal(&rest[..at]));
-        }
-        out.push('"');
-        out.push_str(&after[..end]);
-        out.push('"');
-        rest = &after[end + MARK_END.len()..];
-    }
-    if !rest.is_empty() {
-        out.push_str(&literal(rest));
-    }
-    out
+    /// `kv …`.
+    Kv(&'a Kv),
+    /// `secrets …`, `auth …` (the mounts).
+    Mounts(&'a MountCommand),
+    /// `policy …`.
+    Policy(&'a Policy),
+    /// `token …`.
+    Token(&'a Token),
 }
 
 /// The `curl` line of `req`, as vnsh's client sends it.
@@ -232,73 +130,6 @@ fn curl(session: &Session, req: &Req) -> Result<(String, String), EngineError> {
     Ok((out.join(" "), url))
 }
 
-/// A shell variable for a secret value named `key`: `db-pass` → `DB_PASS`.
-fn var_for(key: &str) -> String {
-    let mut v: String = key
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if v.is_empty() || v.starts_with(|c: char| c.is_ascii_digit()) {
-        v.insert(0, '_');
-    }
-    v
-}
-
-/// `k=v` arguments as bao takes them and as a JSON body: a secret-named value becomes
-/// `$NAME`, a `@FILE` value `$(cat FILE)`; `-` (standard input) cannot be shown.
-/// `k=v` arguments for bao, the JSON body, and the shell variables to set.
-type KvArgs = (Vec<String>, Map<String, Value>, Vec<String>);
-
-fn kv_args(args: &[String]) -> Result<KvArgs, EngineError> {
-    let mut shown = Vec::new();
-    let mut body = Map::new();
-    let mut vars = Vec::new();
-    for a in args {
-        if a == "-" || a.ends_with("=-") {
-            return Err(EngineError::Other(
-                "explain: a value read from standard input cannot be shown; use k=@FILE".into(),
-            ));
-        }
-        if let Some(file) = a.strip_prefix('@') {
-            shown.push(a.clone());
-            body.insert(
-                format!("(the keys of {file})"),
-                shell_value(&format!("$(cat {})", quote(file))),
-            );
-            continue;
-        }
-        let Some((k, v)) = a.split_once('=') else {
-            return Err(EngineError::Other(format!("explain: {a:?} is not k=v")));
-        };
-        let value = if let Some(file) = v.strip_prefix('@') {
-            shell_value(&format!("$(cat {})", quote(file)))
-        } else if words::is_secret_name(k, v) {
-            let var = var_for(k);
-            vars.push(var.clone());
-            shell_value(&format!("${var}"))
-        } else {
-            Value::String(v.strip_prefix('\\').unwrap_or(v).to_string())
-        };
-        shown.push(format!("{k}={}", shown_value(&value)));
-        body.insert(k.to_string(), value);
-    }
-    Ok((shown, body, vars))
-}
-
-/// A value as it goes on a bao line: a marker stays a marker (expanded when quoted).
-fn shown_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Run `explain`.
 pub async fn run(session: &Session, subject: Subject<'_>) -> Result<Output, EngineError> {
     let here = session.cwd().clone();
@@ -317,11 +148,10 @@ pub async fn run(session: &Session, subject: Subject<'_>) -> Result<Output, Engi
         Subject::Explain => vec![local(
             "explain sends nothing: it prints what a command sends",
         )],
-        Subject::Mirror(name) => vec![local(format!(
-            "`{name} …` takes bao's words and flags: run it as `bao {name} … -namespace={}` ({}); `bao {name} … -output-curl-string` prints its request",
-            here.header(),
-            if here.is_root() { "the root namespace" } else { "this namespace" }
-        ))],
+        Subject::Kv(c) => daily::kv(session, c, &mut notes).await?,
+        Subject::Mounts(c) => daily::mounts(session, c).await?,
+        Subject::Policy(c) => daily::policy(&here, c)?,
+        Subject::Token(c) => daily::token(&here, c, &mut notes)?,
     };
     render(session, steps, notes)
 }
@@ -360,16 +190,6 @@ fn render(
         view: View::Text(text.join("\n").trim_end().to_string()),
         notes: notes.into_iter().map(|n| format!("note: {n}")).collect(),
     })
-}
-
-fn set_vars_note(vars: &[String], notes: &mut Vec<String>) {
-    if !vars.is_empty() {
-        let list: Vec<String> = vars.iter().map(|v| format!("${v}")).collect();
-        notes.push(format!(
-            "secret values are shell variables here: set {} first",
-            list.join(", ")
-        ));
-    }
 }
 
 async fn nav(session: &Session, here: &NsPath, c: &Nav) -> Result<Vec<Step>, EngineError> {
@@ -481,11 +301,7 @@ fn ns(
             Some(bao(
                 &["namespace", "list"],
                 here,
-                &if *detailed {
-                    vec!["-detailed".into()]
-                } else {
-                    vec![]
-                },
+                &detailed_flag(*detailed),
                 &[],
             )),
             Some(Req::new(Method::List, here, "sys/namespaces")),
@@ -1231,6 +1047,7 @@ fn diff(session: &Session, c: &Diff) -> Result<Vec<Step>, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::commands::explain_steps::var_for;
 
     #[test]
     fn shell_expressions_leave_the_quotes() {

@@ -13,6 +13,8 @@ pub mod auth_methods;
 pub mod cp;
 pub mod diff;
 pub mod explain;
+pub mod explain_daily;
+pub mod explain_steps;
 pub mod explore;
 pub mod flags;
 pub mod incident;
@@ -180,11 +182,10 @@ fn subject(cmd: &Command) -> explain::Subject<'_> {
         Command::Cp(c) => S::Cp(c),
         Command::Diff(c) => S::Diff(c),
         Command::Explain(_) => S::Explain,
-        Command::Kv(_) => S::Mirror("kv"),
-        Command::Secrets(_) => S::Mirror("secrets"),
-        Command::AuthMethods(_) => S::Mirror("auth"),
-        Command::Policy(_) => S::Mirror("policy"),
-        Command::Token(_) => S::Mirror("token"),
+        Command::Kv(c) => S::Kv(c),
+        Command::Secrets(c) | Command::AuthMethods(c) => S::Mounts(c),
+        Command::Policy(c) => S::Policy(c),
+        Command::Token(c) => S::Token(c),
     }
 }
 

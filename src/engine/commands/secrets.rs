@@ -501,7 +501,11 @@ impl Family {
     }
 
     /// Where a mount typed here lives, and its path there (without the prefix).
-    async fn place(&self, session: &Session, typed: &str) -> Result<(NsPath, String), EngineError> {
+    pub async fn place(
+        &self,
+        session: &Session,
+        typed: &str,
+    ) -> Result<(NsPath, String), EngineError> {
         place(session, &self.typed(typed)).await
     }
 
@@ -520,7 +524,7 @@ impl Family {
     }
 
     /// `ns/auth/path/` for people.
-    fn shown(&self, ns: &NsPath, mount: &str) -> String {
+    pub fn shown(&self, ns: &NsPath, mount: &str) -> String {
         shown(ns, &format!("{}{mount}", self.prefix))
     }
 }
