@@ -391,6 +391,8 @@ fn one_resolver_for_every_command_in_every_context() {
     api.mkns("acme/web");
     api.mount_kv("acme/payments/", "secret", "2");
     api.kv2_put("acme/payments/", "secret", "db", json!({ "user": "alice" }));
+    // Where the writes go (each form its own keys), so that the listings stay as they are.
+    api.mount_kv("acme/payments/", "scratch", "2");
     let root = env.server.token().to_string();
     let child = env.token_with_policy(
         "acme",
@@ -425,6 +427,9 @@ fn one_resolver_for_every_command_in_every_context() {
         ),
     ];
     let mut failures = Vec::new();
+    // Each form writes its own keys (put-N, copy-N): they must all land in acme/payments.
+    let mut n = 0;
+    let mut written = Vec::new();
     for (name, token, start, forms) in contexts {
         for ns in forms {
             // A path into the mount below that namespace, in the same form.
@@ -465,13 +470,47 @@ fn one_resolver_for_every_command_in_every_context() {
                     format!("describe {ns}"),
                     Box::new(|d| d.to_string().contains("secret/")),
                 ),
+                (
+                    format!("ns lookup {ns}"),
+                    Box::new(|d| d["path"] == json!("acme/payments/")),
+                ),
+                (
+                    format!("kv get {}", under("secret/db")),
+                    Box::new(|d| d["data"]["data"]["user"] == json!("alice")),
+                ),
+                (
+                    format!("kv list {}", under("secret/")),
+                    Box::new(|d| d.as_array().is_some_and(|k| k.contains(&json!("db")))),
+                ),
+                (
+                    format!("kv put {} v=1", under(&format!("scratch/put-{n}"))),
+                    Box::new(|d| d["data"]["version"] == json!(1)),
+                ),
+                (
+                    format!(
+                        "cp {} {}",
+                        under("secret/db"),
+                        under(&format!("scratch/copy-{n}"))
+                    ),
+                    Box::new(|_| true),
+                ),
             ];
+            written.push(n);
+            n += 1;
             for (cmd, want) in checks {
                 match run(&env, token, start, &cmd) {
                     Ok(doc) if want(&doc) => {}
                     Ok(doc) => failures.push(format!("{name}: {cmd}: got {doc}")),
                     Err(e) => failures.push(format!("{name}: {cmd}: {e}")),
                 }
+            }
+        }
+    }
+    let keys = api.list("acme/payments/", "scratch/metadata");
+    for n in written {
+        for key in [format!("put-{n}"), format!("copy-{n}")] {
+            if !keys.contains(&key) {
+                failures.push(format!("{key} is not in acme/payments/scratch: {keys:?}"));
             }
         }
     }
