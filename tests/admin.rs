@@ -79,10 +79,27 @@ fn secrets_enable_tune_move_disable_in_a_tenant() {
     let api = Api::new(&env);
     api.mkns("t/sub");
 
-    // What was seen: the raw API quietly ignores `options.version`, so this is KV v1.
-    ok(&env.vnsh(&["-c", "cd t; write sys/mounts/kvw type=kv options.version=2"]));
-    let kvw = table(&api, "t/", "sys/mounts")["kvw/"].clone();
-    assert_eq!(kvw["options"].get("version"), None, "{kvw}");
+    // What was seen: the raw API quietly ignores `options.version`, and the mount was
+    // KV v1. Now refused before anything is sent, naming `secrets enable -version=2`.
+    let out = env.vnsh(&["-c", "cd t; write sys/mounts/kvw type=kv options.version=2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("nothing was sent") && err.contains("-version=2"),
+        "{err}"
+    );
+    assert!(table(&api, "t/", "sys/mounts").get("kvw/").is_none());
+    // The KV v1 mount that write made, as it was (tuned to v2 below).
+    api.mount("t/", "kvw", "kv", json!({}));
+    // And a raw write of keys under a KV v2 data/ path names `kv put`.
+    api.mount_kv("t/", "raw2", "2");
+    let out = env.vnsh(&["-c", "cd t; write raw2/data/y a=b"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("kv put raw2/y k=v"),
+        "{}",
+        stderr(&out)
+    );
     // `secrets enable -version=2` makes a KV v2 mount; JSON: nothing, as bao.
     in_t_quiet(
         &env,

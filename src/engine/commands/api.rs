@@ -239,6 +239,9 @@ async fn api(
     let (flags, args) = ApiFlags::split(args).map_err(EngineError::Other)?;
     let args = args.as_slice();
     let route = session.route(path)?;
+    if matches!(op, ApiOp::Write | ApiOp::Patch) {
+        mount_keys_nest_not(&route.path, args)?;
+    }
     let (method, body) = match op {
         ApiOp::Read => (Method::Get, None),
         ApiOp::List => (Method::List, None),
@@ -255,7 +258,11 @@ async fn api(
             body.as_ref(),
         )
         .await
-        .map_err(|e| refused_above_top(session, &route, e))?;
+        .map_err(|e| kv2_data_hint(op, &route.path, e))
+        .map_err(|e| match e {
+            EngineError::Vault(e) => refused_above_top(session, &route, e),
+            other => other,
+        })?;
     let mut out = match op {
         ApiOp::List => {
             let info = RequestInfo {
@@ -283,6 +290,48 @@ async fn api(
         out.notes.insert(0, note);
     }
     flags.apply(out).map_err(EngineError::Other)
+}
+
+/// `k=v` does not nest: `options.version=2` written to `sys/mounts/X` is a key of its
+/// own, which the server ignores — a KV mount made that way is version 1, quietly.
+/// Refused before anything is sent, naming the command that sets mount options.
+fn mount_keys_nest_not(path: &str, args: &[String]) -> Result<(), EngineError> {
+    let Some(family) = ["sys/mounts/", "sys/auth/"]
+        .into_iter()
+        .find(|p| path.starts_with(p))
+    else {
+        return Ok(());
+    };
+    let dotted = args
+        .iter()
+        .filter_map(|a| a.split_once('=').map(|(k, _)| k))
+        .find(|k| k.contains('.'));
+    match dotted {
+        None => Ok(()),
+        Some(key) => {
+            let word = if family == "sys/auth/" {
+                "auth"
+            } else {
+                "secrets"
+            };
+            Err(EngineError::Other(format!(
+                "write {path}: `{key}` would be sent as a key of its own (k=v does not nest), and the server ignores it: nothing was sent; `{word} enable -path=NAME -options=k=v TYPE` (`-version=2` for kv) or `{word} tune -options=k=v NAME` sets mount options"
+            )))
+        }
+    }
+}
+
+/// A raw write of keys under a KV v2 `data/` path: the server wants them inside `data`
+/// and says only "no data provided"; name the command that writes them as bao does.
+fn kv2_data_hint(op: ApiOp, path: &str, e: VaultError) -> EngineError {
+    let no_data = matches!(&e, VaultError::Status { status: 400, messages, .. }
+        if messages.iter().any(|m| m.contains("no data provided")));
+    match path.split_once("/data/") {
+        Some((mount, key)) if no_data && op == ApiOp::Write => EngineError::Other(format!(
+            "{e}\nnote: on KV version 2 the raw API takes the keys inside `data` (a whole body: `write {path} @body.json` with {{\"data\": {{…}}}}); `kv put {mount}/{key} k=v` writes them as `bao kv put` does"
+        )),
+        _ => e.into(),
+    }
 }
 
 /// A root-only path sent to the root by a token whose top is below it: say why it
