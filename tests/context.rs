@@ -322,9 +322,33 @@ fn a_missing_namespace_on_the_way_is_named() {
     let out = env.vnsh(&["-c", "read /acme/nope/deeper/sys/mounts"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    // The path names child namespaces; the server resolves what it can. Whatever it
-    // says, the message must name a missing namespace or the missing path, never crash.
-    assert!(err.contains("nope"), "{err}");
+    // The path names child namespaces; the server resolves what it can and says only
+    // "no handler for route": vnsh names the word it could not place, and where.
+    assert!(
+        err.contains("there is no namespace or mount `nope` in acme") && err.contains("`ls /acme`"),
+        "{err}"
+    );
+    // The same from inside acme, and for a mount that does not exist at the root.
+    let out = env.vnsh(&["-n", "acme", "-c", "read nope/sys/mounts"]);
+    assert!(
+        stderr(&out).contains("no namespace or mount `nope` in acme"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.vnsh(&["-c", "read nosuchmount/x"]);
+    assert!(
+        stderr(&out).contains("no namespace or mount `nosuchmount` in /"),
+        "{}",
+        stderr(&out)
+    );
+    // A namespace that exists on the way is not called missing.
+    api.mkns("acme/real");
+    let out = env.vnsh(&["-c", "read acme/real/nosuch/x"]);
+    assert!(
+        stderr(&out).contains("no namespace or mount `nosuch` in acme/real"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -31,6 +31,19 @@ pub async fn explain(session: &Session, err: EngineError) -> EngineError {
         VaultError::NamespaceSealed { sealed, req } if sealed.is_empty() => {
             tokio::time::timeout(DIAGNOSE_TIMEOUT, sealed_on_path(session.client(), req)).await
         }
+        VaultError::Status {
+            status: 404,
+            messages,
+            req,
+        } => match unrouted(messages) {
+            Some(rest) => {
+                let why = no_such_segment(session.client(), req, &rest);
+                tokio::time::timeout(DIAGNOSE_TIMEOUT, why)
+                    .await
+                    .map(|w| w.map(|w| format!("{vault}\nnote: {w}")))
+            }
+            None => return EngineError::Vault(vault),
+        },
         _ => return EngineError::Vault(vault),
     };
     match cause {
@@ -162,6 +175,35 @@ async fn sealed_on_path(client: &Client, req: &RequestInfo) -> Option<String> {
 }
 
 /// Which namespace of `req`'s does not exist: the first segment its parent lacks.
+/// The part of a path the server found no route for (`no handler for route "X"`).
+fn unrouted(messages: &[String]) -> Option<String> {
+    messages.iter().find_map(|m| {
+        let rest = m.split_once("no handler for route \"")?.1;
+        Some(rest.split_once('"')?.0.to_string())
+    })
+}
+
+/// A path whose first unrouted segment is neither a namespace nor a mount where the
+/// server stopped: say so (raw API paths may name child namespaces, `acme/nope/sys/…`,
+/// and the server's "no handler for route" does not say which word it could not place).
+async fn no_such_segment(client: &Client, req: &RequestInfo, rest: &str) -> Option<String> {
+    let path = req.path.split('?').next().unwrap_or_default();
+    let consumed = path.strip_suffix(rest)?;
+    let first = rest.split('/').find(|s| !s.is_empty())?;
+    let base = NsPath::parse(&req.namespace).ok()?;
+    let reached = base.join(&NsPath::parse(consumed).ok()?);
+    // The server took `consumed` as namespaces: `first` is not a mount there. Is it a
+    // namespace (then something else is wrong, and nothing more is said)?
+    let children = tree::list_children(client, &reached).await.ok()?;
+    if children.contains_key(&format!("{first}/")) {
+        return None;
+    }
+    Some(format!(
+        "there is no namespace or mount `{first}` in {reached} (the server found no route for {rest} there); `ls /{}` shows what is there",
+        reached.display().trim_start_matches('/')
+    ))
+}
+
 async fn missing(client: &Client, req: &RequestInfo) -> Option<String> {
     let ns = NsPath::parse(&req.namespace).ok()?;
     for at in ns.ancestors().into_iter().skip(1) {
