@@ -751,7 +751,7 @@ fn destructive_commands_ask_first_naming_the_full_path() {
 
     let mut cmd = env.command(common::vnsh_bin(), env.server.token());
     cmd.args(["--line", "-n", "t"]);
-    let t = Tmux::builder(&cmd).size(200, 50).joined().start();
+    let t = Tmux::builder(&cmd).size(200, 80).joined().start();
     t.ready("vnsh t>");
     let revoke = format!("token revoke -accessor {accessor}");
     let asks = [
@@ -793,6 +793,12 @@ fn destructive_commands_ask_first_naming_the_full_path() {
         ),
         ("policy delete app", "Delete the policy app in namespace t?"),
         (revoke.as_str(), "Revoke the token with accessor"),
+        // cp that overwrites, and mv (which deletes the source), ask too (issue 17).
+        (
+            "cp -f secret/app old/app",
+            "Copy secret/app to old/app, overwriting the keys that exist there",
+        ),
+        ("mv secret/app secret/moved", "Move secret/app to secret/moved"),
     ];
     for (i, (line, question)) in asks.iter().enumerate() {
         t.line(line);
@@ -806,6 +812,11 @@ fn destructive_commands_ask_first_naming_the_full_path() {
         t.ready("vnsh t>");
     }
     // Nothing was done.
+    let (_, old) = api.call("GET", "t/", "old/app", None);
+    assert_eq!(old["data"], json!({"a": "1"}), "cp -f wrote: {old}");
+    assert!(!api
+        .list("t/", "secret/metadata")
+        .contains(&"moved".to_string()));
     let (_, m) = api.call("GET", "t/", "secret/metadata/app", None);
     assert_eq!(m["data"]["versions"]["1"]["deletion_time"], json!(""));
     assert_eq!(m["data"]["versions"]["1"]["destroyed"], json!(false));
@@ -878,6 +889,8 @@ fn read_only_refuses_every_change_of_the_daily_work() {
         "policy delete app",
         "token create -policy=app",
         "token revoke -self",
+        "cp secret/app secret/copy",
+        "mv secret/app secret/moved",
     ] {
         let out = env.vnsh(&["--read-only", "--yes", "-n", "t", "-c", line]);
         assert_eq!(out.status.code(), Some(1), "{line}");

@@ -228,6 +228,8 @@ fn a_script_without_yes_is_refused_and_the_server_is_unchanged() {
         "lock",
         "ns delete gone",
         "delete secret/data/db",
+        "cp -f secret/db secret/db2",
+        "mv secret/db secret/moved",
     ] {
         for out in [
             script(&env, &proxy.addr(), &[], &format!("{line}\n")),
