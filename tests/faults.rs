@@ -350,6 +350,52 @@ fn the_harness_sees_what_a_client_that_follows_any_redirect_would_send() {
 }
 
 // ---------------------------------------------------------------------------------------
+// A server that is not there, or sealed
+// ---------------------------------------------------------------------------------------
+
+/// Nothing listens at the address: the error says so in words (not the HTTP stack's chain)
+/// and where the address comes from. A sealed server: the error says who unseals it and
+/// how. Each leaves exit 1 and nothing else printed.
+#[test]
+fn a_server_down_or_sealed_is_named_with_the_next_step() {
+    let f = fx();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let nowhere = format!("http://127.0.0.1:{port}");
+    let run = f.vnsh_env(&[("VAULT_ADDR", &nowhere)], &["-c", "ls"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    for needle in [
+        format!("cannot reach {nowhere}"),
+        "connection refused (nothing is listening on that port)".into(),
+        "check that the server is running at that address".into(),
+        "VAULT_ADDR".into(),
+    ] {
+        assert!(run.stderr.contains(&needle), "`{needle}` missing: {run}");
+    }
+    assert!(
+        !run.stderr.contains("tcp connect error"),
+        "the stack's chain: {run}"
+    );
+    assert!(run.stdout.is_empty(), "{run}");
+
+    let (status, body) = f.api.call("PUT", "", "sys/seal", None);
+    assert_eq!(status, 204, "sys/seal: {body}");
+    for line in ["ls", "read secret/x"] {
+        let run = f.vnsh(&["-c", line]);
+        assert_eq!(run.code, Some(1), "{line}: {run}");
+        for needle in ["the server is sealed", "was refused", "bao operator unseal"] {
+            assert!(
+                run.stderr.contains(needle),
+                "{line}: `{needle}` missing: {run}"
+            );
+        }
+        assert!(run.stdout.is_empty(), "{line}: {run}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Status codes and bodies that are not the API's
 // ---------------------------------------------------------------------------------------
 

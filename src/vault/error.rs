@@ -38,7 +38,7 @@ pub enum VaultError {
         req: RequestInfo,
     },
     /// The server is sealed.
-    #[error("the server is sealed: {req}")]
+    #[error("the server is sealed: {req} was refused; an operator unseals it with `bao operator unseal` (a key share at a time, until the threshold), then run the command again")]
     Sealed {
         /// The request.
         req: RequestInfo,
@@ -71,7 +71,7 @@ pub enum VaultError {
         messages: Vec<String>,
     },
     /// No connection could be made.
-    #[error("cannot reach {addr}: {reason}")]
+    #[error("cannot reach {addr}: {reason}{}", unreachable_hint(.reason))]
     Unreachable {
         /// The server address.
         addr: String,
@@ -315,6 +315,19 @@ fn unlock_hint(locked: &str) -> String {
         ),
         None if t.is_empty() => "`unlock` in the root namespace with a sudo token".to_string(),
         None => format!("`cd /; unlock {t}` (uses the saved key; or --key KEY, or a sudo token)"),
+    }
+}
+
+/// The next step after a failed connection. A TLS reason carries its own (which setting to
+/// give); any other means nothing answered there: the server is down, or the address is
+/// not the server's.
+fn unreachable_hint(reason: &str) -> &'static str {
+    if reason.starts_with("TLS:") {
+        ""
+    } else if reason.contains("does not resolve") {
+        "; check the host name in VAULT_ADDR (or BAO_ADDR, or the profile's addr)"
+    } else {
+        "; check that the server is running at that address, and that VAULT_ADDR (or BAO_ADDR, or the profile's addr) names it"
     }
 }
 

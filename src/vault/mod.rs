@@ -435,10 +435,13 @@ impl Client {
                 req: info.clone(),
             };
         }
-        let reason = error_chain(&e);
+        let chain = error_chain(&e);
+        let reason = config::explain_tls(&chain)
+            .or_else(|| plain_connect_failure(&e, &chain))
+            .unwrap_or(chain);
         VaultError::Unreachable {
             addr: self.addr.clone(),
-            reason: config::explain_tls(&reason).unwrap_or(reason),
+            reason,
         }
     }
 }
@@ -540,6 +543,28 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// A connection that failed for a plain reason, in words instead of the whole chain
+/// (which repeats the URL and the layers of the HTTP stack): nothing listens there, or the
+/// host name does not resolve. `None` for anything else.
+fn plain_connect_failure(e: &reqwest::Error, chain: &str) -> Option<String> {
+    if !e.is_connect() {
+        return None;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return Some("connection refused (nothing is listening on that port)".into());
+            }
+        }
+        source = s.source();
+    }
+    let lower = chain.to_lowercase();
+    lower
+        .contains("dns error")
+        .then(|| "its host name does not resolve (DNS lookup failed)".to_string())
 }
 
 fn snippet(bytes: &[u8]) -> String {
