@@ -543,10 +543,80 @@ fn token_lookup_create_revoke_in_a_tenant() {
     );
     assert_ne!(status, 200, "revoked");
 
+    // -mode=orphan (bao's revoke-orphan): only the token; the one it created stays, as
+    // an orphan.
+    api.policy(
+        "t/",
+        "maker",
+        r#"path "auth/token/create" { capabilities = ["create", "update"] }"#,
+    );
+    let parent = api.ok(
+        "POST",
+        "t/",
+        "auth/token/create",
+        Some(json!({"policies": ["maker", "app"]})),
+    );
+    let parent = parent["auth"]["client_token"].as_str().unwrap().to_string();
+    let child = Api::with_token(&env, &parent).ok(
+        "POST",
+        "t/",
+        "auth/token/create",
+        Some(json!({"policies": ["app"]})),
+    );
+    let child = child["auth"]["client_token"].as_str().unwrap().to_string();
+    let parent_file = env.dir.path().join("parent.token");
+    std::fs::write(&parent_file, &parent).unwrap();
+    let said = text_in_t(
+        &env,
+        &format!("token revoke -mode=orphan @{}", parent_file.display()),
+    );
+    assert!(said.contains("stay, as orphans"), "{said}");
+    let lookup = |t: &str| api.call("POST", "t/", "auth/token/lookup", Some(json!({"token": t})));
+    assert_ne!(lookup(&parent).0, 200, "the parent is revoked");
+    let (status, kept) = lookup(&child);
+    assert_eq!(status, 200, "the child stays: {kept}");
+    assert_eq!(kept["data"]["orphan"], json!(true), "{kept}");
+
+    // -mode=path (bao's RevokePrefix): every token made by logins under an auth path,
+    // and nothing else.
+    api.enable_auth("t/", "people", "userpass");
+    api.ok(
+        "POST",
+        "t/",
+        "auth/people/users/alice",
+        Some(json!({"password": "pw-alice", "token_policies": "app"})),
+    );
+    let login = api.ok(
+        "POST",
+        "t/",
+        "auth/people/login/alice",
+        Some(json!({"password": "pw-alice"})),
+    );
+    let alice = login["auth"]["client_token"].as_str().unwrap().to_string();
+    assert_eq!(lookup(&alice).0, 200);
+    let said = text_in_t(&env, "token revoke -mode=path auth/people/");
+    assert!(said.contains("under auth/people/ in t"), "{said}");
+    assert_ne!(lookup(&alice).0, 200, "alice's login is revoked");
+    assert_eq!(lookup(&child).0, 200, "a token from elsewhere stays");
+    // bao's refusals, before anything is sent.
+    for (line, says) in [
+        ("token revoke -mode=orphan -self", "-self takes no -mode"),
+        ("token revoke -mode=path -accessor x", "not a token"),
+    ] {
+        let err = fails_in_t(&env, line);
+        assert!(err.contains(says), "{line}: {err}");
+    }
+
     // No token reached a state file: not the one made, not the ones read.
     let log = std::fs::read_to_string(env.vnsh_state().join("actions.jsonl")).unwrap();
     assert!(log.contains("token create"), "{log}");
-    for t in [made.as_str(), raw, own.as_str()] {
+    for t in [
+        made.as_str(),
+        raw,
+        own.as_str(),
+        parent.as_str(),
+        alice.as_str(),
+    ] {
         assert!(!log.contains(t), "a token in the action log:\n{log}");
     }
 }
@@ -793,6 +863,10 @@ fn destructive_commands_ask_first_naming_the_full_path() {
         ),
         ("policy delete app", "Delete the policy app in namespace t?"),
         (revoke.as_str(), "Revoke the token with accessor"),
+        (
+            "token revoke -mode=path auth/people/",
+            "Revoke every token and lease created under auth/people/ in namespace t",
+        ),
         // cp that overwrites, and mv (which deletes the source), ask too (issue 17).
         (
             "cp -f secret/app old/app",

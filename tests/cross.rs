@@ -1157,4 +1157,25 @@ fn explain_the_daily_work_and_the_curl_works() {
     // token lookup: the session's own.
     let curl = the_curl(&explain(&env, "acme", "token lookup"));
     assert!(sh(&env, &curl, &[])["data"]["policies"].is_array());
+
+    // token revoke -mode=orphan: the token comes from $OTHER_TOKEN, never its value is
+    // printed; the curl revokes it.
+    let parent = api.ok("POST", "acme/", "auth/token/create", Some(json!({})));
+    let parent = parent["auth"]["client_token"].as_str().unwrap().to_string();
+    let steps = explain(&env, "acme", "token revoke -mode=orphan -ask");
+    let bao_line = steps[0]["bao"].as_str().unwrap();
+    assert_eq!(
+        bao_line, "bao token revoke -namespace=acme/ -mode=orphan \"$OTHER_TOKEN\"",
+        "{steps:?}"
+    );
+    let curl = the_curl(&steps);
+    assert!(curl.contains("/v1/auth/token/revoke-orphan"), "{curl}");
+    sh(&env, &curl, &[("OTHER_TOKEN", &parent)]);
+    let (status, _) = api.call(
+        "POST",
+        "acme/",
+        "auth/token/lookup",
+        Some(json!({"token": parent})),
+    );
+    assert_ne!(status, 200, "revoked by the explained curl");
 }

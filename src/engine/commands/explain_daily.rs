@@ -7,12 +7,13 @@
 use serde_json::{json, Map, Value};
 
 use crate::engine::commands::explain_steps::{
-    bao, detailed_flag, kv_args, local, quote, set_vars_note, shell_value, step, Req, Step,
+    bao, detailed_flag, kv_args, local, quote, quote_arg, set_vars_note, shell_text, shell_value,
+    step, Req, Step,
 };
 use crate::engine::commands::kv::{Kv, KvOp};
 use crate::engine::commands::policy::Policy;
 use crate::engine::commands::secrets::{MountAction, MountCommand};
-use crate::engine::commands::token::{Token, Which};
+use crate::engine::commands::token::{Revoke, Token, Which};
 use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
 use crate::engine::resolve;
@@ -390,7 +391,7 @@ pub fn token(here: &NsPath, c: &Token, notes: &mut Vec<String>) -> Result<Vec<St
                 Ok((
                     other.trim_end_matches("-accessor").to_string(),
                     Some(json!({ "token": shell_value("$OTHER_TOKEN") })),
-                    vec![],
+                    vec![quote_arg(&shell_text("$OTHER_TOKEN"))],
                 ))
             }
         }
@@ -418,8 +419,20 @@ pub fn token(here: &NsPath, c: &Token, notes: &mut Vec<String>) -> Result<Vec<St
                 Some(Req::new(Method::Post, here, path).body(body)),
             )]
         }
-        Token::Revoke(which) => {
-            let (path, body, mut flags) = by_accessor(which, "auth/token/revoke-self", "auth/token/revoke-accessor")?;
+        Token::Revoke(Revoke::Prefix(prefix)) => vec![step(
+            "revoke every token and lease created under the prefix",
+            Some(bao(&["token", "revoke"], here, &["-mode=path".into()], &[format!("{prefix}/")])),
+            Some(Req::new(Method::Put, here, format!("sys/leases/revoke-prefix/{prefix}"))),
+        )],
+        Token::Revoke(revoke @ (Revoke::Orphan(which) | Revoke::Tree(which))) => {
+            let orphan = matches!(revoke, Revoke::Orphan(_));
+            let (path, body, mut flags) = if orphan {
+                let (path, body, mut flags) = by_accessor(which, "", "auth/token/revoke-orphan")?;
+                flags.insert(0, "-mode=orphan".into());
+                (path, body, flags)
+            } else {
+                by_accessor(which, "auth/token/revoke-self", "auth/token/revoke-accessor")?
+            };
             if matches!(which, Which::Own) {
                 flags.push("-self".into());
             }
@@ -427,11 +440,12 @@ pub fn token(here: &NsPath, c: &Token, notes: &mut Vec<String>) -> Result<Vec<St
             if let Some(b) = body {
                 req = req.body(b);
             }
-            vec![step(
-                "revoke the token and every token it created",
-                Some(bao(&["token", "revoke"], here, &flags, &[])),
-                Some(req),
-            )]
+            let what = if orphan {
+                "revoke the token only: the tokens it created stay, as orphans"
+            } else {
+                "revoke the token and every token it created"
+            };
+            vec![step(what, Some(bao(&["token", "revoke"], here, &flags, &[])), Some(req))]
         }
         Token::Create(_) => vec![local(format!(
             "create a token: POST auth/token/create (auth/token/create-orphan with -orphan, auth/token/create/ROLE with -role) in {here}, with the flags as fields (`bao token create -namespace={} …`); the new token is in auth.client_token",

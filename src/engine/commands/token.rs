@@ -62,6 +62,19 @@ pub struct Create {
     pub out: OutputFlags,
 }
 
+/// What `token revoke` takes down, as bao's `-mode` chooses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoke {
+    /// A token and every token it created (no `-mode`).
+    Tree(Which),
+    /// Only the token; the tokens it created stay, as orphans (`-mode=orphan`). The token
+    /// is given by value (`-ask` or `@FILE`), as bao refuses `-self` and `-accessor` here.
+    Orphan(Which),
+    /// Every token and lease created under an auth path prefix, e.g. `auth/userpass/`
+    /// (`-mode=path PREFIX`: `sys/leases/revoke-prefix/PREFIX`).
+    Prefix(String),
+}
+
 /// A command of this family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
@@ -74,8 +87,8 @@ pub enum Token {
     },
     /// Create a token here.
     Create(Box<Create>),
-    /// Revoke a token and every token it created.
-    Revoke(Which),
+    /// Revoke a token (and every token it created, or not), or every token under a path.
+    Revoke(Revoke),
     /// Extend a token's TTL.
     Renew {
         /// Which one.
@@ -127,17 +140,17 @@ const SUBCOMMANDS: &[CommandInfo] = &[
     .args(&[Arg::Accessor]),
     CommandInfo::new(
         "revoke",
-        "token revoke -self | -accessor ACCESSOR | -ask | @FILE",
-        "revoke a token and every token it created (asks first)",
+        "token revoke -self | -accessor ACCESSOR | -ask | @FILE | -mode=orphan (-ask | @FILE) | -mode=path PREFIX",
+        "revoke a token and every token it created; -mode=orphan: only the token, its children stay as orphans; -mode=path: every token made under an auth path such as auth/userpass/ (asks first)",
     )
-    .flags(&["-self", "-accessor", "-ask"])
+    .flags(&["-self", "-accessor", "-ask", "-mode="])
     .args(&[Arg::Accessor]),
 ];
 
 /// The commands of this family, for help and completion.
 pub const COMMANDS: &[CommandInfo] = &[CommandInfo::new(
     "token",
-    "token lookup [-accessor A | -ask | @FILE] | create [flags] | renew [-increment=T] [-accessor A | -ask | @FILE] | revoke -self|-accessor A|-ask|@FILE",
+    "token lookup [-accessor A | -ask | @FILE] | create [flags] | renew [-increment=T] [-accessor A | -ask | @FILE] | revoke -self|-accessor A|-ask|@FILE [-mode=orphan|path]",
     "tokens here: lookup, create, renew, revoke (as `bao token`; a token is never typed on the line)",
 )
 .subcommands(SUBCOMMANDS)];
@@ -178,6 +191,42 @@ fn which(info: &CommandInfo, f: &Flags, own: bool) -> Result<Which, UsageError> 
     }
 }
 
+/// `token revoke`'s `-mode`, with bao's rules: `-self` takes no mode, `-accessor` neither
+/// `orphan` nor `path`; `path` takes the prefix instead of a token.
+fn revoke_mode(info: &CommandInfo, f: &Flags) -> Result<Revoke, UsageError> {
+    let bad = |m: &str| UsageError::new(info.usage, m);
+    match f.last("mode").unwrap_or("") {
+        "" => which(info, f, false).map(Revoke::Tree),
+        "orphan" => match which(info, f, false)? {
+            w @ (Which::Ask | Which::File(_)) => Ok(Revoke::Orphan(w)),
+            Which::Own => Err(bad("-mode=orphan cannot revoke this session's own token (as bao: -self takes no -mode): give the token with -ask or @FILE")),
+            Which::Accessor(_) => Err(bad("-mode=orphan takes the token itself, not an accessor (as bao): give it with -ask or @FILE")),
+        },
+        "path" => {
+            if ["self", "accessor", "ask"].iter().any(|n| f.has(n)) {
+                return Err(bad(
+                    "-mode=path takes an auth path prefix (auth/userpass/), not a token: leave out -self, -accessor and -ask",
+                ));
+            }
+            let needs = || bad("-mode=path needs the auth path prefix, e.g. auth/userpass/");
+            match f.positional.as_slice() {
+                [prefix] if prefix.starts_with('@') => Err(bad(
+                    "-mode=path takes an auth path prefix (auth/userpass/), not a token",
+                )),
+                [prefix] => match prefix.trim_matches('/') {
+                    "" => Err(needs()),
+                    p => Ok(Revoke::Prefix(p.to_string())),
+                },
+                [] => Err(needs()),
+                _ => Err(bad("-mode=path takes one auth path prefix, e.g. auth/userpass/")),
+            }
+        }
+        other => Err(bad(&format!(
+            "-mode is orphan or path (or left out: the token and every token it created), not {other:?}"
+        ))),
+    }
+}
+
 fn parse_token(rest: &[String]) -> Result<Token, UsageError> {
     let Some((word, rest)) = rest.split_first() else {
         return Err(UsageError::new(
@@ -198,7 +247,7 @@ fn parse_token(rest: &[String]) -> Result<Token, UsageError> {
             which: which(info, &f, true)?,
             out: f.output(info)?,
         }),
-        "revoke" => Ok(Token::Revoke(which(info, &f, false)?)),
+        "revoke" => revoke_mode(info, &f).map(Token::Revoke),
         "renew" => Ok(Token::Renew {
             which: which(info, &f, true)?,
             increment: f
@@ -257,10 +306,27 @@ impl Token {
 
     /// The question to ask before running it, if it is destructive.
     pub fn confirmation(&self, session: &Session) -> Option<String> {
-        let Token::Revoke(which) = self else {
+        let Token::Revoke(revoke) = self else {
             return None;
         };
         let here = session.cwd();
+        let which = match revoke {
+            Revoke::Tree(w) => w,
+            Revoke::Orphan(w) => {
+                let what = match w {
+                    Which::File(f) => format!("the token in {f}"),
+                    _ => "the token you are about to type".to_string(),
+                };
+                return Some(format!(
+                    "Revoke {what} (namespace {here})? The tokens it created stay, as orphans."
+                ));
+            }
+            Revoke::Prefix(prefix) => {
+                return Some(format!(
+                    "Revoke every token and lease created under {prefix}/ in namespace {here}, and every token they created? Everyone logged in through it is logged out."
+                ))
+            }
+        };
         Some(match which {
             Which::Own => "Revoke this session's own token, and every token it created? Every command after it is refused until you `login` again.".to_string(),
             Which::Accessor(a) => format!(
@@ -384,7 +450,9 @@ pub async fn run(session: &mut Session, cmd: &Token) -> Result<Output, EngineErr
     match cmd {
         Token::Lookup { which, out } => lookup(session, which, out).await,
         Token::Create(c) => create(session, c).await,
-        Token::Revoke(which) => revoke(session, which).await,
+        Token::Revoke(Revoke::Prefix(prefix)) => revoke_prefix(session, prefix).await,
+        Token::Revoke(Revoke::Tree(which)) => revoke(session, which, false).await,
+        Token::Revoke(Revoke::Orphan(which)) => revoke(session, which, true).await,
         Token::Renew {
             which,
             increment,
@@ -586,7 +654,27 @@ async fn renew(
     )
 }
 
-async fn revoke(session: &mut Session, which: &Which) -> Result<Output, EngineError> {
+/// `-mode=path`: every token and lease under an auth path prefix, as bao's
+/// `RevokePrefix` (`PUT sys/leases/revoke-prefix/PREFIX`; sudo).
+async fn revoke_prefix(session: &mut Session, prefix: &str) -> Result<Output, EngineError> {
+    let here = session.cwd().header();
+    let path = format!("sys/leases/revoke-prefix/{prefix}");
+    let resp = session
+        .client()
+        .clone()
+        .request(Method::Put, &here, &path, None)
+        .await?;
+    session.cache().invalidate_paths();
+    Ok(done(
+        resp.as_ref(),
+        format!(
+            "Success! Revoked every token and lease created under {prefix}/ in {} (if there were any).",
+            session.cwd()
+        ),
+    ))
+}
+
+async fn revoke(session: &mut Session, which: &Which, orphan: bool) -> Result<Output, EngineError> {
     let here = session.cwd().header();
     let value = token_value(session, which, "token revoke").await?;
     let client = session.client().clone();
@@ -602,10 +690,13 @@ async fn revoke(session: &mut Session, which: &Which) -> Result<Output, EngineEr
         }
         (_, Some(t)) => {
             let b = json!({ "token": t });
+            let path = if orphan {
+                "auth/token/revoke-orphan"
+            } else {
+                "auth/token/revoke"
+            };
             (
-                client
-                    .request(Method::Post, &here, "auth/token/revoke", Some(&b))
-                    .await?,
+                client.request(Method::Post, &here, path, Some(&b)).await?,
                 "the token".to_string(),
             )
         }
@@ -617,9 +708,14 @@ async fn revoke(session: &mut Session, which: &Which) -> Result<Output, EngineEr
         ),
     };
     session.cache().invalidate_paths();
+    let children = if orphan {
+        "; the tokens it created stay, as orphans"
+    } else {
+        " and every token it created"
+    };
     let mut out = done(
         resp.as_ref(),
-        format!("Success! Revoked {what} (if it existed) and every token it created."),
+        format!("Success! Revoked {what} (if it existed){children}."),
     );
     if *which == Which::Own {
         out.notes.push(
@@ -668,15 +764,55 @@ mod tests {
                 }
             })
         );
-        assert_eq!(p("token revoke -self"), Ok(Token::Revoke(Which::Own)));
-        assert_eq!(p("token revoke -ask"), Ok(Token::Revoke(Which::Ask)));
+        let tree = |w| Ok(Token::Revoke(Revoke::Tree(w)));
+        assert_eq!(p("token revoke -self"), tree(Which::Own));
+        assert_eq!(p("token revoke -ask"), tree(Which::Ask));
         assert_eq!(
             p("token revoke @/tmp/t"),
-            Ok(Token::Revoke(Which::File("/tmp/t".into())))
+            tree(Which::File("/tmp/t".into()))
         );
         assert!(p("token revoke").is_err());
         assert!(p("token revoke -self -accessor a").is_err());
         assert!(p("token revoke -accessor").is_err());
+    }
+
+    #[test]
+    fn revoke_modes_follow_bao() {
+        let orphan = |w| Ok(Token::Revoke(Revoke::Orphan(w)));
+        assert_eq!(p("token revoke -mode=orphan -ask"), orphan(Which::Ask));
+        assert_eq!(
+            p("token revoke -mode orphan @t.txt"),
+            orphan(Which::File("t.txt".into()))
+        );
+        assert_eq!(
+            p("token revoke -mode=path auth/userpass/"),
+            Ok(Token::Revoke(Revoke::Prefix("auth/userpass".into())))
+        );
+        assert_eq!(
+            p("token revoke -mode= -self"),
+            Ok(Token::Revoke(Revoke::Tree(Which::Own)))
+        );
+        // bao's refusals: -self with a mode, -accessor with orphan or path.
+        for (line, says) in [
+            ("token revoke -mode=orphan -self", "-self takes no -mode"),
+            ("token revoke -mode=orphan -accessor a", "not an accessor"),
+            ("token revoke -mode=path -accessor a", "not a token"),
+            ("token revoke -mode=path -self", "not a token"),
+            ("token revoke -mode=path", "needs the auth path prefix"),
+            ("token revoke -mode=path a b", "one auth path prefix"),
+            ("token revoke -mode=path /", "needs the auth path prefix"),
+            ("token revoke -mode=children -self", "orphan or path"),
+            ("token revoke -mode=orphan", "say which token"),
+        ] {
+            let e = p(line).expect_err(line);
+            assert!(e.to_string().contains(says), "{line}: {e}");
+        }
+        // A token by value is still refused in every mode.
+        let e = p("token revoke -mode=orphan s.secret").unwrap_err();
+        assert!(!e.to_string().contains("s.secret"), "{e}");
+        assert!(p("token revoke -mode=path auth/x")
+            .unwrap()
+            .is_destructive());
     }
 
     #[test]
