@@ -135,6 +135,26 @@ fn secrets_enable_tune_move_disable_in_a_tenant() {
         said.contains("Enabled the transit secrets engine at t/transit/"),
         "{said}"
     );
+    // -plugin-name with the type `plugin`, as bao: the plugin is the type, and the path
+    // defaults to its name. With another type bao would drop it unseen: refused.
+    in_t_quiet(&env, "secrets enable -plugin-name=kv -version=2 plugin");
+    env.bao(&[
+        "secrets",
+        "enable",
+        "-namespace=t",
+        "-path=kvplugin",
+        "-plugin-name=kv",
+        "-version=2",
+        "plugin",
+    ]);
+    let mounts = table(&api, "t/", "sys/mounts");
+    assert_eq!(mounts["kv/"]["type"], "kv", "{mounts}");
+    assert_eq!(alike(&mounts["kv/"]), alike(&mounts["kvplugin/"]));
+    let err = fails_in_t(&env, "secrets enable plugin");
+    assert!(err.contains("needs -plugin-name=NAME"), "{err}");
+    let err = fails_in_t(&env, "secrets enable -plugin-name=kv pki");
+    assert!(err.contains("goes with the type `plugin`"), "{err}");
+    assert!(table(&api, "t/", "sys/mounts").get("pki/").is_none());
     // A leading child namespace moves the mount into it.
     in_t_quiet(&env, "secrets enable -path=sub/kvs kv");
     assert!(table(&api, "t/sub/", "sys/mounts").get("kvs/").is_some());
@@ -245,6 +265,25 @@ fn auth_enable_tune_disable_list_in_a_tenant() {
     let auths = table(&api, "t/", "sys/auth");
     assert_eq!(auths["people/"]["config"]["default_lease_ttl"], json!(3600));
     assert_eq!(alike(&auths["people/"]), alike(&auths["twin/"]));
+    // The user lockout of a userpass method, as bao tunes it.
+    let lockout = [
+        "-user-lockout-threshold=7",
+        "-user-lockout-duration=10m",
+        "-user-lockout-counter-reset-duration=5m",
+        "-user-lockout-disable=false",
+    ];
+    in_t_quiet(&env, &format!("auth tune {} people", lockout.join(" ")));
+    let mut args = vec!["auth", "tune", "-namespace=t"];
+    args.extend(lockout);
+    args.push("twin");
+    env.bao(&args);
+    let tuned = |m: &str| api.ok("GET", "t/", &format!("sys/auth/{m}/tune"), None)["data"].clone();
+    let ours = tuned("people");
+    assert_eq!(ours["user_lockout_threshold"], json!(7), "{ours}");
+    assert_eq!(ours["user_lockout_duration"], json!(600), "{ours}");
+    assert_eq!(ours, tuned("twin"));
+    let err = fails_in_t(&env, "auth tune -user-lockout-threshold=many people");
+    assert!(err.contains("user-lockout-threshold"), "{err}");
     assert_eq!(
         in_t1(&env, "auth list"),
         bao_t(&env, &["auth", "list"], &[])

@@ -52,7 +52,7 @@ const SUBCOMMANDS: &[CommandInfo] = &[
     .flags(&["-detailed", "-format="]),
     CommandInfo::new(
         "enable",
-        "auth enable [-path=P] [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-token-type=T] [-options=k=v…] [-local] … TYPE",
+        "auth enable [-path=P] [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-token-type=T] [-options=k=v…] [-local] [-plugin-name=N] … TYPE",
         "enable an auth method here (log in with `login TYPE`); the path defaults to TYPE",
     )
     .flags(&[
@@ -71,6 +71,7 @@ const SUBCOMMANDS: &[CommandInfo] = &[
         "-listing-visibility=",
         "-passthrough-request-headers=",
         "-allowed-response-headers=",
+        "-plugin-name=",
         "-plugin-version=",
     ])
     .args(&[Arg::Words(METHOD_TYPES)]),
@@ -82,7 +83,7 @@ const SUBCOMMANDS: &[CommandInfo] = &[
     .args(&[Arg::AuthMount]),
     CommandInfo::new(
         "tune",
-        "auth tune [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-token-type=T] [-listing-visibility=V] … PATH",
+        "auth tune [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-token-type=T] [-listing-visibility=V] [-user-lockout-threshold=N] [-user-lockout-duration=T] [-user-lockout-counter-reset-duration=T] [-user-lockout-disable] … PATH",
         "change an auth method's settings",
     )
     .flags(&[
@@ -98,6 +99,10 @@ const SUBCOMMANDS: &[CommandInfo] = &[
         "-passthrough-request-headers=",
         "-allowed-response-headers=",
         "-plugin-version=",
+        "-user-lockout-threshold=",
+        "-user-lockout-duration=",
+        "-user-lockout-counter-reset-duration=",
+        "-user-lockout-disable",
     ])
     .args(&[Arg::AuthMount]),
     CommandInfo::new(

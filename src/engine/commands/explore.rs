@@ -432,6 +432,26 @@ fn is_empty_value(v: &Value) -> bool {
     }
 }
 
+/// `config.user_lockout_config` through the Go client's struct: its fields are named
+/// `lockout_threshold`, `lockout_duration`, `lockout_counter_reset`, `disable_lockout`,
+/// and the server (OpenBao 2.6, 2.7) names them `user_lockout_*`, so bao prints none of
+/// them and leaves the object out (seen against both). Fields of the Go names are kept.
+fn go_user_lockout(v: &Value) -> Option<Value> {
+    const GO_FIELDS: [&str; 4] = [
+        "lockout_threshold",
+        "lockout_duration",
+        "lockout_counter_reset",
+        "disable_lockout",
+    ];
+    let kept: Map<String, Value> = GO_FIELDS
+        .iter()
+        .filter_map(|k| v.get(*k).map(|x| ((*k).to_string(), x.clone())))
+        // omitempty drops a zero, except of disable_lockout: a pointer (false is printed).
+        .filter(|(k, x)| !x.is_null() && (k == "disable_lockout" || *x != json!(0)))
+        .collect();
+    (!kept.is_empty()).then_some(Value::Object(kept))
+}
+
 /// One mount as `bao secrets list -format=json` prints it: the server's answer decoded
 /// into the Go client's struct and encoded again (unknown fields dropped, missing ones
 /// zero, empty optional config fields left out).
@@ -445,8 +465,12 @@ fn as_go_mount(info: &Value) -> Value {
                     config.insert((*k).into(), c.get(*k).cloned().unwrap_or_else(zero));
                 }
                 for k in CONFIG_OMITEMPTY {
-                    if let Some(v) = c.get(*k).filter(|v| !is_empty_value(v)) {
-                        config.insert((*k).into(), v.clone());
+                    let v = match c.get(*k) {
+                        Some(v) if *k == "user_lockout_config" => go_user_lockout(v),
+                        v => v.cloned(),
+                    };
+                    if let Some(v) = v.filter(|v| !is_empty_value(v)) {
+                        config.insert((*k).into(), v);
                     }
                 }
                 Value::Object(config)

@@ -54,6 +54,10 @@ pub struct MountOptions {
     pub plugin_version: Option<String>,
     /// `-token-type=` (auth methods).
     pub token_type: Option<String>,
+    /// `-user-lockout-threshold=N`, `-user-lockout-duration=T`,
+    /// `-user-lockout-counter-reset-duration=T`, `-user-lockout-disable` (auth tune): the
+    /// fields of `user_lockout_config` given, as bao sends them.
+    pub user_lockout: Map<String, Value>,
 }
 
 /// The config keys of a mount that are lists, with their flag names.
@@ -80,6 +84,24 @@ impl MountOptions {
                 .collect()
         };
         let text = |name: &str| f.last(name).map(str::to_string);
+        let mut user_lockout = Map::new();
+        if let Some(n) = f.number(info, "user-lockout-threshold")? {
+            user_lockout.insert("lockout_threshold".into(), json!(n.to_string()));
+        }
+        for (flag, key) in [
+            ("user-lockout-duration", "lockout_duration"),
+            (
+                "user-lockout-counter-reset-duration",
+                "lockout_counter_reset_duration",
+            ),
+        ] {
+            if let Some(v) = text(flag) {
+                user_lockout.insert(key.into(), json!(v));
+            }
+        }
+        if let Some(b) = f.switch("user-lockout-disable") {
+            user_lockout.insert("lockout_disable".into(), json!(b));
+        }
         let mut options = f.pairs(info, "options")?;
         if let Some(v) = f.number(info, "version")? {
             options.retain(|(k, _)| k != "version");
@@ -101,6 +123,7 @@ impl MountOptions {
             listing_visibility: text("listing-visibility"),
             plugin_version: text("plugin-version"),
             token_type: text("token-type"),
+            user_lockout,
         })
     }
 
@@ -117,6 +140,12 @@ impl MountOptions {
         put("listing_visibility", &self.listing_visibility);
         put("plugin_version", &self.plugin_version);
         put("token_type", &self.token_type);
+        if !self.user_lockout.is_empty() {
+            c.insert(
+                "user_lockout_config".into(),
+                Value::Object(self.user_lockout.clone()),
+            );
+        }
         for (list, (_, key)) in [
             &self.audit_non_hmac_request_keys,
             &self.audit_non_hmac_response_keys,
@@ -181,6 +210,22 @@ impl MountOptions {
             body.insert("options".into(), o);
         }
         (!body.is_empty()).then_some(Value::Object(body))
+    }
+}
+
+/// The type an enable sends, as bao reads `-plugin-name`: with the type `plugin`, the
+/// plugin's name (and the path defaults to it); with any other type it would be ignored,
+/// so it is refused rather than dropped unseen.
+fn plugin_kind(word: &str, kind: &str, plugin: Option<&str>) -> Result<String, String> {
+    match (kind, plugin.filter(|p| !p.is_empty())) {
+        ("plugin", Some(name)) => Ok(name.to_string()),
+        ("plugin", None) => Err(format!(
+            "the type `plugin` needs -plugin-name=NAME (a plugin in the server's catalog): `{word} enable -plugin-name=NAME plugin`"
+        )),
+        (k, Some(name)) if k != name => Err(format!(
+            "-plugin-name goes with the type `plugin`: `{word} enable -plugin-name={name} plugin`, or `{word} enable {name}`; with the type `{k}` bao ignores it"
+        )),
+        (k, _) => Ok(k.to_string()),
     }
 }
 
@@ -303,7 +348,7 @@ const SUBCOMMANDS: &[CommandInfo] = &[
     .flags(&["-detailed", "-format="]),
     CommandInfo::new(
         "enable",
-        "secrets enable [-path=P] [-version=N] [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-options=k=v…] [-local] [-seal-wrap] … TYPE",
+        "secrets enable [-path=P] [-version=N] [-description=D] [-default-lease-ttl=T] [-max-lease-ttl=T] [-options=k=v…] [-local] [-seal-wrap] [-plugin-name=N] … TYPE",
         "mount a secrets engine (kv with -version=2 for versions); the path defaults to TYPE",
     )
     .flags(&[
@@ -322,6 +367,7 @@ const SUBCOMMANDS: &[CommandInfo] = &[
         "-listing-visibility=",
         "-passthrough-request-headers=",
         "-allowed-response-headers=",
+        "-plugin-name=",
         "-plugin-version=",
     ])
     .args(&[Arg::Words(ENGINE_TYPES)]),
@@ -400,7 +446,7 @@ pub fn parse_family(family: &'static Family, rest: &[String]) -> Result<MountCom
         "list" => return Err(bad(format!("`{word} list` takes no argument"))),
         "enable" => match pos {
             [kind] => MountAction::Enable {
-                kind: kind.clone(),
+                kind: plugin_kind(word, kind, f.last("plugin-name")).map_err(bad)?,
                 path: f.last("path").filter(|p| !p.is_empty()).map(str::to_string),
                 opts: MountOptions::from_flags(info, &f)?,
             },
