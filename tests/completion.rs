@@ -207,7 +207,22 @@ fn namespaces_at_any_depth_relative_absolute_and_fuzzy() {
     assert_ranked(&words, "/gl");
     let words = completions(&env, &["-n", "acme/payments"], "cd /acme/pa");
     assert_eq!(words[0], "/acme/payments/", "{words:?}");
-    let words = completions(&env, &["-n", "hooli/web"], "cd /");
+    // Every namespace matches `cd /` (342): the best 200, and a note says more match.
+    let out = env.vnsh(&[
+        "--format",
+        "json",
+        "-n",
+        "hooli/web",
+        "-c",
+        "complete 'cd /'",
+    ]);
+    assert!(
+        stderr(&out).contains("the 200 best completions are shown; more match"),
+        "{}",
+        stderr(&out)
+    );
+    let words = words_of(&json_lines(&out)[0]);
+    assert_eq!(words.len(), 200, "{words:?}");
     for t in TENANTS {
         assert!(words.contains(&format!("/{t}/")), "{words:?}");
     }

@@ -84,6 +84,11 @@ fn slot(commands: &[&'static CommandInfo], words: &[String], partial: &str) -> S
 /// The candidates for `line` from what is known now, and whether something was still
 /// being fetched.
 pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
+    candidates_up_to(ctx, line, LIMIT)
+}
+
+/// As [`candidates`], at most `limit` of them.
+fn candidates_up_to(ctx: &Context, line: &str, limit: usize) -> (Vec<String>, bool) {
     let (mut words, new_word) = words::split_for_completion(line);
     let partial = if new_word {
         String::new()
@@ -122,15 +127,25 @@ pub fn candidates(ctx: &Context, line: &str) -> (Vec<String>, bool) {
         Slot::Arg(Arg::Words(w)) => w.iter().map(|s| s.to_string()).collect(),
         Slot::Arg(Arg::Free) => Vec::new(),
     };
-    (fuzzy::rank(found, &recent, &partial, LIMIT), pending)
+    (fuzzy::rank(found, &recent, &partial, limit), pending)
 }
 
 /// The completions for `line` with the cursor at its end, best first. Waits at most
 /// `wait` for what is being fetched (zero: offer what is known now).
 pub async fn complete(ctx: &Context, line: &str, wait: Duration) -> Vec<String> {
+    complete_up_to(ctx, line, wait, LIMIT).await
+}
+
+/// As [`complete`], at most `limit` of them.
+pub async fn complete_up_to(
+    ctx: &Context,
+    line: &str,
+    wait: Duration,
+    limit: usize,
+) -> Vec<String> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let (found, pending) = candidates(ctx, line);
+        let (found, pending) = candidates_up_to(ctx, line, limit);
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if !pending || left.is_zero() {
             return found;

@@ -72,12 +72,22 @@ pub async fn run(
 ) -> Result<Output, EngineError> {
     match cmd {
         Shell::Complete(line) => {
-            // A script wants the full answer: wait for what is being fetched.
-            let words = complete::complete(&context, line, Duration::from_secs(10)).await;
+            // A script wants the full answer: wait for what is being fetched. One more
+            // than the limit is asked for, to say when some were left out.
+            let limit = complete::LIMIT;
+            let mut words =
+                complete::complete_up_to(&context, line, Duration::from_secs(10), limit + 1).await;
+            let mut notes = vec![];
+            if words.len() > limit {
+                words.truncate(limit);
+                notes.push(format!(
+                    "note: the {limit} best completions are shown; more match: type more of the word to narrow them"
+                ));
+            }
             Ok(Output {
                 view: View::Text(words.join("\n")),
                 json: Some(Value::from(words)),
-                notes: vec![],
+                notes,
             })
         }
         Shell::Help(topic) => help(table, session, topic.as_deref()),
