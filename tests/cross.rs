@@ -1154,6 +1154,29 @@ fn explain_the_daily_work_and_the_curl_works() {
         .unwrap()
         .contains("x/*"));
 
+    // k=@FILE: bao reads the file itself (the value never on a command line), the curl
+    // in the shell; each, run, writes the file's text.
+    let file = env.dir.path().join("value.txt");
+    std::fs::write(&file, "from-a-file").expect("value file");
+    let line = format!("kv put secret/fromfile v=@{}", file.display());
+    let steps = explain(&env, "acme", &line);
+    let bao_line = steps[0]["bao"].as_str().unwrap().to_string();
+    assert!(
+        bao_line.ends_with(&format!("fromfile v=@{}", file.display())),
+        "{bao_line}"
+    );
+    for run in [bao_line, the_curl(&steps)] {
+        api.ok("DELETE", "acme/", "secret/metadata/fromfile", None);
+        let out = env
+            .command(std::path::Path::new("sh"), env.server.token())
+            .args(["-c", &run])
+            .output()
+            .expect("sh");
+        assert!(out.status.success(), "{run}: {}", stderr(&out));
+        let (_, read) = api.call("GET", "acme/", "secret/data/fromfile", None);
+        assert_eq!(read["data"]["data"], json!({"v": "from-a-file"}), "{run}");
+    }
+
     // token lookup: the session's own.
     let curl = the_curl(&explain(&env, "acme", "token lookup"));
     assert!(sh(&env, &curl, &[])["data"]["policies"].is_array());

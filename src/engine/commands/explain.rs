@@ -1078,6 +1078,9 @@ mod tests {
         assert_eq!(body["user"], json!("bob"));
         assert!(!Value::Object(body.clone()).to_string().contains("hunter2"));
         assert!(!shown.join(" ").contains("hunter2"));
+        // bao reads the file itself; the curl body reads it in the shell.
+        assert_eq!(shown[2], "n=@f.txt");
+        assert_eq!(body["n"], shell_value("$(cat f.txt)"));
         assert!(kv_args(&["k=-".to_string()]).is_err());
         assert!(kv_args(&["nokv".to_string()]).is_err());
     }

@@ -144,7 +144,9 @@ pub fn var_for(key: &str) -> String {
 }
 
 /// `k=v` arguments as bao takes them and as a JSON body: a secret-named value becomes
-/// `$NAME`, a `@FILE` value `$(cat FILE)`; `-` (standard input) cannot be shown.
+/// `$NAME`; a `k=@FILE` stays so on the bao line (bao reads the file itself, so the value
+/// is never in a process's arguments) and is `$(cat FILE)` in the body; `-` (standard
+/// input) cannot be shown.
 /// `k=v` arguments for bao, the JSON body, and the shell variables to set.
 pub type KvArgs = (Vec<String>, Map<String, Value>, Vec<String>);
 
@@ -169,9 +171,15 @@ pub fn kv_args(args: &[String]) -> Result<KvArgs, EngineError> {
         let Some((k, v)) = a.split_once('=') else {
             return Err(EngineError::Other(format!("explain: {a:?} is not k=v")));
         };
-        let value = if let Some(file) = v.strip_prefix('@') {
-            shell_value(&format!("$(cat {})", quote(file)))
-        } else if words::is_secret_name(k, v) {
+        if let Some(file) = v.strip_prefix('@') {
+            shown.push(a.clone());
+            body.insert(
+                k.to_string(),
+                shell_value(&format!("$(cat {})", quote(file))),
+            );
+            continue;
+        }
+        let value = if words::is_secret_name(k, v) {
             let var = var_for(k);
             vars.push(var.clone());
             shell_value(&format!("${var}"))
