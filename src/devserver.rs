@@ -291,6 +291,24 @@ fn spawn_on(bao: &Path, port: u16, extra: &[OsString]) -> Result<DevServer, Fail
             }
         }
         if matches!(http_status(sock, "/v1/sys/health", None), Ok(200)) {
+            // Healthy, but is it ours? Another process's server may have taken the port
+            // between free_port and the bind (ours then exits on "address already in
+            // use"): only ours knows this run's random root token.
+            if !matches!(
+                http_status(sock, "/v1/auth/token/lookup-self", Some(&token)),
+                Ok(200)
+            ) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Failure {
+                    error: DevServerError::Exited {
+                        status: "stopped: another server answers on its port".into(),
+                        log_tail: tail(&read_log(&log), LOG_TAIL_LINES),
+                        log,
+                    },
+                    port_taken: true,
+                });
+            }
             return Ok(DevServer {
                 child,
                 addr: format!("http://{sock}"),
@@ -450,6 +468,25 @@ mod tests {
         assert!(!log.exists(), "log of a cleanly stopped server is removed");
         server.stop(); // idempotent
         assert_refused(addr);
+    }
+
+    /// A port another server holds is never taken for ours: its health answers at once,
+    /// before our bao has failed to bind, and only the token tells them apart.
+    #[test]
+    fn another_server_on_the_port_is_not_taken_for_ours() {
+        let other = must_start();
+        let port = sock(&other).port();
+        let bao = find_bao().expect("bao");
+        match spawn_on(&bao, port, &[]) {
+            Ok(s) => panic!("took the other server at {} for ours", s.addr()),
+            Err(f) => assert!(f.port_taken, "{}", f.error),
+        }
+        // The other server is untouched.
+        let token = other.token().to_string();
+        assert_eq!(
+            http_status(sock(&other), "/v1/auth/token/lookup-self", Some(&token)).unwrap(),
+            200
+        );
     }
 
     #[test]
