@@ -184,22 +184,17 @@ impl Tmux {
         }
     }
 
-    /// Wait until the shell waits for a line at `prompt` (the last line shown, empty):
-    /// keys typed before that may be lost while a command runs.
-    ///
-    /// Then a moment more: under heavy load (a load average of 8 on two cores) keys sent
-    /// within milliseconds of the prompt showing were seen lost in line mode, the line
-    /// editor not yet reading (a known open finding, in the notes).
+    /// Wait until the shell waits for a line at `prompt` (the last line shown, empty).
+    /// Keys may be sent at once: line mode keeps what is typed ahead (lineio's tests), so
+    /// no pause follows.
     pub fn ready(&self, prompt: &str) -> String {
-        let screen = self.wait_for(&format!("the prompt {prompt:?}"), |s| {
+        self.wait_for(&format!("the prompt {prompt:?}"), |s| {
             s.lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .map(str::trim_end)
                 == Some(prompt)
-        });
-        std::thread::sleep(Duration::from_millis(150));
-        screen
+        })
     }
 
     /// Wait until `text` is on the screen `n` times.
