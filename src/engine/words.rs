@@ -689,8 +689,10 @@ fn redact_args(args: &[Token], rule: Rule, edits: &mut Vec<Edit>) -> bool {
         if text == "-" {
             continue;
         }
-        if let Some(file) = text.strip_prefix('@') {
-            if data && !file.is_empty() {
+        // `@FILE` names a file (its name is shown, but for a command that sends data); a
+        // bare `@` names none, and is a value like any other.
+        if text.len() > 1 && text.starts_with('@') {
+            if data {
                 edits.push((tok.start, tok.end, "@***".to_string()));
             }
             continue;
@@ -979,6 +981,9 @@ mod tests {
             ("write x 'secret_id=a b' y=1", "write x secret_id=*** y=***"),
             ("write x password='unclosed", "write x password=***"),
             ("unlock --key", "unlock --key"),
+            // `@FILE` names a file; a bare `@` is a value (found by the property below).
+            ("ns unseal t @", "ns unseal t ***"),
+            ("ns unseal t @share.txt", "ns unseal t @***"),
             ("unlock --key; ABC", "unlock --key; ***"),
             ("read  secret/data/key   # keep  spacing", "read  secret/data/key   # keep  spacing"),
             ("ns create 'a b' x=\"y\"", "ns create 'a b' x=\"y\""),
