@@ -437,28 +437,27 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
         let token_at = runner.token_at;
         let effects = tokio::select! {
             ev = events.next() => match ev.and_then(Result::ok).and_then(drain) {
-                Some(burst) => app.on_events(&burst),
+                Some(burst) => {
+                    // What the engine has already sent is taken in before these keys: a
+                    // command whose output is on screen is done before Ctrl-D is read
+                    // (the select can pick either of two ready branches first). A key
+                    // typed before a dialog could be read is held, not an answer.
+                    let mut fx = Vec::new();
+                    while let Ok(ev) = rx.try_recv() {
+                        fx.extend(on_app_event(&mut runner, &mut app, ev));
+                    }
+                    if !fx.is_empty() {
+                        runner.apply(&mut terminal, &mut app, fx);
+                    }
+                    app.on_events(&burst)
+                }
                 None => {
                     // The terminal is gone (the SSH session dropped): nothing to draw on.
                     code = Some(1);
                     break;
                 }
             },
-            Some(ev) = rx.recv() => {
-                match &ev {
-                    AppEvent::Engine(engine::EngineEvent::Reconnected { reader, home, .. }) => {
-                        runner.reconnected(reader, home);
-                    }
-                    AppEvent::Health(_) => {
-                        let fx = app.on_event(ev);
-                        runner.health_answered(&app);
-                        runner.apply(&mut terminal, &mut app, fx);
-                        continue;
-                    }
-                    _ => {}
-                }
-                app.on_event(ev)
-            }
+            Some(ev) = rx.recv() => on_app_event(&mut runner, &mut app, ev),
             _ = tokio::time::sleep_until(due_at.unwrap_or_else(tokio::time::Instant::now)), if due_at.is_some() => {
                 match summary_due.take() {
                     Some((ns, _)) => app.load_summary(ns),
@@ -526,6 +525,22 @@ pub async fn run(session: Session, options: TuiOptions) -> i32 {
         engine_task.abort();
     }
     code.unwrap_or(i32::from(app.failed))
+}
+
+/// Take in one event of the engine or of a background read; the effects it asks for.
+fn on_app_event(runner: &mut Runner, app: &mut App, ev: AppEvent) -> Vec<Effect> {
+    match &ev {
+        AppEvent::Engine(engine::EngineEvent::Reconnected { reader, home, .. }) => {
+            runner.reconnected(reader, home);
+        }
+        AppEvent::Health(_) => {
+            let fx = app.on_event(ev);
+            runner.health_answered(app);
+            return fx;
+        }
+        _ => {}
+    }
+    app.on_event(ev)
 }
 
 /// The screen `app` draws at `cols`×`rows`, as plain text (trailing spaces trimmed): what
