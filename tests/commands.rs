@@ -1532,3 +1532,41 @@ fn ls_follows_a_namespace_prefix_into_a_mount() {
     let out = env.vnsh(&["-c", "ls acme"]);
     assert!(common::ok(&out).contains("pay/"));
 }
+
+/// A raw write answered with an auth block (a token made through `write`) prints the Go
+/// client's `SecretAuth` as bao does: its fields in its order, `identity_policies` and all
+/// (it printed the server's block as it came, in the server's order).
+#[test]
+fn a_raw_write_answered_with_an_auth_block_is_shaped_as_bao() {
+    let env = common::env();
+    Api::new(&env).mkns("t");
+    let line = "write auth/token/create policies=default ttl=1h display_name=ci";
+    let ours = vj1(&env, &["-n", "t", "-c", line]);
+    let bao = env.bao_json(&[
+        "write",
+        "-format=json",
+        "-namespace=t",
+        "auth/token/create",
+        "policies=default",
+        "ttl=1h",
+        "display_name=ci",
+    ]);
+    let keys = |v: &Value| -> Vec<String> {
+        v["auth"]
+            .as_object()
+            .expect("auth")
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(keys(&ours), keys(&bao), "{ours}\n{bao}");
+    let alike = |v: &Value| {
+        let mut v = v.clone();
+        v["request_id"] = Value::Null;
+        for k in ["client_token", "accessor"] {
+            v["auth"][k] = Value::Null;
+        }
+        v
+    };
+    assert_eq!(alike(&ours), alike(&bao));
+}

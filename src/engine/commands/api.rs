@@ -385,6 +385,32 @@ fn has_content(body: &Value) -> bool {
         .any(|k| body.get(*k).is_some_and(|v| !v.is_null()))
 }
 
+/// The Go client's `SecretAuth`, as bao prints it: its fields in its order, zero where
+/// the server leaves one out, the server's others dropped.
+pub fn go_auth(auth: &Value) -> Value {
+    /// A field and the value it takes when the server leaves it out.
+    type Field = (&'static str, fn() -> Value);
+    const FIELDS: &[Field] = &[
+        ("client_token", || json!("")),
+        ("accessor", || json!("")),
+        ("policies", || Value::Null),
+        ("token_policies", || Value::Null),
+        ("identity_policies", || Value::Null),
+        ("metadata", || Value::Null),
+        ("orphan", || json!(false)),
+        ("entity_id", || json!("")),
+        ("lease_duration", || json!(0)),
+        ("renewable", || json!(false)),
+        ("mfa_requirement", || Value::Null),
+    ];
+    Value::Object(
+        FIELDS
+            .iter()
+            .map(|(k, zero)| ((*k).to_string(), auth.get(*k).cloned().unwrap_or_else(zero)))
+            .collect(),
+    )
+}
+
 /// What `bao read -format=json` prints: the Go client's Secret, fields in its order.
 pub fn secret_output(body: &Value) -> Output {
     let get = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
@@ -407,10 +433,11 @@ pub fn secret_output(body: &Value) -> Output {
     );
     secret.insert("data".into(), get("data"));
     secret.insert("warnings".into(), get("warnings"));
-    for optional in ["auth", "wrap_info"] {
-        if body.get(optional).is_some_and(|v| !v.is_null()) {
-            secret.insert(optional.into(), get(optional));
-        }
+    if let Some(auth) = body.get("auth").filter(|v| !v.is_null()) {
+        secret.insert("auth".into(), go_auth(auth));
+    }
+    if body.get("wrap_info").is_some_and(|v| !v.is_null()) {
+        secret.insert("wrap_info".into(), get("wrap_info"));
     }
     if let Some(m) = body
         .get("mount_type")
@@ -631,6 +658,18 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&out.json.unwrap()).unwrap(),
             r#"{"request_id":"r","lease_id":"","lease_duration":0,"renewable":false,"data":{"a":"1"},"warnings":null,"mount_type":"kv"}"#
+        );
+    }
+
+    #[test]
+    fn auth_in_the_go_clients_shape() {
+        let server = json!({"client_token": "s.x", "accessor": "a", "policies": ["default"],
+            "token_policies": ["default"], "metadata": null, "lease_duration": 60,
+            "renewable": true, "entity_id": "", "token_type": "service", "orphan": false,
+            "mfa_requirement": null, "num_uses": 0});
+        assert_eq!(
+            serde_json::to_string(&go_auth(&server)).unwrap(),
+            r#"{"client_token":"s.x","accessor":"a","policies":["default"],"token_policies":["default"],"identity_policies":null,"metadata":null,"orphan":false,"entity_id":"","lease_duration":60,"renewable":true,"mfa_requirement":null}"#
         );
     }
 }

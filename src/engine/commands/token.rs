@@ -397,32 +397,6 @@ async fn token_value(
     }
 }
 
-/// The Go client's `SecretAuth`, as bao prints it: its fields in its order, zero where
-/// the server leaves one out, the server's others dropped.
-fn go_auth(auth: &Value) -> Value {
-    /// A field and the value it takes when the server leaves it out.
-    type Field = (&'static str, fn() -> Value);
-    const FIELDS: &[Field] = &[
-        ("client_token", || json!("")),
-        ("accessor", || json!("")),
-        ("policies", || Value::Null),
-        ("token_policies", || Value::Null),
-        ("identity_policies", || Value::Null),
-        ("metadata", || Value::Null),
-        ("orphan", || json!(false)),
-        ("entity_id", || json!("")),
-        ("lease_duration", || json!(0)),
-        ("renewable", || json!(false)),
-        ("mfa_requirement", || Value::Null),
-    ];
-    Value::Object(
-        FIELDS
-            .iter()
-            .map(|(k, zero)| ((*k).to_string(), auth.get(*k).cloned().unwrap_or_else(zero)))
-            .collect(),
-    )
-}
-
 /// KEY/VALUE rows of an object, sorted.
 fn rows(v: Option<&Value>, skip: &[&str]) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = v
@@ -565,11 +539,7 @@ async fn create(session: &mut Session, c: &Create) -> Result<Output, EngineError
 /// What a command answered with an auth block prints (`create`, `renew`), as bao: its
 /// Secret, a `-field` of it, or its rows for people (the token's row says `token_row`).
 fn auth_output(resp: &Value, out: &OutputFlags, token_row: &str) -> Result<Output, EngineError> {
-    let mut shaped = resp.clone();
-    if let Some(a) = resp.get("auth").filter(|a| a.is_object()) {
-        shaped["auth"] = go_auth(a);
-    }
-    let secret = api::secret_output(&shaped).json.unwrap_or(Value::Null);
+    let secret = api::secret_output(resp).json.unwrap_or(Value::Null);
     let auth = secret.get("auth").cloned().unwrap_or(Value::Null);
     if let Some(field) = &out.field {
         // bao's RawField of a Secret with an auth block.
@@ -832,17 +802,5 @@ mod tests {
         assert!(p("token revoke -self").unwrap().is_destructive());
         assert!(p("token create").unwrap().is_mutating());
         assert!(!p("token lookup").unwrap().is_mutating());
-    }
-
-    #[test]
-    fn auth_in_the_go_clients_shape() {
-        let server = json!({"client_token": "s.x", "accessor": "a", "policies": ["default"],
-            "token_policies": ["default"], "metadata": null, "lease_duration": 60,
-            "renewable": true, "entity_id": "", "token_type": "service", "orphan": false,
-            "mfa_requirement": null, "num_uses": 0});
-        assert_eq!(
-            serde_json::to_string(&go_auth(&server)).unwrap(),
-            r#"{"client_token":"s.x","accessor":"a","policies":["default"],"token_policies":["default"],"identity_policies":null,"metadata":null,"orphan":false,"entity_id":"","lease_duration":60,"renewable":true,"mfa_requirement":null}"#
-        );
     }
 }
