@@ -1155,9 +1155,11 @@ fn explain_the_daily_work_and_the_curl_works() {
         .contains("x/*"));
 
     // k=@FILE: bao reads the file itself (the value never on a command line), the curl
-    // in the shell; each, run, writes the file's text.
+    // in the shell; each, run, writes the file's text as it is: a quote, a backslash, an
+    // inner and a trailing newline included.
+    let text = "from \"a\" file\\\nline two\n";
     let file = env.dir.path().join("value.txt");
-    std::fs::write(&file, "from-a-file").expect("value file");
+    std::fs::write(&file, text).expect("value file");
     let line = format!("kv put secret/fromfile v=@{}", file.display());
     let steps = explain(&env, "acme", &line);
     let bao_line = steps[0]["bao"].as_str().unwrap().to_string();
@@ -1174,7 +1176,7 @@ fn explain_the_daily_work_and_the_curl_works() {
             .expect("sh");
         assert!(out.status.success(), "{run}: {}", stderr(&out));
         let (_, read) = api.call("GET", "acme/", "secret/data/fromfile", None);
-        assert_eq!(read["data"]["data"], json!({"v": "from-a-file"}), "{run}");
+        assert_eq!(read["data"]["data"], json!({ "v": text }), "{run}");
     }
 
     // token lookup: the session's own.

@@ -1047,7 +1047,7 @@ fn diff(session: &Session, c: &Diff) -> Result<Vec<Step>, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::commands::explain_steps::var_for;
+    use crate::engine::commands::explain_steps::{shell_json, var_for};
 
     #[test]
     fn shell_expressions_leave_the_quotes() {
@@ -1061,6 +1061,12 @@ mod tests {
             r#"'k='"$(cat 'a b')""#
         );
         assert_eq!(quote_arg(&shell_text("$X")), r#""$X""#);
+        // A whole JSON value takes the place of the string, its quotes too.
+        let v = json!({ "n": shell_json("$(jq -Rs . < f.txt)"), "u": "bob" });
+        assert_eq!(
+            quote_arg(&v.to_string()),
+            r#"'{"n":'"$(jq -Rs . < f.txt)"',"u":"bob"}'"#
+        );
         assert_eq!(quote_arg("it's"), r"'it'\''s'");
         assert_eq!(quote_arg("plain"), "plain");
         assert_eq!(var_for("db-pass"), "DB_PASS");
@@ -1080,7 +1086,7 @@ mod tests {
         assert!(!shown.join(" ").contains("hunter2"));
         // bao reads the file itself; the curl body reads it in the shell.
         assert_eq!(shown[2], "n=@f.txt");
-        assert_eq!(body["n"], shell_value("$(cat f.txt)"));
+        assert_eq!(body["n"], shell_json("$(jq -Rs . < f.txt)"));
         assert!(kv_args(&["k=-".to_string()]).is_err());
         assert!(kv_args(&["nokv".to_string()]).is_err());
     }

@@ -16,6 +16,15 @@ use crate::vault::Method;
 pub const MARK: &str = "\u{27EA}sh:";
 pub const MARK_END: &str = "\u{27EB}";
 
+/// A JSON value that a shell expression prints whole (`$(jq -Rs . < FILE)`: a JSON
+/// string, quotes and escapes made by jq): it stands for the value, quotes included.
+pub const MARK_JSON: &str = "\u{27EA}json:";
+
+/// The JSON value `expr` prints, in place of a string (see [`MARK_JSON`]).
+pub fn shell_json(expr: &str) -> Value {
+    Value::String(format!("{MARK_JSON}{expr}{MARK_END}"))
+}
+
 pub fn shell_value(expr: &str) -> Value {
     Value::String(shell_text(expr))
 }
@@ -100,24 +109,40 @@ pub fn quote(word: &str) -> String {
 /// An argument for sh: the literal parts single-quoted, each marked shell expression in
 /// double quotes (so `$PASSWORD` is expanded), all one word.
 pub fn quote_arg(arg: &str) -> String {
-    if !arg.contains(MARK) {
+    if !arg.contains(MARK) && !arg.contains(MARK_JSON) {
         return quote(arg);
     }
     let literal = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let mut out = String::new();
     let mut rest = arg;
-    while let Some(at) = rest.find(MARK) {
-        let after = &rest[at + MARK.len()..];
+    loop {
+        // The first mark of either kind.
+        let found = [(MARK, false), (MARK_JSON, true)]
+            .into_iter()
+            .filter_map(|(m, whole)| rest.find(m).map(|at| (at, m, whole)))
+            .min_by_key(|(at, ..)| *at);
+        let Some((at, mark, whole)) = found else {
+            break;
+        };
+        let after = &rest[at + mark.len()..];
         let Some(end) = after.find(MARK_END) else {
             break;
         };
-        if at > 0 {
-            out.push_str(&literal(&rest[..at]));
+        // A whole JSON value replaces the string it was encoded as, its quotes too.
+        let before = match whole {
+            true => rest[..at].strip_suffix('"').unwrap_or(&rest[..at]),
+            false => &rest[..at],
+        };
+        if !before.is_empty() {
+            out.push_str(&literal(before));
         }
         out.push('"');
         out.push_str(&after[..end]);
         out.push('"');
         rest = &after[end + MARK_END.len()..];
+        if whole {
+            rest = rest.strip_prefix('"').unwrap_or(rest);
+        }
     }
     if !rest.is_empty() {
         out.push_str(&literal(rest));
@@ -143,13 +168,14 @@ pub fn var_for(key: &str) -> String {
     v
 }
 
-/// `k=v` arguments as bao takes them and as a JSON body: a secret-named value becomes
-/// `$NAME`; a `k=@FILE` stays so on the bao line (bao reads the file itself, so the value
-/// is never in a process's arguments) and is `$(cat FILE)` in the body; `-` (standard
-/// input) cannot be shown.
 /// `k=v` arguments for bao, the JSON body, and the shell variables to set.
 pub type KvArgs = (Vec<String>, Map<String, Value>, Vec<String>);
 
+/// `k=v` arguments as bao takes them and as a JSON body: a secret-named value becomes
+/// `$NAME`; a `k=@FILE` stays so on the bao line (bao reads the file itself, so the value
+/// is never in a process's arguments) and is `$(jq -Rs . < FILE)` in the body (the file
+/// as one JSON string, newlines and quotes escaped, as bao reads it); `-` (standard input)
+/// cannot be shown.
 pub fn kv_args(args: &[String]) -> Result<KvArgs, EngineError> {
     let mut shown = Vec::new();
     let mut body = Map::new();
@@ -175,7 +201,7 @@ pub fn kv_args(args: &[String]) -> Result<KvArgs, EngineError> {
             shown.push(a.clone());
             body.insert(
                 k.to_string(),
-                shell_value(&format!("$(cat {})", quote(file))),
+                shell_json(&format!("$(jq -Rs . < {})", quote(file))),
             );
             continue;
         }
