@@ -1157,6 +1157,11 @@ fn explain_the_daily_work_and_the_curl_works() {
     // k=@FILE: bao reads the file itself (the value never on a command line), the curl
     // in the shell; each, run, writes the file's text as it is: a quote, a backslash, an
     // inner and a trailing newline included.
+    let jq = std::process::Command::new("jq").arg("--version").output();
+    assert!(
+        jq.is_ok_and(|o| o.status.success()),
+        "`jq` is not installed; explain's curl reads a k=@FILE with it (apt-get install jq)"
+    );
     let text = "from \"a\" file\\\nline two\n";
     let file = env.dir.path().join("value.txt");
     std::fs::write(&file, text).expect("value file");
