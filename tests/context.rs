@@ -96,6 +96,41 @@ fn a_narrow_token_lists_the_mount_it_may_read() {
     assert_eq!(keys, json!(["db"]));
     let doc = run(&env, &token, "tenant01/payments", "cat secret/db").expect("cat");
     assert_eq!(doc["data"]["data"]["user"], json!("alice"));
+    // Seen: a plain `ls` there failed whole ("permission denied: LIST sys/namespaces"),
+    // though the token may use secret/. It shows the mounts the token may use, and says
+    // what it could not list.
+    let out = env.vnsh_as(&token, &["-n", "tenant01/payments", "-c", "ls"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("secret/") && l.contains("kv v2")),
+        "{text}"
+    );
+    assert!(!text.contains("prod/"), "a child it may not list: {text}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("child namespaces not shown: permission denied: LIST sys/namespaces"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the secrets engines and auth methods this token may use"),
+        "{err}"
+    );
+    let doc = run(&env, &token, "tenant01/payments", "ls").expect("ls");
+    assert_eq!(doc["namespaces"], json!({}), "{doc}");
+    assert_eq!(doc["mounts"]["secret/"]["type"], json!("kv"), "{doc}");
+    // With nothing at all to show it is still the refusal, with its cause.
+    let none = env.token_with_policy(
+        "tenant01",
+        "nothing",
+        "path \"x\" { capabilities = [\"read\"] }",
+    );
+    let err = run(&env, &none, "tenant01", "ls").expect_err("nothing to list");
+    assert!(
+        err.contains("permission denied: LIST sys/namespaces"),
+        "{err}"
+    );
 }
 
 #[test]

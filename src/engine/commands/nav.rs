@@ -341,14 +341,44 @@ async fn list_namespace(session: &Session, ns: &NsPath) -> Result<Output, Engine
         mounts(session, ns, "sys/auth")
     );
     let mut notes = Vec::new();
+    // A token that may not list the children still sees what it may use here.
+    let mut children_refused = None;
     let children = match children {
         Ok(c) => c,
         Err(VaultError::NamespacesUnsupported { .. }) if ns.is_root() => {
             notes.push(NO_NAMESPACES.to_string());
             Map::new()
         }
+        Err(e @ VaultError::PermissionDenied { .. }) => {
+            notes.push(format!("note: child namespaces not shown: {e}"));
+            children_refused = Some(e);
+            Map::new()
+        }
         Err(e) => return Err(e.into()),
     };
+    // sys/mounts and sys/auth need an admin's read; where they are refused, the mounts
+    // this token may use (sys/internal/ui/mounts, which any token may ask).
+    let refused = |r: &Result<_, VaultError>| matches!(r, Err(VaultError::PermissionDenied { .. }));
+    let (mounts, auths) = match refused(&mounts) || refused(&auths) {
+        true => match crate::engine::mounts::of(session.client(), ns).await {
+            Ok(t) => {
+                notes.push(
+                    "note: the secrets engines and auth methods this token may use (it may not read sys/mounts)"
+                        .to_string(),
+                );
+                (Ok(t.secret), Ok(t.auth))
+            }
+            Err(_) => (mounts, auths),
+        },
+        false => (mounts, auths),
+    };
+    let no_mounts = [&mounts, &auths]
+        .iter()
+        .all(|m| m.as_ref().map_or(true, Map::is_empty));
+    if let (Some(e), true) = (children_refused, no_mounts) {
+        // Nothing at all to show: the refusal itself, with its cause.
+        return Err(e.into());
+    }
     let mut names: Vec<(&String, &Value)> = children.iter().collect();
     names.sort_by(|a, b| a.0.cmp(b.0));
     let full = |name: &str| NsPath::parse(name).ok().map(|n| ns.join(&n));
