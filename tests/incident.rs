@@ -212,5 +212,21 @@ fn a_refusal_inside_a_locked_tenant_names_the_lock_and_the_way_out() {
     let v: Value = serde_json::from_str(ok(&out).trim()).expect("json");
     assert_eq!(v[0]["path"], "acme/");
     assert_eq!(v[0]["key_saved"], true);
+    // Seen: `locks` inside the locked tenant failed ("SCAN sys/namespaces … was
+    // refused"), the very place an operator looks from. It lists from the nearest
+    // namespace that answers, and shows the lock that cuts here off.
+    for start in ["acme", "acme/pay"] {
+        let out = env.vnsh(&["--format", "json", "-n", start, "-c", "locks"]);
+        let v: Value = serde_json::from_str(ok(&out).trim()).expect("json");
+        assert_eq!(v.as_array().map(Vec::len), Some(1), "{start}: {v}");
+        assert_eq!(v[0]["namespace"], "acme/", "{start}: {v}");
+        assert_eq!(v[0]["locked"], true, "{start}: {v}");
+        assert_eq!(v[0]["key_saved"], true, "{start}: {v}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("acme is locked, so the locks were listed from /"),
+            "{start}: {err}"
+        );
+    }
     ok(&env.vnsh(&["-c", "unlock acme"]));
 }

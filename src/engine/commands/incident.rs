@@ -14,6 +14,7 @@ use crate::engine::session::Session;
 use crate::engine::spec::{CommandInfo, UsageError};
 use crate::engine::store::{secure_file, KeyStatus, OpenIntent, Resolution, SavedKey};
 use crate::engine::tree;
+use crate::vault::VaultError;
 
 /// An incident command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,13 +130,37 @@ fn server_keys(session: &Session) -> Result<Vec<SavedKey>, EngineError> {
 }
 
 async fn locks(session: &mut Session) -> Result<Output, EngineError> {
-    let here = session.cwd().clone();
+    let asked = session.cwd().clone();
+    // Here, what is below, and what is above (a lock above cuts here off).
+    let on_the_way = |ns: &NsPath| ns.starts_with(&asked) || asked.starts_with(ns);
+    let here = asked.clone();
     // Lock state is in a listing, not in Vault's one-request list of names.
     let opts = tree::WalkOptions {
         use_ui_list: false,
         ..tree::WalkOptions::new(None, !session.options().no_scan)
     };
-    let mut walk = tree::walk_with(session.client(), &here, opts).await?;
+    let mut notes = Vec::new();
+    // Inside a locked namespace nothing answers: the list is made from the parent of the
+    // locked one (within the token's reach), and keeps here, what is below, and the lock
+    // that cuts here off.
+    let (here, mut walk) = match tree::walk_with(session.client(), &here, opts).await {
+        Err(VaultError::NamespaceLocked { locked, req }) => {
+            let lock = NsPath::parse(&locked).unwrap_or_default();
+            let base = lock.parent().filter(|b| b.starts_with(session.top()));
+            let Some(base) = base else {
+                return Err(VaultError::NamespaceLocked { locked, req }.into());
+            };
+            let mut walk = tree::walk_with(session.client(), &base, opts).await?;
+            walk.entries.retain(|x| on_the_way(&base.join(&x.path)));
+            notes.push(format!(
+                "note: {} is locked, so the locks were listed from {}",
+                lock.display(),
+                base.display()
+            ));
+            (base, walk)
+        }
+        other => (here, other?),
+    };
     // Every namespace that may be sealed is asked: this is the view for an incident.
     let seals = tree::fill_seals(session.client(), &here, &mut walk, None).await;
     let server = identity::server_id(session).await;
@@ -147,7 +172,7 @@ async fn locks(session: &mut Session) -> Result<Output, EngineError> {
         .unwrap_or_default()
         .into_iter()
         .filter(|o| o.intent.matches(&server).is_some())
-        .filter(|o| NsPath::parse(&o.intent.namespace).is_ok_and(|ns| ns.starts_with(&here)))
+        .filter(|o| NsPath::parse(&o.intent.namespace).is_ok_and(|ns| on_the_way(&ns)))
         .collect();
     let locked: Vec<NsPath> = walk
         .entries
@@ -204,7 +229,6 @@ async fn locks(session: &mut Session) -> Result<Output, EngineError> {
             "key": label,
         }));
     }
-    let mut notes = Vec::new();
     for o in &open {
         let ns = NsPath::parse(&o.intent.namespace).unwrap_or_default();
         if locked.contains(&ns) {

@@ -355,7 +355,7 @@ async fn key_is_ours(session: &mut Session, target: &NsPath) -> bool {
 /// "and its 14 namespaces below", or how much of that can be told.
 fn affects(below: &Below) -> String {
     let mut out = match below.count {
-        Some(0) => " (nothing below it)".to_string(),
+        Some(0) => " (it has no namespace below it)".to_string(),
         Some(1) => " and the 1 namespace below it".to_string(),
         Some(n) => format!(" and its {n} namespaces below"),
         None => " and every namespace below it".to_string(),
@@ -1228,7 +1228,7 @@ mod tests {
         let b = |count, locked| Below { count, locked };
         assert_eq!(affects(&b(Some(14), 0)), " and its 14 namespaces below");
         assert_eq!(affects(&b(Some(1), 0)), " and the 1 namespace below it");
-        assert_eq!(affects(&b(Some(0), 0)), " (nothing below it)");
+        assert_eq!(affects(&b(Some(0), 0)), " (it has no namespace below it)");
         assert_eq!(affects(&b(None, 0)), " and every namespace below it");
         assert!(affects(&b(Some(3), 2)).contains("2 below locked already"));
     }
