@@ -592,3 +592,35 @@ fn a_childs_mount_asked_from_the_root_is_placed_in_the_child() {
     assert!(text.contains("-namespace=t1"), "{text}");
     assert!(text.contains("X-Vault-Namespace: t1/"), "{text}");
 }
+
+#[test]
+fn a_path_in_no_mount_names_the_word_that_is_wrong() {
+    let env = common::env();
+    let _api = seed(&env);
+    let root = env.server.token();
+    // Seen: "the destination acme/secret/copy/ is in no mount this token may see
+    // (namespace /)": the namespace was right, the mount is what is missing.
+    let err = run(
+        &env,
+        root,
+        "",
+        "cp -r tenant01/payments/secret/ tenant01/secret/copy/",
+    )
+    .expect_err("no such mount");
+    assert!(
+        err.contains("there is no mount `secret/` this token may see in namespace tenant01; `ls tenant01` shows what is there"),
+        "{err}"
+    );
+    // A namespace is not a path in a mount.
+    let err = run(&env, root, "tenant01", "cat payments/prod").expect_err("a namespace");
+    assert!(
+        err.contains("tenant01/payments/prod is a namespace, not a path in a mount; `ls payments/prod` shows its mounts"),
+        "{err}"
+    );
+    // A word that is neither, deeper down, typed from the top.
+    let err = run(&env, root, "tenant01", "kv get /tenant01/payments/nope/x").expect_err("nope");
+    assert!(
+        err.contains("no mount `nope/` this token may see in namespace tenant01/payments; `ls /tenant01/payments` shows"),
+        "{err}"
+    );
+}

@@ -379,7 +379,10 @@ fn kv_v1_in_a_tenant_matches_bao() {
     let err = fails_in_t(&env, "kv put transit/keys/x a=1");
     assert!(err.contains("transit mount, not a KV mount"), "{err}");
     let err = fails_in_t(&env, "kv get nomount/x");
-    assert!(err.contains("in no mount"), "{err}");
+    assert!(
+        err.contains("there is no mount `nomount/` this token may see in namespace t; `ls` shows"),
+        "{err}"
+    );
     let err = fails_in_t(&env, "kv get kv/");
     assert!(err.contains("not a secret"), "{err}");
 

@@ -223,6 +223,56 @@ async fn sys_mounts_lookup(client: &Client, ns: &NsPath, path: &str) -> Option<(
     Some((Mount::from_info(&mount, info), rest))
 }
 
+/// Why `typed`, located at `at` without a mount, is in none, in words that name the word
+/// that is wrong: the path is followed through the namespaces it names (one LIST each,
+/// asked only on this error path) to the first word that is neither a namespace nor a
+/// mount this token may see, and `ls` of where that word was looked for is the next step.
+pub async fn why_no_mount(client: &Client, at: &Located, typed: &str) -> String {
+    let words = segments(&at.rest);
+    let mut ns = at.namespace.clone();
+    for (i, word) in words.iter().enumerate() {
+        let Ok(children) = crate::engine::tree::list_children(client, &ns).await else {
+            break;
+        };
+        if !children.contains_key(&format!("{word}/")) {
+            return format!(
+                "there is no mount `{word}/` this token may see in namespace {ns}; {} shows what is there",
+                ls_of(typed, words.len() - i)
+            );
+        }
+        match NsPath::parse(word) {
+            Ok(child) => ns = ns.join(&child),
+            Err(_) => break,
+        }
+        if i + 1 == words.len() {
+            return format!(
+                "{ns} is a namespace, not a path in a mount; {} shows its mounts",
+                ls_of(typed, 0)
+            );
+        }
+    }
+    format!(
+        "{} in namespace {} is in no mount this token may see; `ls` and `secrets list` show what is there",
+        if at.rest.is_empty() { "/" } else { &at.rest },
+        at.namespace
+    )
+}
+
+/// `ls` of `typed` without its last `drop` words, as the user would type it (`ls` alone
+/// when nothing is left, or when dot segments make the cut unclear).
+fn ls_of(typed: &str, drop: usize) -> String {
+    let words: Vec<&str> = typed.split('/').filter(|s| !s.is_empty()).collect();
+    if words.iter().any(|w| matches!(*w, "." | "..")) || drop > words.len() {
+        return "`ls`".to_string();
+    }
+    let kept = words[..words.len() - drop].join("/");
+    match (typed.starts_with('/'), kept.is_empty()) {
+        (true, _) => format!("`ls /{kept}`"),
+        (false, true) => "`ls`".to_string(),
+        (false, false) => format!("`ls {kept}`"),
+    }
+}
+
 fn segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
@@ -242,6 +292,16 @@ fn rest_after(path: &str, n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_next_ls_is_typed_as_the_user_typed_the_path() {
+        use super::ls_of;
+        assert_eq!(ls_of("acme/secret/copy/", 2), "`ls acme`");
+        assert_eq!(ls_of("/acme/web", 0), "`ls /acme/web`");
+        assert_eq!(ls_of("nope/x", 2), "`ls`");
+        assert_eq!(ls_of("/nope", 1), "`ls /`");
+        assert_eq!(ls_of("../x/y", 1), "`ls`");
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -197,11 +197,17 @@ pub struct Side {
 
 impl Side {
     /// The KV side `at` names, or why it is not one.
-    pub fn of(at: Located, typed: &str, which: &str, name: &str) -> Result<Side, EngineError> {
+    pub async fn of(
+        client: &Client,
+        at: Located,
+        typed: &str,
+        which: &str,
+        name: &str,
+    ) -> Result<Side, EngineError> {
         let Some(mount) = at.mount else {
             return Err(EngineError::Other(format!(
-                "{name}: the {which} {typed} is in no mount this token may see (namespace {}); `ls` and `mounts` show what is there",
-                at.namespace
+                "{name}: the {which} {typed} is in no mount: {}",
+                resolve::why_no_mount(client, &at, typed).await
             )));
         };
         if mount.kind != "kv" {
@@ -467,8 +473,8 @@ pub async fn run(session: &Session, cmd: &Cp) -> Result<Output, EngineError> {
         resolve::locate(session, &cmd.src),
         resolve::locate(session, &cmd.dst)
     );
-    let src = Side::of(src?, &cmd.src, "source", name)?;
-    let dst = Side::of(dst?, &cmd.dst, "destination", name)?;
+    let src = Side::of(session.client(), src?, &cmd.src, "source", name).await?;
+    let dst = Side::of(session.client(), dst?, &cmd.dst, "destination", name).await?;
     let client = session.client();
     // Which keys go where.
     let pairs: Vec<(String, String)> = if cmd.recursive {

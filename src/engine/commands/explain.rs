@@ -834,8 +834,8 @@ async fn copy(session: &Session, c: &cp::Cp) -> Result<Vec<Step>, EngineError> {
         resolve::locate(session, &c.src),
         resolve::locate(session, &c.dst)
     );
-    let src = Side::of(src?, &c.src, "source", name)?;
-    let dst = Side::of(dst?, &c.dst, "destination", name)?;
+    let src = Side::of(session.client(), src?, &c.src, "source", name).await?;
+    let dst = Side::of(session.client(), dst?, &c.dst, "destination", name).await?;
     let mut steps = Vec::new();
     let (from, to) = if c.recursive {
         let folder = src.folder();

@@ -1429,9 +1429,8 @@ async fn cat(session: &Session, path: &str) -> Result<Output, EngineError> {
     let at = resolve::locate(session, path).await?;
     let Some(mount) = &at.mount else {
         return Err(EngineError::Other(format!(
-            "cat: {path} is in no mount this token may read ({} in namespace {}); `ls` and `mounts` show what is there",
-            at.rest,
-            at.namespace
+            "cat: {path} is in no mount: {}",
+            resolve::why_no_mount(session.client(), &at, path).await
         )));
     };
     if mount.kind != "kv" {

@@ -556,9 +556,8 @@ async fn target(session: &Session, typed: &str, cmd: &str) -> Result<Target, Eng
     let at = resolve::locate(session, typed).await?;
     let Some(mount) = at.mount.clone() else {
         return Err(EngineError::Other(format!(
-            "{cmd}: {typed} is in no mount this token may see ({} in namespace {}); `ls` and `secrets list` show what is there",
-            if at.rest.is_empty() { "/" } else { &at.rest },
-            at.namespace
+            "{cmd}: {typed} is in no mount: {}",
+            resolve::why_no_mount(session.client(), &at, typed).await
         )));
     };
     if mount.kind != "kv" {
