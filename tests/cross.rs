@@ -681,7 +681,7 @@ fn find_by_kind_over_a_tree_of_hundreds() {
     assert!(!text.contains("t4"), "only below here: {text}");
     let out = env.vnsh(&["-c", "find -t mount payments"]);
     assert!(
-        stderr(&out).contains("1 locked namespaces were not searched"),
+        stderr(&out).contains("1 locked namespace was not searched"),
         "{}",
         stderr(&out)
     );

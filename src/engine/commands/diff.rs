@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use futures::StreamExt;
 use serde_json::{json, Map, Value};
+use unicode_width::UnicodeWidthStr;
 
 use crate::engine::error::EngineError;
 use crate::engine::nspath::NsPath;
@@ -429,16 +430,17 @@ impl Comparison {
                             _ if s.key == "custom_metadata" => format!("{n}={}", cell(v)),
                             other => format!("{n} ({})", cell(other)),
                         };
-                        lines.extend(
-                            only_a
-                                .iter()
-                                .map(|(n, v)| format!("- {}   only in {a}", label(n, v))),
-                        );
-                        lines.extend(
-                            only_b
-                                .iter()
-                                .map(|(n, v)| format!("+ {}   only in {b}", label(n, v))),
-                        );
+                        // "only in …" in one column, under the widest name.
+                        let labelled: Vec<(char, String, &str)> = only_a
+                            .iter()
+                            .map(|(n, v)| ('-', label(n, v), a))
+                            .chain(only_b.iter().map(|(n, v)| ('+', label(n, v), b)))
+                            .collect();
+                        let width = labelled.iter().map(|(_, l, _)| l.width()).max();
+                        lines.extend(labelled.iter().map(|(sign, l, side)| {
+                            let pad = width.unwrap_or(0) - l.width();
+                            format!("{sign} {l}{}   only in {side}", " ".repeat(pad))
+                        }));
                         for (n, detail, _) in changed {
                             match detail.as_slice() {
                                 [one] => lines.push(format!("~ {n}: {one}")),
@@ -1080,6 +1082,7 @@ mod tests {
         a.children = Some(Ok(BTreeMap::from([
             ("web/".into(), false),
             ("old/".into(), true),
+            ("billing-eu/".into(), false),
         ])));
         b.children = Some(Ok(BTreeMap::from([
             ("web/".into(), false),
@@ -1140,7 +1143,11 @@ mod tests {
             json!(["gold", "silver"])
         );
         let text = View::Sections(c.to_views("acme", "beta", false)).render_text();
-        assert!(text.contains("+ api/   only in beta"), "{text}");
+        // One column for "only in", under the widest name of the section.
+        assert!(
+            text.contains("- billing-eu/   only in acme\n  + api/          only in beta"),
+            "{text}"
+        );
         assert!(
             text.contains("~ old/: locked in acme, not in beta"),
             "{text}"

@@ -1208,9 +1208,10 @@ async fn find_kind(
         );
         let locked = walk.entries.iter().filter(|e| e.state.locked).count();
         if locked > 0 {
-            notes.push(format!(
-                "note: {locked} locked namespaces were not searched"
-            ));
+            notes.push(match locked {
+                1 => "note: 1 locked namespace was not searched".to_string(),
+                n => format!("note: {n} locked namespaces were not searched"),
+            });
         }
         let total = targets.len();
         let mut meter = session.meter("find", "namespaces", total);
