@@ -875,7 +875,7 @@ fn destructive_commands_ask_first_naming_the_full_path() {
         ),
         (
             "kv destroy -versions=1 secret/app",
-            "Destroy versions 1 of t/secret/app",
+            "Destroy version 1 of t/secret/app",
         ),
         (
             "kv metadata delete secret/app",

@@ -398,8 +398,13 @@ fn sub_name(info: &CommandInfo) -> String {
     }
 }
 
+/// "version 3", "versions 1,2": the versions named in a question or an answer.
 fn versions_text(v: &[u64]) -> String {
-    v.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+    let list = v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    match v.len() {
+        1 => format!("version {list}"),
+        _ => format!("versions {list}"),
+    }
 }
 
 impl Kv {
@@ -458,11 +463,12 @@ impl Kv {
                 "Delete the latest version of {full}? (kv undelete brings it back)"
             )),
             KvOp::Delete { versions } => Some(format!(
-                "Delete versions {} of {full}? (kv undelete brings them back)",
-                versions_text(versions)
+                "Delete {} of {full}? (kv undelete brings {} back)",
+                versions_text(versions),
+                if versions.len() == 1 { "it" } else { "them" }
             )),
             KvOp::Destroy { versions } => Some(format!(
-                "Destroy versions {} of {full} for good? Their data cannot be recovered.",
+                "Destroy {} of {full} for good? The data cannot be recovered.",
                 versions_text(versions)
             )),
             KvOp::MetadataDelete => Some(format!(
@@ -620,9 +626,10 @@ pub async fn run(session: &mut Session, cmd: &Kv) -> Result<Output, EngineError>
                         t.display()
                     ),
                     (true, false) => format!(
-                        "Success! Deleted versions {} of {} (if they existed).",
+                        "Success! Deleted {} of {} (if {} existed).",
                         versions_text(versions),
-                        t.display()
+                        t.display(),
+                        if versions.len() == 1 { "it" } else { "they" }
                     ),
                 }),
             }
@@ -639,7 +646,7 @@ pub async fn run(session: &mut Session, cmd: &Kv) -> Result<Output, EngineError>
             match send(session, &t, Method::Put, t.api(sub), Some(body)).await? {
                 Some(b) => secret_output(&b, View::Empty),
                 None => Output::text(format!(
-                    "Success! {done} versions {} of {}.",
+                    "Success! {done} {} of {}.",
                     versions_text(versions),
                     t.display()
                 )),
